@@ -1,0 +1,271 @@
+"""IR data types.
+
+Activations are NHWC with the batch dimension dropped: a spatial tensor has shape (H, W, C), a flat
+one (N,).  Conv weights are [C_out][kh][kw][C_in/groups] (the layout every dsgen kernel reads), dense
+weights [out][in].  Layers appear in topological order; each produces exactly one tensor.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+__all__ = [
+    "ActKind", "Activation", "QParams", "TensorInfo", "Layer", "Conv", "Dense", "Pool",
+    "GlobalPool", "Add", "Concat", "Shuffle", "Softmax", "Flatten", "Affine", "Act", "Pad",
+    "Identity", "ShuffleSplit", "ShuffleSwap", "ShuffleMerge", "Graph", "NONE",
+]  # fmt: skip
+
+
+class ActKind(StrEnum):
+    NONE = "none"
+    RELU = "relu"
+    CLIP = "clip"  # ReLU6 is clip(0, 6)
+    LEAKY = "leaky"
+
+
+@dataclass(frozen=True)
+class Activation:
+    kind: ActKind = ActKind.NONE
+    lo: float = -math.inf
+    hi: float = math.inf
+    alpha: float = 0.0
+
+    def label(self) -> str:
+        if self.kind is ActKind.CLIP:
+            return "relu6" if (self.lo, self.hi) == (0.0, 6.0) else f"clip({self.lo:g},{self.hi:g})"
+        if self.kind is ActKind.LEAKY:
+            return f"leaky({self.alpha:g})"
+        return str(self.kind)
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        if self.kind is ActKind.RELU:
+            return np.maximum(x, 0)
+        if self.kind is ActKind.CLIP:
+            return np.clip(x, self.lo, self.hi)
+        if self.kind is ActKind.LEAKY:
+            return np.where(x >= 0, x, x * np.float32(self.alpha))
+        return x
+
+
+NONE = Activation()
+
+
+@dataclass(frozen=True)
+class QParams:
+    """real = scale · (q − zero_point); per-tensor for activations."""
+
+    scale: float
+    zero_point: int
+    bits: int = 8
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    shape: tuple[int, ...]
+    quant: QParams | None = None  # from a QDQ model or from dsgen's quantizer
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass
+class Layer:
+    name: str
+    inputs: list[str]
+    output: str
+
+    @property
+    def kind(self) -> str:
+        return type(self).KIND  # type: ignore[attr-defined]
+
+
+@dataclass
+class WeightQuant:
+    """Integer weights given by a pre-quantized (QDQ) model."""
+
+    q: np.ndarray  # int8, same layout as the float weight
+    scale: np.ndarray  # per output channel
+    bias_q: np.ndarray | None = None  # int32 if the model quantized the bias
+
+
+@dataclass
+class Conv(Layer):
+    weight: np.ndarray  # float32 [C_out][kh][kw][C_in/groups]
+    bias: np.ndarray  # float32 [C_out]
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right
+    groups: int = 1
+    act: Activation = NONE
+    wquant: WeightQuant | None = None
+
+    @property
+    def kernel(self) -> tuple[int, int]:
+        return self.weight.shape[1], self.weight.shape[2]
+
+    @property
+    def c_out(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def c_in(self) -> int:
+        return self.weight.shape[3] * self.groups
+
+    @property
+    def kind(self) -> str:
+        if self.groups == 1:
+            return "pointwise_conv" if self.kernel == (1, 1) else "conv"
+        if self.groups == self.c_in and self.weight.shape[3] == 1:
+            return "depthwise_conv"
+        return "grouped_conv"
+
+
+@dataclass
+class Dense(Layer):
+    KIND = "dense"
+    weight: np.ndarray  # float32 [out][in], `in` in NHWC flatten order
+    bias: np.ndarray
+    act: Activation = NONE
+    wquant: WeightQuant | None = None
+
+
+@dataclass
+class Pool(Layer):
+    KIND = "pool"
+    mode: str  # "max" | "avg"
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    count_include_pad: bool = False
+    act: Activation = NONE
+
+
+@dataclass
+class GlobalPool(Layer):
+    KIND = "global_pool"
+    mode: str = "avg"
+    act: Activation = NONE
+
+
+@dataclass
+class Add(Layer):
+    KIND = "add"
+    act: Activation = NONE
+
+
+@dataclass
+class Concat(Layer):
+    KIND = "concat"
+    act: Activation = NONE
+
+
+@dataclass
+class Shuffle(Layer):
+    KIND = "shuffle"
+    groups: int = 1
+
+
+@dataclass
+class Softmax(Layer):
+    KIND = "softmax"
+
+
+@dataclass
+class Flatten(Layer):
+    KIND = "flatten"
+
+
+# --- kinds that exist only before the passes have run -------------------------------------------
+
+
+@dataclass
+class Affine(Layer):
+    """Per-channel y = x·mul + add: a BatchNormalization, or tf2onnx's unfolded Mul/Add."""
+
+    KIND = "affine"
+    mul: np.ndarray
+    add: np.ndarray
+    add_q: np.ndarray | None = None  # int32 data when a QDQ model gave the addend quantized
+
+
+@dataclass
+class Act(Layer):
+    KIND = "act"
+    act: Activation = NONE
+
+
+@dataclass
+class Pad(Layer):
+    KIND = "pad"
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    value: float = 0.0
+
+
+@dataclass
+class Identity(Layer):
+    KIND = "identity"
+
+
+@dataclass
+class ShuffleSplit(Layer):
+    """Reshape [1,C,H,W] → [1,g,C/g,H,W]: first third of the exported channel-shuffle pattern."""
+
+    KIND = "shuffle_split"
+    groups: int = 1
+
+
+@dataclass
+class ShuffleSwap(Layer):
+    KIND = "shuffle_swap"
+    groups: int = 1
+
+
+@dataclass
+class ShuffleMerge(Layer):
+    KIND = "shuffle_merge"
+    groups: int = 1
+
+
+FINAL_KINDS = frozenset(
+    {"conv", "pointwise_conv", "depthwise_conv", "grouped_conv", "dense", "pool", "global_pool",
+     "add", "concat", "shuffle", "softmax", "flatten", "act"}
+)  # fmt: skip
+
+
+@dataclass
+class Graph:
+    name: str
+    input: str
+    outputs: list[str]
+    tensors: dict[str, TensorInfo] = field(default_factory=dict)
+    layers: list[Layer] = field(default_factory=list)
+    input_dtype: str = "float32"  # "int8" for QDQ models with an int8 graph input
+    output_dtype: str = "float32"
+    onnx_input_name: str = ""
+    onnx_input_shape: tuple[int, ...] = ()  # as the ONNX graph declares it (NCHW, batch 1)
+    onnx_output_names: list[str] = field(default_factory=list)
+    ds_blocks: list[tuple[str, str]] = field(default_factory=list)  # (depthwise, pointwise) names
+
+    def producer(self, tensor: str) -> Layer | None:
+        for layer in self.layers:
+            if layer.output == tensor:
+                return layer
+        return None
+
+    def consumers(self, tensor: str) -> list[Layer]:
+        return [layer for layer in self.layers if tensor in layer.inputs]
+
+    def shape(self, tensor: str) -> tuple[int, ...]:
+        return self.tensors[tensor].shape
+
+    def replace_tensor(self, old: str, new: str) -> None:
+        """Point every use of `old` (layer inputs, graph outputs) at `new`."""
+        for layer in self.layers:
+            layer.inputs = [new if t == old else t for t in layer.inputs]
+        self.outputs = [new if t == old else t for t in self.outputs]

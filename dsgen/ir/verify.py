@@ -1,0 +1,40 @@
+"""The IR verifier: structural invariants that every pass must preserve (run between passes in tests)."""
+
+from __future__ import annotations
+
+from dsgen.ir import graph as ir
+from dsgen.ir.shapes import infer_shape
+
+
+class IRError(AssertionError):
+    pass
+
+
+def verify(g: ir.Graph, *, final: bool = False) -> None:
+    defined = {g.input}
+    if g.input not in g.tensors:
+        raise IRError(f"input tensor '{g.input}' has no TensorInfo")
+    names = set()
+    for layer in g.layers:
+        if layer.name in names:
+            raise IRError(f"duplicate layer name '{layer.name}'")
+        names.add(layer.name)
+        for t in layer.inputs:
+            if t not in defined:
+                raise IRError(f"layer '{layer.name}' reads '{t}' before it is produced")
+        if layer.output in defined:
+            raise IRError(f"tensor '{layer.output}' is produced twice")
+        if layer.output not in g.tensors:
+            raise IRError(f"layer '{layer.name}' output '{layer.output}' has no TensorInfo")
+        defined.add(layer.output)
+        expected = infer_shape(layer, [g.shape(t) for t in layer.inputs])
+        if expected != g.shape(layer.output):
+            raise IRError(f"layer '{layer.name}' ({layer.kind}): output shape "
+                          f"{g.shape(layer.output)} but inputs imply {expected}")  # fmt: skip
+        if final and layer.kind not in ir.FINAL_KINDS:
+            raise IRError(f"layer '{layer.name}' of kind '{layer.kind}' survived the passes")
+    for t in g.outputs:
+        if t not in defined:
+            raise IRError(f"graph output '{t}' is never produced")
+    if not g.outputs:
+        raise IRError("graph has no outputs")

@@ -1,0 +1,1 @@
+"""Fixed-point quantization: the arithmetic contract (docs/fixed_point.md) and the integer reference."""

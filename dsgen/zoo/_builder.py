@@ -1,0 +1,331 @@
+"""A small ONNX graph builder for the example zoo.
+
+``GraphBuilder`` adds PyTorch/Keras-style nodes (Conv, BatchNormalization, activations, pools, ...)
+with readable names and seeded random weights, and tracks two things per tensor:
+
+* its static shape (needed for Reshape constants, pooling windows and the graph output), and
+* an estimate of the per-channel mean and variance of its values when the network input is
+  i.i.d. N(0, 1).
+
+The statistics make the BatchNormalization nodes *realistic*: as in a trained network, a BN's
+running mean/variance match the real statistics of the conv output it normalizes (up to the
+random perturbations given in :meth:`GraphBuilder.bn`), so activations keep a sane scale through
+any depth, residual additions included.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 13
+IR_VERSION = 7  # the IR version that introduced opset 13
+BN_EPS = 1e-3
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _phi(z: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+
+def _Phi(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
+
+
+def clip_moments(mu, var, lo=0.0, hi=None):
+    """Mean and variance of ``clip(X, lo, hi)`` for ``X ~ N(mu, var)`` (element-wise)."""
+    s = np.sqrt(np.maximum(var, 1e-30))
+    a = (lo - mu) / s
+    Pa, pa = _Phi(a), _phi(a)
+    if hi is None:
+        Pb, pb, bpb, top, top2 = 1.0, 0.0, 0.0, 0.0, 0.0
+    else:
+        b = (hi - mu) / s
+        Pb, pb = _Phi(b), _phi(b)
+        bpb, top, top2 = b * pb, hi * (1.0 - Pb), hi * hi * (1.0 - Pb)
+    dP = Pb - Pa
+    m1 = lo * Pa + top + mu * dP + s * (pa - pb)
+    m2 = lo * lo * Pa + top2 + (mu * mu + var) * dP + 2 * mu * s * (pa - pb) + var * (a * pa - bpb)
+    return m1, np.maximum(m2 - m1 * m1, 0.0)
+
+
+def _max_of_normals(n: int) -> tuple[float, float]:
+    """Mean and variance of the maximum of ``n`` i.i.d. N(0, 1) values."""
+    z = np.linspace(-10.0, 10.0, 4001)
+    pdf = n * _phi(z) * _Phi(z) ** (n - 1)
+    dz = z[1] - z[0]
+    mean = float((z * pdf).sum() * dz)
+    return mean, float(((z - mean) ** 2 * pdf).sum() * dz)
+
+
+class GraphBuilder:
+    """Builds one NCHW float32 model; every ``add_*``-style method returns its output tensor name."""
+
+    def __init__(self, name: str, input_shape, seed: int, input_name: str = "input"):
+        self.name = name
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self._init_names: set[str] = set()
+        self.input_name = input_name
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.shapes: dict[str, tuple[int, ...]] = {input_name: self.input_shape}
+        c = self.input_shape[1]
+        self.stats: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            input_name: (np.zeros(c), np.ones(c))
+        }
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def init(self, name: str, arr: np.ndarray, dtype=np.float32) -> str:
+        if name not in self._init_names:
+            self._init_names.add(name)
+            self.inits.append(numpy_helper.from_array(np.ascontiguousarray(arr, dtype=dtype), name))
+        return name
+
+    def node(self, op: str, inputs, name: str, out: str | None = None, **attrs) -> str:
+        out = out or name
+        if out in self.shapes:
+            raise ValueError(f"tensor name {out!r} used twice")
+        self.nodes.append(helper.make_node(op, list(inputs), [out], name=name, **attrs))
+        return out
+
+    def _set(self, out: str, shape, mean, var) -> str:
+        self.shapes[out] = tuple(int(d) for d in shape)
+        self.stats[out] = (np.asarray(mean, np.float64), np.asarray(var, np.float64))
+        return out
+
+    def channels(self, x: str) -> int:
+        return self.shapes[x][1]
+
+    # -- convolution and normalization ---------------------------------------------------------
+    def conv(self, x, name, cout, k, stride=1, pads=None, group=1, bias=False, out=None) -> str:
+        """Conv with He-normal weights (std sqrt(2/fan_in)); ``pads`` defaults to symmetric k//2."""
+        kh, kw = (k, k) if isinstance(k, int) else k
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        if pads is None:
+            pads = [kh // 2, kw // 2, kh // 2, kw // 2]
+        n, cin, h, w = self.shapes[x]
+        assert cin % group == 0 and cout % group == 0, (name, cin, cout, group)
+        cin_g, cout_g = cin // group, cout // group
+        fan_in = cin_g * kh * kw
+        wt = self.rng.standard_normal((cout, cin_g, kh, kw), dtype=np.float32)
+        wt *= np.float32(math.sqrt(2.0 / fan_in))
+        inputs = [x, self.init(f"{name}.weight", wt)]
+        b = np.zeros(cout)
+        if bias:
+            b = self.rng.uniform(-1, 1, cout).astype(np.float32) / math.sqrt(fan_in)
+            inputs.append(self.init(f"{name}.bias", b))
+        out = self.node("Conv", inputs, name, out, kernel_shape=[kh, kw], strides=[sh, sw],
+                        pads=list(pads), dilations=[1, 1], group=group)
+        ho = (h + pads[0] + pads[2] - kh) // sh + 1
+        wo = (w + pads[1] + pads[3] - kw) // sw + 1
+        m_in, v_in = self.stats[x]
+        w64 = wt.astype(np.float64)
+        wsum = w64.sum(axis=(2, 3)).reshape(group, cout_g, cin_g)
+        wsq = (w64 * w64).sum(axis=(2, 3)).reshape(group, cout_g, cin_g)
+        mean = np.einsum("goi,gi->go", wsum, m_in.reshape(group, cin_g)).ravel() + b
+        var = np.einsum("goi,gi->go", wsq, v_in.reshape(group, cin_g)).ravel()
+        return self._set(out, (n, cout, ho, wo), mean, var)
+
+    def _bn_params(self, x, spread: bool):
+        """gamma, beta, running mean, running var for a BN after tensor ``x``.
+
+        Normal: gamma ~ U(0.5, 1.5), beta ~ N(0, 0.1), running var = (true var) * U(0.5, 1.5),
+        running mean = (true mean) + N(0, 0.1) * sqrt(running var).
+        ``spread``: gamma = 10**U(-2.5, 0.5) and the running variance is chosen so the channel's
+        output std is 10**U(-0.3, 2.5): the folded per-channel scale gamma/sqrt(var) then spans
+        ~3 orders of magnitude (with ReLU6 after it, high-gain channels saturate instead of
+        exploding) -- like trained MobileNets, where per-tensor weight quantization fails.
+        """
+        m, v = self.stats[x]
+        c = len(m)
+        v = np.maximum(v, 1e-2 * max(float(v.mean()), 1e-12))
+        if spread:
+            gamma = 10.0 ** self.rng.uniform(-2.5, 0.5, c)
+            out_std = 10.0 ** self.rng.uniform(-0.3, 2.5, c)
+            rvar = v * (gamma / out_std) ** 2
+        else:
+            gamma = self.rng.uniform(0.5, 1.5, c)
+            rvar = v * self.rng.uniform(0.5, 1.5, c)
+        beta = self.rng.normal(0.0, 0.1, c)
+        rmean = m + self.rng.normal(0.0, 0.1, c) * np.sqrt(rvar)
+        f32 = [a.astype(np.float32) for a in (gamma, beta, rmean, rvar)]
+        gamma, beta, rmean, rvar = (a.astype(np.float64) for a in f32)
+        scale = gamma / np.sqrt(rvar + BN_EPS)
+        return f32, scale, beta - rmean * scale
+
+    def bn(self, x, name=None, spread=False, out=None) -> str:
+        """BatchNormalization (inference form, epsilon 1e-3) with PyTorch-style parameter names."""
+        name = name or f"{x}_bn"
+        (g, b, rm, rv), scale, shift = self._bn_params(x, spread)
+        inputs = [x] + [self.init(f"{name}.{p}", a) for p, a in
+                        zip(("weight", "bias", "running_mean", "running_var"), (g, b, rm, rv))]
+        out = self.node("BatchNormalization", inputs, name, out, epsilon=BN_EPS, momentum=0.9)
+        m, v = self.stats[x]
+        return self._set(out, self.shapes[x], m * scale + shift, v * scale * scale)
+
+    def affine_bn(self, x, name=None, out=None) -> str:
+        """An unfolded BN the way tf2onnx writes it: ``x * scale + shift`` with [C,1,1] constants."""
+        name = name or f"{x}_bn"
+        _, scale, shift = self._bn_params(x, False)
+        c = len(scale)
+        s = self.init(f"{name}.scale", scale.reshape(c, 1, 1))
+        t = self.init(f"{name}.shift", shift.reshape(c, 1, 1))
+        mul = self.node("Mul", [x, s], f"{name}_mul")
+        out = self.node("Add", [mul, t], f"{name}_add", out or name)
+        m, v = self.stats[x]
+        self._set(mul, self.shapes[x], m * scale, v * scale * scale)
+        return self._set(out, self.shapes[x], m * scale + shift, v * scale * scale)
+
+    # -- activations --------------------------------------------------------------------------
+    def relu(self, x, name=None, out=None) -> str:
+        out = self.node("Relu", [x], name or f"{x}_relu", out)
+        return self._set(out, self.shapes[x], *clip_moments(*self.stats[x], 0.0))
+
+    def relu6(self, x, name=None, out=None) -> str:
+        """ReLU6 as PyTorch exports it at opset >= 11: Clip with scalar min/max inputs."""
+        lo = self.init("relu6.min", np.array(0.0))
+        hi = self.init("relu6.max", np.array(6.0))
+        out = self.node("Clip", [x, lo, hi], name or f"{x}_relu6", out)
+        return self._set(out, self.shapes[x], *clip_moments(*self.stats[x], 0.0, 6.0))
+
+    def leaky_relu(self, x, alpha=0.1, name=None, out=None) -> str:
+        out = self.node("LeakyRelu", [x], name or f"{x}_lrelu", out, alpha=alpha)
+        m, v = self.stats[x]
+        pm, pv = clip_moments(m, v, 0.0)
+        nm, nv = clip_moments(-m, v, 0.0)  # relu(-x); relu(x) * relu(-x) == 0
+        mean = pm - alpha * nm
+        second = pv + pm * pm + alpha * alpha * (nv + nm * nm)
+        return self._set(out, self.shapes[x], mean, np.maximum(second - mean * mean, 0.0))
+
+    def act(self, x, kind, name=None) -> str:
+        if kind is None:
+            return x
+        return {"relu": self.relu, "relu6": self.relu6, "leaky": self.leaky_relu}[kind](x, name=name)
+
+    def conv_bn(self, x, name, cout, k, stride=1, pads=None, group=1, act="relu", spread=False):
+        """Conv (no bias) -> BatchNormalization -> optional activation, named name/_bn/_<act>."""
+        y = self.bn(self.conv(x, name, cout, k, stride, pads, group), spread=spread)
+        return self.act(y, act)
+
+    # -- shape / pooling / merge ops -----------------------------------------------------------
+    def pad(self, x, name, pads) -> str:
+        """Explicit constant-zero Pad node (``pads`` in ONNX order, all 8 axes begin/end)."""
+        p = self.init(f"{name}.pads", np.array(pads), np.int64)
+        out = self.node("Pad", [x, p], name, mode="constant")
+        shape = [d + pads[i] + pads[i + 4] for i, d in enumerate(self.shapes[x])]
+        return self._set(out, shape, *self.stats[x])
+
+    def _pool_shape(self, x, k, s, p):
+        n, c, h, w = self.shapes[x]
+        return n, c, (h + p[0] + p[2] - k[0]) // s[0] + 1, (w + p[1] + p[3] - k[1]) // s[1] + 1
+
+    def maxpool(self, x, name, k=3, s=2, p=1) -> str:
+        kk, ss, pp = [k, k], [s, s], [p] * 4
+        out = self.node("MaxPool", [x], name, kernel_shape=kk, strides=ss, pads=pp)
+        em, ev = _max_of_normals(k * k)
+        m, v = self.stats[x]
+        return self._set(out, self._pool_shape(x, kk, ss, pp), m + em * np.sqrt(v), v * ev)
+
+    def avgpool(self, x, name, k, s=None, p=0, count_include_pad=0) -> str:
+        kk = [k, k] if isinstance(k, int) else list(k)
+        ss = kk if s is None else [s, s]
+        pp = [p] * 4
+        out = self.node("AveragePool", [x], name, kernel_shape=kk, strides=ss, pads=pp,
+                        count_include_pad=count_include_pad)
+        m, v = self.stats[x]
+        return self._set(out, self._pool_shape(x, kk, ss, pp), m, v / (kk[0] * kk[1]))
+
+    def global_avgpool(self, x, name="pool") -> str:
+        out = self.node("GlobalAveragePool", [x], name)
+        n, c, h, w = self.shapes[x]
+        m, v = self.stats[x]
+        return self._set(out, (n, c, 1, 1), m, v / (h * w))
+
+    def reduce_mean(self, x, name="pool") -> str:
+        """Global average pooling the way tf2onnx writes it: ReduceMean axes [2,3], keepdims=1."""
+        out = self.node("ReduceMean", [x], name, axes=[2, 3], keepdims=1)
+        n, c, h, w = self.shapes[x]
+        m, v = self.stats[x]
+        return self._set(out, (n, c, 1, 1), m, v / (h * w))
+
+    def flatten(self, x, name="flatten") -> str:
+        out = self.node("Flatten", [x], name, axis=1)
+        return self._set(out, (1, int(np.prod(self.shapes[x][1:]))), *self.stats[x])
+
+    def reshape_flat(self, x, name="flatten") -> str:
+        """Flatten as ``x.view(1, -1)`` exports: Reshape with an int64 [1, -1] constant."""
+        shape = self.init(f"{name}.shape", np.array([1, -1]), np.int64)
+        out = self.node("Reshape", [x, shape], name)
+        return self._set(out, (1, int(np.prod(self.shapes[x][1:]))), *self.stats[x])
+
+    def channel_shuffle(self, x, name, groups) -> str:
+        """PyTorch's channel shuffle: Reshape [1,g,C/g,H,W], Transpose [0,2,1,3,4], Reshape back."""
+        n, c, h, w = self.shapes[x]
+        s1 = self.init(f"{name}.shape_split", np.array([n, groups, c // groups, h, w]), np.int64)
+        s2 = self.init(f"{name}.shape_merge", np.array([n, c, h, w]), np.int64)
+        r1 = self.node("Reshape", [x, s1], f"{name}_split")
+        t = self.node("Transpose", [r1], f"{name}_transpose", perm=[0, 2, 1, 3, 4])
+        out = self.node("Reshape", [t, s2], f"{name}_merge", name)
+        perm = np.arange(c).reshape(groups, c // groups).T.ravel()
+        m, v = self.stats[x]
+        self.shapes[r1] = (n, groups, c // groups, h, w)
+        self.shapes[t] = (n, c // groups, groups, h, w)
+        return self._set(out, (n, c, h, w), m[perm], v[perm])
+
+    def add(self, a, b, name) -> str:
+        assert self.shapes[a] == self.shapes[b], (name, self.shapes[a], self.shapes[b])
+        out = self.node("Add", [a, b], name)
+        (ma, va), (mb, vb) = self.stats[a], self.stats[b]
+        return self._set(out, self.shapes[a], ma + mb, va + vb)
+
+    def concat(self, xs, name) -> str:
+        out = self.node("Concat", list(xs), name, axis=1)
+        shape = list(self.shapes[xs[0]])
+        shape[1] = sum(self.shapes[x][1] for x in xs)
+        m = np.concatenate([self.stats[x][0] for x in xs])
+        v = np.concatenate([self.stats[x][1] for x in xs])
+        return self._set(out, shape, m, v)
+
+    def passthrough(self, op, x, name) -> str:
+        """Dropout / Identity (no-ops at inference)."""
+        out = self.node(op, [x], name)
+        return self._set(out, self.shapes[x], *self.stats[x])
+
+    def gemm(self, x, name, nout, out=None) -> str:
+        """Linear layer as PyTorch exports it (Gemm, transB=1), scaled for logits of std ~1."""
+        _, nin = self.shapes[x]
+        m, v = self.stats[x]
+        std = 1.0 / math.sqrt(float((m * m + v).sum()))
+        wt = (self.rng.standard_normal((nout, nin)) * std).astype(np.float32)
+        b = self.rng.uniform(-0.1, 0.1, nout).astype(np.float32)
+        out = self.node("Gemm", [x, self.init(f"{name}.weight", wt), self.init(f"{name}.bias", b)],
+                        name, out, alpha=1.0, beta=1.0, transB=1)
+        return self._set(out, (1, nout), wt @ m + b, (wt * wt) @ v)
+
+    def softmax(self, x, name="softmax", out="output") -> str:
+        out = self.node("Softmax", [x], name, out, axis=1)
+        return self._set(out, self.shapes[x], *self.stats[x])
+
+    def classifier(self, x, num_classes, pool="gap", flatten="flatten", softmax=True) -> str:
+        """Head: global pool -> flatten -> Gemm ("fc", output "logits") -> Softmax ("output")."""
+        x = self.global_avgpool(x) if pool == "gap" else self.reduce_mean(x)
+        x = self.flatten(x) if flatten == "flatten" else self.reshape_flat(x)
+        logits = self.gemm(x, "fc", num_classes, out="logits")
+        return self.softmax(logits) if softmax else logits
+
+    # -- model -------------------------------------------------------------------------------
+    def model(self, output: str, doc: str = "") -> onnx.ModelProto:
+        inp = helper.make_tensor_value_info(self.input_name, TensorProto.FLOAT, self.input_shape)
+        outp = helper.make_tensor_value_info(output, TensorProto.FLOAT, self.shapes[output])
+        graph = helper.make_graph(self.nodes, self.name, [inp], [outp], initializer=self.inits,
+                                  doc_string=doc)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                  producer_name="dsgen.zoo", producer_version="0.1.0",
+                                  doc_string=doc)
+        model.ir_version = IR_VERSION
+        return model
