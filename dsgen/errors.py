@@ -18,6 +18,8 @@ class DsgenError(Exception):
         if self.node is not None:
             where.append(f"node {self.node!r} (op {self.op!r})" if self.op else f"node {self.node!r}")
         text = " ".join(self.detail.split())  # one line, whatever the message contained
+        if self.node is not None and text.startswith("is "):  # "node 'n' (op 'Erf') is not …"
+            return ": ".join(where[:-1] + [f"{where[-1]} {text}"])
         return ": ".join(where + [text])
 
 

@@ -74,7 +74,12 @@ def _convert_node(ctx: Ctx, node: onnx.NodeProto) -> None:
     handler = HANDLERS.get(node.op_type)
     if handler is None:
         raise ctx.error(f"is not supported; supported ops: {', '.join(supported_ops())}")
-    handler(ctx)
+    try:
+        handler(ctx)
+    except DsgenError:
+        raise
+    except Exception as exc:  # malformed attributes or inputs the spec forbids
+        raise ctx.error(f"cannot convert ({type(exc).__name__}: {exc})") from None
 
 
 def _fold(ctx: Ctx, node: onnx.NodeProto) -> None:
@@ -101,6 +106,7 @@ def _add_outputs(ctx: Ctx) -> None:
             raise DsgenError(f"graph output '{out.name}' is not computed by any layer", path=ctx.path)
         g.outputs.append(v.ir)
         g.onnx_output_names.append(out.name)
+        g.output_nchw_src.append(v.nchw_src)
         if v.quantized is not None:
             g.output_dtype = f"int{v.quantized.bits}"
 

@@ -9,7 +9,7 @@ from onnx import inliner, shape_inference
 
 from dsgen.errors import DsgenError
 
-MIN_OPSET, MAX_OPSET = 11, 21
+MIN_OPSET, MAX_OPSET = 9, 21  # 11-20 is the tested range; 9-10 for attribute-style Clip/Pad
 
 
 def read_model(path: str | Path, input_shape: tuple[int, ...] | None = None) -> onnx.ModelProto:

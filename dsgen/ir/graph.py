@@ -250,7 +250,19 @@ class Graph:
     onnx_input_name: str = ""
     onnx_input_shape: tuple[int, ...] = ()  # as the ONNX graph declares it (NCHW, batch 1)
     onnx_output_names: list[str] = field(default_factory=list)
+    output_nchw_src: list[tuple[int, int, int] | None] = field(default_factory=list)  # see below
     ds_blocks: list[tuple[str, str]] = field(default_factory=list)  # (depthwise, pointwise) names
+
+    def output_to_onnx(self, i: int, y: np.ndarray) -> np.ndarray:
+        """Output `i` in ONNX layout (with its batch dimension): NHWC → NCHW, and a flattened
+        tensor back into ONNX's NCHW flatten order."""
+        src = self.output_nchw_src[i] if i < len(self.output_nchw_src) else None
+        if y.ndim == 3:
+            return y.transpose(2, 0, 1)[None]
+        if src is not None:
+            h, w, c = src
+            return y.reshape(h, w, c).transpose(2, 0, 1).reshape(1, -1)
+        return y.reshape(1, -1)
 
     def producer(self, tensor: str) -> Layer | None:
         for layer in self.layers:

@@ -102,8 +102,13 @@ class GraphBuilder:
         return self.shapes[x][1]
 
     # -- convolution and normalization ---------------------------------------------------------
-    def conv(self, x, name, cout, k, stride=1, pads=None, group=1, bias=False, out=None) -> str:
-        """Conv with He-normal weights (std sqrt(2/fan_in)); ``pads`` defaults to symmetric k//2."""
+    def conv(self, x, name, cout, k, stride=1, pads=None, group=1, bias=False, out=None,
+             in_scale=None) -> str:
+        """Conv with He-normal weights (std sqrt(2/fan_in)); ``pads`` defaults to symmetric k//2.
+
+        ``in_scale`` (group 1 only) multiplies the weights of each input channel, e.g. to make a
+        layer nearly ignore channels that a trained network has learnt to be unimportant.
+        """
         kh, kw = (k, k) if isinstance(k, int) else k
         sh, sw = (stride, stride) if isinstance(stride, int) else stride
         if pads is None:
@@ -114,6 +119,9 @@ class GraphBuilder:
         fan_in = cin_g * kh * kw
         wt = self.rng.standard_normal((cout, cin_g, kh, kw), dtype=np.float32)
         wt *= np.float32(math.sqrt(2.0 / fan_in))
+        if in_scale is not None:
+            assert group == 1 and len(in_scale) == cin, name
+            wt *= np.asarray(in_scale, np.float32)[None, :, None, None]
         inputs = [x, self.init(f"{name}.weight", wt)]
         b = np.zeros(cout)
         if bias:
@@ -131,47 +139,49 @@ class GraphBuilder:
         var = np.einsum("goi,gi->go", wsq, v_in.reshape(group, cin_g)).ravel()
         return self._set(out, (n, cout, ho, wo), mean, var)
 
-    def _bn_params(self, x, spread: bool):
+    def _bn_params(self, x, spread: bool, active: bool = False):
         """gamma, beta, running mean, running var for a BN after tensor ``x``.
 
-        Normal: gamma ~ U(0.5, 1.5), beta ~ N(0, 0.1), running var = (true var) * U(0.5, 1.5),
-        running mean = (true mean) + N(0, 0.1) * sqrt(running var).
-        ``spread``: gamma = 10**U(-2.5, 0.5) and the running variance is chosen so the channel's
-        output std is 10**U(-0.3, 2.5): the folded per-channel scale gamma/sqrt(var) then spans
-        ~3 orders of magnitude (with ReLU6 after it, high-gain channels saturate instead of
-        exploding) -- like trained MobileNets, where per-tensor weight quantization fails.
+        gamma ~ U(0.5, 1.5) (``spread``: 10**U(-2.5, 0.5), over three orders of magnitude),
+        beta ~ N(0, 0.1) (``active``, i.e. an activation follows: gamma + N(0, 0.1)), running
+        var = (true var) * U(0.5, 1.5), running mean = (true mean) + N(0, 0.1) * sqrt(running var).
+        "True" is the tracked estimate for an N(0, 1) input, so as in a trained network the BN
+        normalizes what it sees. The positive beta before activations keeps units active ~84 %
+        of the time; with beta centred on 0, a random ReLU + BN network is chaotic (a small
+        relative perturbation grows ~1.2x per layer), which would make quantization error on
+        the deeper models meaningless.
         """
         m, v = self.stats[x]
         c = len(m)
         v = np.maximum(v, 1e-2 * max(float(v.mean()), 1e-12))
         if spread:
             gamma = 10.0 ** self.rng.uniform(-2.5, 0.5, c)
-            out_std = 10.0 ** self.rng.uniform(-0.3, 2.5, c)
-            rvar = v * (gamma / out_std) ** 2
         else:
             gamma = self.rng.uniform(0.5, 1.5, c)
-            rvar = v * self.rng.uniform(0.5, 1.5, c)
+        rvar = v * self.rng.uniform(0.5, 1.5, c)
         beta = self.rng.normal(0.0, 0.1, c)
+        if active:  # a BN feeding an activation: normalized pre-activation mean ~ +1
+            beta += gamma
         rmean = m + self.rng.normal(0.0, 0.1, c) * np.sqrt(rvar)
         f32 = [a.astype(np.float32) for a in (gamma, beta, rmean, rvar)]
         gamma, beta, rmean, rvar = (a.astype(np.float64) for a in f32)
         scale = gamma / np.sqrt(rvar + BN_EPS)
         return f32, scale, beta - rmean * scale
 
-    def bn(self, x, name=None, spread=False, out=None) -> str:
+    def bn(self, x, name=None, spread=False, active=False, out=None) -> str:
         """BatchNormalization (inference form, epsilon 1e-3) with PyTorch-style parameter names."""
         name = name or f"{x}_bn"
-        (g, b, rm, rv), scale, shift = self._bn_params(x, spread)
+        (g, b, rm, rv), scale, shift = self._bn_params(x, spread, active)
         inputs = [x] + [self.init(f"{name}.{p}", a) for p, a in
                         zip(("weight", "bias", "running_mean", "running_var"), (g, b, rm, rv))]
         out = self.node("BatchNormalization", inputs, name, out, epsilon=BN_EPS, momentum=0.9)
         m, v = self.stats[x]
         return self._set(out, self.shapes[x], m * scale + shift, v * scale * scale)
 
-    def affine_bn(self, x, name=None, out=None) -> str:
+    def affine_bn(self, x, name=None, active=False, out=None) -> str:
         """An unfolded BN the way tf2onnx writes it: ``x * scale + shift`` with [C,1,1] constants."""
         name = name or f"{x}_bn"
-        _, scale, shift = self._bn_params(x, False)
+        _, scale, shift = self._bn_params(x, False, active)
         c = len(scale)
         s = self.init(f"{name}.scale", scale.reshape(c, 1, 1))
         t = self.init(f"{name}.shift", shift.reshape(c, 1, 1))
@@ -207,9 +217,11 @@ class GraphBuilder:
             return x
         return {"relu": self.relu, "relu6": self.relu6, "leaky": self.leaky_relu}[kind](x, name=name)
 
-    def conv_bn(self, x, name, cout, k, stride=1, pads=None, group=1, act="relu", spread=False):
+    def conv_bn(self, x, name, cout, k, stride=1, pads=None, group=1, act="relu", spread=False,
+                in_scale=None):
         """Conv (no bias) -> BatchNormalization -> optional activation, named name/_bn/_<act>."""
-        y = self.bn(self.conv(x, name, cout, k, stride, pads, group), spread=spread)
+        y = self.conv(x, name, cout, k, stride, pads, group, in_scale=in_scale)
+        y = self.bn(y, spread=spread, active=act is not None)
         return self.act(y, act)
 
     # -- shape / pooling / merge ops -----------------------------------------------------------

@@ -23,7 +23,7 @@ def xception_block(seed: int = 0, channels: int = 32, size: int = 32, out_channe
     for i in (1, 2):
         cin = g.channels(x)
         x = g.conv(x, f"block1_sep{i}_dw", cin, 3, group=cin)
-        x = g.affine_bn(g.conv(x, f"block1_sep{i}_pw", out_channels, 1))
+        x = g.affine_bn(g.conv(x, f"block1_sep{i}_pw", out_channels, 1), active=i == 1)
         if i == 1:
             x = g.relu(x, "block1_relu2")
     x = g.maxpool(x, "block1_pool", 3, 2, 1)

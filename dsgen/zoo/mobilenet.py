@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 
 from ._builder import GraphBuilder
@@ -28,13 +29,20 @@ def _check(alpha: float, resolution: int, num_classes: int) -> None:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
 
 
+def _importance(g: GraphBuilder, x: str):
+    """Per-channel RMS of ``x`` relative to its median, capped at 1."""
+    m, v = g.stats[x]
+    rms = (m * m + v) ** 0.5
+    return (rms / np.median(rms)).clip(max=1.0)
+
+
 def mobilenet_v1(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1000,
                  seed: int = 0, spread_bn: bool = False) -> onnx.ModelProto:
     """MobileNetV1 exactly as the paper's Table 1 (ReLU, symmetric pads=1, channels int(c*alpha)).
 
     conv1 3x3/s2 -> 13 x [dw 3x3 + BN + ReLU, pw 1x1 + BN + ReLU] -> GlobalAveragePool -> Flatten
     -> Gemm "fc" (output "logits") -> Softmax (output "output"). Input "input" [1,3,R,R].
-    ``spread_bn`` spreads the BN scales over orders of magnitude (see GraphBuilder.bn).
+    ``spread_bn``: the BNs feeding a depthwise conv get widely spread gammas, as in mobilenet_v2.
     With alpha=1, 224: 569 M mult-adds, 4.2 M parameters.
     """
     _check(alpha, resolution, num_classes)
@@ -42,9 +50,10 @@ def mobilenet_v1(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1
     g = GraphBuilder(name, (1, 3, resolution, resolution), seed)
     x = g.conv_bn("input", "conv1", int(32 * alpha), 3, stride=2, spread=spread_bn)
     for i, (c, s) in enumerate(V1_BLOCKS, start=1):
-        cin = g.channels(x)
-        x = g.conv_bn(x, f"block{i}_dw", cin, 3, stride=s, group=cin, spread=spread_bn)
-        x = g.conv_bn(x, f"block{i}_pw", int(c * alpha), 1, spread=spread_bn)
+        cin, dw_in = g.channels(x), x
+        x = g.conv_bn(x, f"block{i}_dw", cin, 3, stride=s, group=cin)
+        x = g.conv_bn(x, f"block{i}_pw", int(c * alpha), 1, spread=spread_bn,
+                      in_scale=_importance(g, dw_in) if spread_bn else None)
     out = g.classifier(x, num_classes)
     return g.model(out, f"MobileNetV1 alpha={alpha:g} resolution={resolution} "
                         f"classes={num_classes} seed={seed} spread_bn={spread_bn}")
@@ -67,9 +76,12 @@ def mobilenet_v2(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1
     -> 1x1 conv 1280 + BN + ReLU6 -> GlobalAveragePool -> Flatten -> Gemm -> Softmax.
     ReLU6 is ``Clip(x, 0, 6)`` with scalar constant inputs. Channels are
     make_divisible(c * alpha, 8); the last conv keeps 1280 channels for alpha <= 1.
-    ``spread_bn``: the BNs that feed a ReLU6 get per-channel scales gamma/sqrt(var) spread over
-    ~3 orders of magnitude, like trained MobileNets on which per-tensor int8 weight quantization
-    fails and per-channel quantization works. Projection BNs (linear, residual path) stay normal.
+    ``spread_bn`` mimics trained MobileNets, whose folded per-channel weight ranges differ
+    hugely: the BNs of conv1, every expand conv and conv_last get gamma = 10**U(-2.5, 0.5). The
+    nearly dead channels this makes are renormalized by the next (depthwise) BN, whose folded
+    weights are then spread over ~4 orders of magnitude, and the projection conv gives them
+    proportionally small weights (a trained net ignores dead channels). Per-tensor int8 weight
+    quantization fails on it; per-channel works.
     """
     _check(alpha, resolution, num_classes)
     name = f"mobilenet_v2_{alpha:g}_{resolution}" + ("_spread" if spread_bn else "")
@@ -86,10 +98,11 @@ def mobilenet_v2(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1
             y = x
             if t != 1:
                 y = g.conv_bn(y, f"block{i}_expand", cin * t, 1, act="relu6", spread=spread_bn)
+            dw_in = y
             hid = g.channels(y)
-            y = g.conv_bn(y, f"block{i}_dw", hid, 3, stride=stride, group=hid, act="relu6",
-                          spread=spread_bn)
-            y = g.conv_bn(y, f"block{i}_project", cout, 1, act=None)
+            y = g.conv_bn(y, f"block{i}_dw", hid, 3, stride=stride, group=hid, act="relu6")
+            y = g.conv_bn(y, f"block{i}_project", cout, 1, act=None,
+                          in_scale=_importance(g, dw_in) if spread_bn else None)
             x = g.add(x, y, f"block{i}_add") if stride == 1 and cin == cout else y
     last = make_divisible(1280 * max(1.0, alpha))
     x = g.conv_bn(x, "conv_last", last, 1, act="relu6", spread=spread_bn)

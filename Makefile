@@ -1,0 +1,50 @@
+# Quick start: `make demo` (install + run the bundled example), `make test` (install + every test).
+# Python packages go into .venv; Debian packages (cross toolchain, qemu, yosys, clang) are installed
+# with apt-get when run as root and missing.
+
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+DSGEN   := $(VENV)/bin/dsgen
+STAMP   := $(VENV)/.dsgen-installed
+JOBS    ?= 2
+DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang
+DEMO    := demo_out
+
+.PHONY: demo test install sysdeps lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[all]"
+	touch $(STAMP)
+
+sysdeps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "warning: missing Debian packages:$$missing (tests that need them will skip)"; \
+	fi
+
+demo: $(STAMP)
+	@mkdir -p $(DEMO)
+	$(DSGEN) zoo ds_cnn_kws -o $(DEMO)/ds_cnn_kws.onnx
+	$(DSGEN) show $(DEMO)/ds_cnn_kws.onnx
+	$(DSGEN) report $(DEMO)/ds_cnn_kws.onnx
+	$(DSGEN) verify $(DEMO)/ds_cnn_kws.onnx --target float
+	@echo "demo outputs are in $(DEMO)/"
+
+test: $(STAMP) sysdeps
+	$(PY) -m pytest -n $(JOBS) -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check dsgen tests bench sim
+	$(VENV)/bin/ruff format --check dsgen tests bench sim
+
+clean:
+	rm -rf $(DEMO) build dist .dsgen_cache

@@ -1,0 +1,138 @@
+"""The `dsgen` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from dsgen import __version__
+from dsgen.errors import DsgenError
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(d) for d in text.replace("x", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a shape like 1,3,96,96") from None
+    if not dims or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a shape of positive sizes")
+    return dims
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="ONNX model file")
+    p.add_argument("--input-shape", type=_shape, help="static input shape, e.g. 1,3,96,96")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="dsgen", description=__doc__)
+    ap.add_argument("--version", action="version", version=f"dsgen {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("show", help="print the IR after the passes")
+    _model_args(p)
+
+    p = sub.add_parser("report", help="per-layer MACs, parameters, memory; standard-conv comparison")
+    _model_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("verify", help="check a target against its reference")
+    _model_args(p)
+    p.add_argument("--target", default="float", help="float (more targets come with backends)")
+    p.add_argument("--samples", type=int, default=8)
+    p.add_argument("--inputs", help=".npy inputs in the model's (NCHW) input layout")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("zoo", help="bundled example models")
+    p.add_argument("name", nargs="?", help="model to write")
+    p.add_argument("--list", action="store_true", help="list the models")
+    p.add_argument("-o", "--output", help="output .onnx path")
+    return ap
+
+
+def cmd_show(args) -> int:
+    from dsgen.compiler import load_ir
+    from dsgen.ir.printer import format_graph
+
+    print(format_graph(load_ir(args.model, args.input_shape)))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from rich.console import Console
+
+    from dsgen.analysis.cost import cost_report
+    from dsgen.analysis.render import print_cost
+    from dsgen.compiler import load_ir
+
+    rep = cost_report(load_ir(args.model, args.input_shape))
+    if args.json:
+        print(json.dumps(rep.to_json()))
+    else:
+        print_cost(rep, Console(width=None if sys.stdout.isatty() else 160))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from dsgen.verify import verify_model
+
+    if args.samples < 1:
+        raise DsgenError("--samples must be at least 1")
+    res = verify_model(args.model, args.target, samples=args.samples, inputs=args.inputs,
+                       input_shape=args.input_shape, seed=args.seed)  # fmt: skip
+    if args.json:
+        print(json.dumps(res.to_json()))
+    else:
+        d = res.to_json()
+        print(f"{res.model} on target '{res.target}': {'OK' if res.ok else 'FAILED'}")
+        for k, v in d.items():
+            if k not in ("model", "target", "ok"):
+                print(f"  {k:16s} {v}")
+    return 0 if res.ok else 1
+
+
+def cmd_zoo(args) -> int:
+    from pathlib import Path
+
+    from dsgen import zoo
+
+    if args.list or not args.name:
+        for name in zoo.names():
+            print(f"{name:24s} {zoo.ZOO[name].description}")
+        return 0
+    if args.name not in zoo.ZOO:
+        raise DsgenError(f"unknown zoo model '{args.name}' (dsgen zoo --list)")
+    out = Path(args.output or f"{args.name}.onnx")
+    if out.is_dir():
+        raise DsgenError("output path is a directory", path=str(out))
+    model = zoo.build(args.name)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_bytes(model.SerializeToString())
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DsgenError(f"cannot write: {exc.strerror}", path=str(out)) from None
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS = {"show": cmd_show, "report": cmd_report, "verify": cmd_verify, "zoo": cmd_zoo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except DsgenError as exc:
+        print(f"dsgen: error: {exc.format()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dsgen: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
