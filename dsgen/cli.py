@@ -25,6 +25,24 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-shape", type=_shape, help="static input shape, e.g. 1,3,96,96")
 
 
+def _quant_args(p: argparse.ArgumentParser) -> None:
+    q = p.add_argument_group("quantization")
+    q.add_argument("--bits", type=int, choices=(8, 16), default=8, help="activation bits")
+    q.add_argument("--calib", help=".npy calibration samples in the model's (NCHW) input layout")
+    q.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax")
+    q.add_argument("--per-tensor", action="store_true", help="per-tensor weight scales")
+    q.add_argument("--pow2", action="store_true", help="power-of-two scales (pure shifts)")
+    q.add_argument("--quant-config", help="TOML: [quant] defaults, [layers.\"name\"] overrides")
+
+
+def _quant_options(args):
+    from dsgen.quant.api import QuantOptions
+
+    return QuantOptions(bits=args.bits, calib=args.calib, config=args.quant_config,
+                        per_tensor=args.per_tensor, pow2=args.pow2, method=args.calib_method,
+                        seed=args.seed)  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="dsgen", description=__doc__)
     ap.add_argument("--version", action="version", version=f"dsgen {__version__}")
@@ -39,11 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check a target against its reference")
     _model_args(p)
-    p.add_argument("--target", default="float", help="float (more targets come with backends)")
+    p.add_argument("--target", default="float", help="float | int")
     p.add_argument("--samples", type=int, default=8)
     p.add_argument("--inputs", help=".npy inputs in the model's (NCHW) input layout")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _quant_args(p)
 
     p = sub.add_parser("zoo", help="bundled example models")
     p.add_argument("name", nargs="?", help="model to write")
@@ -81,15 +100,20 @@ def cmd_verify(args) -> int:
     if args.samples < 1:
         raise DsgenError("--samples must be at least 1")
     res = verify_model(args.model, args.target, samples=args.samples, inputs=args.inputs,
-                       input_shape=args.input_shape, seed=args.seed)  # fmt: skip
+                       input_shape=args.input_shape, seed=args.seed, quant=_quant_options(args))  # fmt: skip
     if args.json:
         print(json.dumps(res.to_json()))
     else:
         d = res.to_json()
+        layer_snr = d.pop("layer_snr_db", None)
         print(f"{res.model} on target '{res.target}': {'OK' if res.ok else 'FAILED'}")
         for k, v in d.items():
             if k not in ("model", "target", "ok"):
                 print(f"  {k:16s} {v}")
+        if layer_snr:
+            print("  per-layer SNR (dB) of the integer tensors against the float reference:")
+            for name, snr in layer_snr.items():
+                print(f"    {snr:8.2f}  {name}")
     return 0 if res.ok else 1
 
 

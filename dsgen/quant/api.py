@@ -1,0 +1,75 @@
+"""Quantizing a model file for the backends and `verify`: options, calibration data, config file."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dsgen.errors import DsgenError
+from dsgen.ir.graph import Graph
+from dsgen.quant.qgraph import QGraph
+from dsgen.quant.quantizer import LayerOverride, QuantConfig, quantize
+
+SYNTHETIC_SAMPLES = 32
+
+
+@dataclass
+class QuantOptions:
+    bits: int = 8
+    calib: str | None = None  # .npy, N samples in the model's (NCHW) input layout
+    config: str | None = None  # TOML with [quant] defaults and [layers."name"] overrides
+    per_tensor: bool = False
+    pow2: bool = False
+    method: str = "minmax"
+    seed: int = 0
+
+
+def read_config(path: str, cfg: QuantConfig) -> QuantConfig:
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DsgenError(f"cannot read quantization config: {exc}", path=path) from None
+    known = {"bits", "weight_bits", "per_channel", "pow2", "method", "percentile",
+             "bias_correction"}  # fmt: skip
+    for k, v in data.get("quant", {}).items():
+        if k not in known:
+            raise DsgenError(f"unknown [quant] key '{k}' (known: {', '.join(sorted(known))})",
+                             path=path)  # fmt: skip
+        setattr(cfg, k, v)
+    for name, over in data.get("layers", {}).items():
+        bad = set(over) - {"weight_bits", "per_channel"}
+        if bad:
+            raise DsgenError(f"layer '{name}': unknown keys {sorted(bad)}", path=path)
+        cfg.overrides[name] = LayerOverride(over.get("weight_bits"), over.get("per_channel"))
+    return cfg
+
+
+def calibration_samples(g: Graph, opts: QuantOptions, warn=None) -> np.ndarray | None:
+    """Float samples in IR layout, or None for a pre-quantized model."""
+    if g.input_dtype != "float32":
+        return None
+    from dsgen.verify.core import load_inputs, to_ir_layout
+
+    if opts.calib is None:
+        (warn or _stderr)(f"warning: no --calib data: calibrating on {SYNTHETIC_SAMPLES} synthetic "
+                          "standard-normal inputs; accuracy on real data will be worse")  # fmt: skip
+        xs = load_inputs(g, None, SYNTHETIC_SAMPLES, seed=opts.seed + 1000)
+    else:
+        xs = load_inputs(g, opts.calib, 0)
+    return np.stack([to_ir_layout(g, x) for x in xs]).astype(np.float64)
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
+    cfg = QuantConfig(bits=opts.bits, per_channel=not opts.per_tensor, pow2=opts.pow2,
+                      method=opts.method)  # fmt: skip
+    if opts.config:
+        cfg = read_config(opts.config, cfg)
+    return quantize(g, calibration_samples(g, opts, warn), cfg)

@@ -1,0 +1,80 @@
+"""Activation ranges from calibration data, and the tensors that must share quantization parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsgen.ir import float_ref
+from dsgen.ir import graph as ir
+
+# Layers whose output must carry its input's scale and zero point: no arithmetic happens (shuffle,
+# flatten), the max of stored values is the max of real values (max pool), or the contract's
+# rounding-division average needs equal parameters (average pools).
+_SHARE_IN_OUT = (ir.Shuffle, ir.Flatten, ir.Pool, ir.GlobalPool)
+
+
+def share_groups(layers: list[ir.Layer]) -> dict[str, str]:
+    """Union-find over tensors: tensor → representative of the group that shares parameters.
+    Concat inputs join their output (so a dsgen concat is a pure copy)."""
+    parent: dict[str, str] = {}
+
+    def find(t: str) -> str:
+        parent.setdefault(t, t)
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    for layer in layers:
+        find(layer.output)
+        for t in layer.inputs:
+            find(t)
+        if isinstance(layer, _SHARE_IN_OUT) or isinstance(layer, ir.Concat):
+            for t in layer.inputs:
+                union(t, layer.output)
+        if isinstance(layer, ir.Act) and layer.act.kind is not ir.ActKind.LEAKY:
+            union(layer.inputs[0], layer.output)  # a standalone ReLU/clip is then a pure clamp
+    return {t: find(t) for t in parent}
+
+
+@dataclass
+class Stats:
+    ranges: dict[str, tuple[float, float]]  # (min, max) of every tensor
+    means: dict[str, np.ndarray]  # per-channel means (last axis), for bias correction
+
+
+def collect(g: ir.Graph, samples: np.ndarray, method: str = "minmax",
+            percentile: float = 99.99, seed: int = 0) -> Stats:  # fmt: skip
+    """One float pass over the calibration samples (IR layout, one per row)."""
+    rng = np.random.default_rng(seed)
+    lo: dict[str, float] = {}
+    hi: dict[str, float] = {}
+    sums: dict[str, np.ndarray] = {}
+    keep: dict[str, list[np.ndarray]] = {}  # subsampled values for percentiles
+    for x in samples:
+        env = float_ref.run(g, x, fake_quantize=False, keep=True)
+        for name, v in env.items():
+            v = np.asarray(v, np.float64)
+            flat = v.reshape(-1)
+            lo[name] = min(lo.get(name, np.inf), float(flat.min()))
+            hi[name] = max(hi.get(name, -np.inf), float(flat.max()))
+            m = v.reshape(-1, v.shape[-1]).mean(axis=0) if v.ndim == 3 else v
+            sums[name] = sums.get(name, 0) + m
+            if method == "percentile":
+                pick = flat if flat.size <= 4096 else rng.choice(flat, 4096, replace=False)
+                keep.setdefault(name, []).append(pick)
+    rng_out = {}
+    for name in lo:
+        if method == "percentile":
+            v = np.concatenate(keep[name])
+            rng_out[name] = (float(np.percentile(v, 100 - percentile)),
+                             float(np.percentile(v, percentile)))  # fmt: skip
+        else:
+            rng_out[name] = (lo[name], hi[name])
+    n = max(len(samples), 1)
+    return Stats(rng_out, {k: v / n for k, v in sums.items()})

@@ -1,0 +1,120 @@
+"""The quantized network: the float IR plus, per layer, the integer parameters of the contract.
+
+Backends read geometry (kernel, stride, pads, groups, shapes) from the float layer and every number
+they compute with from its `*Q` record, so all of them see the same integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dsgen.ir import graph as ir
+
+RQ = tuple[int, int]  # (q, shift) of one requantization multiplier
+
+
+@dataclass
+class ConvQ:
+    """Conv, depthwise, pointwise, grouped conv and dense: the contract's 'Conv … dense' rule."""
+
+    weight: np.ndarray  # int8 values, the float layer's layout
+    bias: np.ndarray  # int32 values
+    mult: np.ndarray  # q per output channel
+    shift: np.ndarray
+    z_in: int
+    z_out: int
+    lo: int
+    hi: int
+    mult_neg: np.ndarray | None = None  # LeakyReLU
+    shift_neg: np.ndarray | None = None
+    weight_bits: int = 8
+    acc_min: int = 0  # proven bounds of every partial sum (docs/fixed_point.md: accumulator)
+    acc_max: int = 0
+
+
+@dataclass
+class PoolQ:
+    """Max / average / global pooling; `rq` only for an average that changes scale (QDQ input)."""
+
+    z_in: int
+    z_out: int
+    lo: int
+    hi: int
+    rq: RQ | None = None
+
+
+@dataclass
+class AddQ:
+    z_a: int
+    z_b: int
+    z_out: int
+    m_a: RQ
+    m_b: RQ
+    m_out: RQ
+    left_shift: int
+    lo: int
+    hi: int
+
+
+@dataclass
+class ConcatQ:
+    rqs: list[RQ | None]
+    z_ins: list[int]
+    z_out: int
+    lo: int
+    hi: int
+
+
+@dataclass
+class ActQ:
+    """A standalone activation (one that no producer could absorb).  ReLU/ReLU6 are a clamp with
+    unchanged scale (`rq is None`); LeakyReLU requantizes x − z_in with m_pos / m_neg."""
+
+    z_in: int
+    z_out: int
+    lo: int
+    hi: int
+    rq: RQ | None = None
+    rq_neg: RQ | None = None
+
+
+@dataclass
+class MoveQ:
+    """Shuffle and flatten: no arithmetic."""
+
+
+LayerQ = ConvQ | PoolQ | AddQ | ConcatQ | ActQ | MoveQ
+
+
+@dataclass
+class QGraph:
+    graph: ir.Graph
+    params: dict[str, LayerQ]  # by layer name
+    bits: int  # activation bits: 8 (asymmetric int8) or 16 (symmetric int16)
+    int_layers: list[ir.Layer]  # the layers the integer part executes, in order
+    int_outputs: list[str]  # tensors the integer part returns (a softmax's input: logits)
+    softmax_after: bool  # whether the float graph applies a softmax to the integer output
+    per_layer: dict[str, dict] = field(default_factory=dict)  # notes for reports (weight bits…)
+
+    def qparams(self, tensor: str) -> ir.QParams:
+        q = self.graph.tensors[tensor].quant
+        assert q is not None, f"tensor {tensor} has no quantization parameters"
+        return q
+
+    @property
+    def input_q(self) -> ir.QParams:
+        return self.qparams(self.graph.input)
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        """Float input → integers: round half away from zero, saturate (TFLite's Quantize)."""
+        q = self.input_q
+        lo, hi = -(1 << (q.bits - 1)), (1 << (q.bits - 1)) - 1
+        r = np.asarray(x, np.float64) / q.scale
+        r = np.where(r >= 0, np.floor(r + 0.5), -np.floor(-r + 0.5))
+        return np.clip(r + q.zero_point, lo, hi).astype(np.int64)
+
+    def dequantize(self, tensor: str, y: np.ndarray) -> np.ndarray:
+        q = self.qparams(tensor)
+        return (np.asarray(y, np.float64) - q.zero_point) * q.scale

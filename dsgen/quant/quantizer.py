@@ -1,0 +1,119 @@
+"""The quantizer: float IR (+ calibration data, or a QDQ model's own parameters) → QGraph."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dsgen.errors import DsgenError
+from dsgen.ir import graph as ir
+from dsgen.quant import calibrate
+from dsgen.quant.layer_params import layer_params
+from dsgen.quant.qgraph import QGraph
+
+
+@dataclass
+class LayerOverride:
+    weight_bits: int | None = None
+    per_channel: bool | None = None
+
+
+@dataclass
+class QuantConfig:
+    bits: int = 8  # activations: 8 (asymmetric int8) or 16 (symmetric int16, "16x8")
+    weight_bits: int = 8  # 4..8, stored in int8
+    per_channel: bool = True
+    pow2: bool = False  # power-of-two scales everywhere (pure shifts)
+    method: str = "minmax"  # or "percentile"
+    percentile: float = 99.99
+    bias_correction: bool = True
+    overrides: dict[str, LayerOverride] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if self.bits not in (8, 16):
+            raise DsgenError(f"activation bits must be 8 or 16, not {self.bits}")
+        for name, wb in [("default", self.weight_bits)] + [
+            (k, o.weight_bits) for k, o in self.overrides.items() if o.weight_bits is not None
+        ]:
+            if not 2 <= wb <= 8:
+                raise DsgenError(f"weight bits of {name} must be 2..8, not {wb}")
+        if self.method not in ("minmax", "percentile"):
+            raise DsgenError(f"unknown calibration method '{self.method}'")
+
+
+def _pow2_ceil(x: float) -> float:
+    return 2.0 ** math.ceil(math.log2(x))
+
+
+def activation_qparams(lo: float, hi: float, cfg: QuantConfig) -> ir.QParams:
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo < 1e-2:  # a dead tensor (always 0): any scale is exact; a tiny one would blow up biases
+        hi = lo + 1e-2
+    if cfg.bits == 16 or cfg.pow2:
+        qmax = (1 << (cfg.bits - 1)) - 1
+        scale = max(abs(lo), abs(hi), 1e-8) / qmax
+        return ir.QParams(_pow2_ceil(scale) if cfg.pow2 else scale, 0, cfg.bits)
+    scale = max(hi - lo, 1e-8) / 255.0
+    zp = int(np.clip(round(-128 - lo / scale), -128, 127))
+    return ir.QParams(scale, zp, 8)
+
+
+def integer_part(g: ir.Graph) -> tuple[list[ir.Layer], list[str], bool]:
+    """Layers the integer network runs; a final softmax stays in float (docs/fixed_point.md)."""
+    layers = list(g.layers)
+    soft = [l for l in layers if isinstance(l, ir.Softmax)]
+    if not soft:
+        return layers, list(g.outputs), False
+    if len(soft) > 1 or layers[-1] is not soft[0] or g.outputs != [soft[0].output]:
+        raise DsgenError(f"node '{soft[0].name}': a softmax is supported only as the final layer")
+    return layers[:-1], [soft[0].inputs[0]], True
+
+
+def assign_activation_params(g: ir.Graph, layers, stats: calibrate.Stats | None,
+                             cfg: QuantConfig) -> None:  # fmt: skip
+    groups = calibrate.share_groups(layers)
+    if stats is None:  # a QDQ model: parameters given; no-arithmetic layers inherit them
+        for layer in layers:
+            for t in [*layer.inputs, layer.output]:
+                if g.tensors[t].quant is None:
+                    src = next((o for o, r in groups.items() if r == groups[t]
+                                and g.tensors[o].quant is not None), None)  # fmt: skip
+                    if src is None:
+                        raise DsgenError(f"tensor '{t}' has no quantization parameters in the "
+                                         "QDQ model")  # fmt: skip
+                    g.tensors[t].quant = g.tensors[src].quant
+        return
+    span: dict[str, tuple[float, float]] = {}
+    for t, root in groups.items():
+        lo, hi = stats.ranges[t]
+        a, b = span.get(root, (math.inf, -math.inf))
+        span[root] = (min(a, lo), max(b, hi))
+    for t, root in groups.items():
+        g.tensors[t].quant = activation_qparams(*span[root], cfg)
+
+
+def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = None) -> QGraph:
+    """`calib`: float samples in IR layout (N, …), or None for a pre-quantized (QDQ) model."""
+    cfg = cfg or QuantConfig()
+    cfg.check()
+    layers, int_outputs, softmax_after = integer_part(g)
+    prequantized = g.input_dtype != "float32" or any(t.quant for t in g.tensors.values())
+    stats = None
+    if not prequantized:
+        if calib is None:
+            raise DsgenError("calibration data is required to quantize a float model")
+        stats = calibrate.collect(g, calib, cfg.method, cfg.percentile)
+    elif cfg.bits != 8 and g.tensors[g.input].quant and g.tensors[g.input].quant.bits != cfg.bits:
+        raise DsgenError("a pre-quantized model keeps its own activation bits")
+    assign_activation_params(g, layers, stats, cfg)
+    bits = g.tensors[g.input].quant.bits
+    params, notes = {}, {}
+    for layer in layers:
+        params[layer.name], notes[layer.name] = layer_params(g, layer, params, stats, cfg)
+    return QGraph(graph=g, params=params, bits=bits, int_layers=layers, int_outputs=int_outputs,
+                  softmax_after=softmax_after, per_layer=notes)  # fmt: skip
+
+
+
