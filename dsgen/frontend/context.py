@@ -48,7 +48,7 @@ class Ctx:
         self.model, self.path, self.graph = model, path, graph
         self.values: dict[str, Value] = {}
         self.node: onnx.NodeProto | None = None
-        self._names: set[str] = set()
+        self._layer_names: set[str] = set()
 
     # ---- errors ------------------------------------------------------------------------------
     def error(self, message: str) -> DsgenError:
@@ -91,11 +91,19 @@ class Ctx:
 
     # ---- emitting layers ---------------------------------------------------------------------
     def unique(self, base: str) -> str:
+        """A tensor name not used yet (ONNX names are kept wherever they are free)."""
         name, i = base, 1
-        while name in self._names or name in self.graph.tensors:
+        while name in self.graph.tensors:
             i += 1
             name = f"{base}_{i}"
-        self._names.add(name)
+        return name
+
+    def unique_layer(self, base: str) -> str:
+        name, i = base, 1
+        while name in self._layer_names:
+            i += 1
+            name = f"{base}_{i}"
+        self._layer_names.add(name)
         return name
 
     def emit(self, layer: Layer, out_onnx: str, shape: tuple[int, ...], kind: VKind,
@@ -108,7 +116,7 @@ class Ctx:
         return v
 
     def layer_name(self) -> str:
-        return self.unique(node_label(self.node))
+        return self.unique_layer(node_label(self.node))
 
     def out_tensor_name(self, onnx_name: str) -> str:
         return self.unique(onnx_name or node_label(self.node))

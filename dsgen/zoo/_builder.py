@@ -21,49 +21,15 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from ._stats import clip_moments, conv_moments, max_of_normals, tap_patterns, tap_usage
+
 OPSET = 13
 IR_VERSION = 7  # the IR version that introduced opset 13
 BN_EPS = 1e-3
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
-
-
-def _phi(z: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-
-
-def _Phi(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
-
-
-def clip_moments(mu, var, lo=0.0, hi=None):
-    """Mean and variance of ``clip(X, lo, hi)`` for ``X ~ N(mu, var)`` (element-wise)."""
-    s = np.sqrt(np.maximum(var, 1e-30))
-    a = (lo - mu) / s
-    Pa, pa = _Phi(a), _phi(a)
-    if hi is None:
-        Pb, pb, bpb, top, top2 = 1.0, 0.0, 0.0, 0.0, 0.0
-    else:
-        b = (hi - mu) / s
-        Pb, pb = _Phi(b), _phi(b)
-        bpb, top, top2 = b * pb, hi * (1.0 - Pb), hi * hi * (1.0 - Pb)
-    dP = Pb - Pa
-    m1 = lo * Pa + top + mu * dP + s * (pa - pb)
-    m2 = lo * lo * Pa + top2 + (mu * mu + var) * dP + 2 * mu * s * (pa - pb) + var * (a * pa - bpb)
-    return m1, np.maximum(m2 - m1 * m1, 0.0)
-
-
-def _max_of_normals(n: int) -> tuple[float, float]:
-    """Mean and variance of the maximum of ``n`` i.i.d. N(0, 1) values."""
-    z = np.linspace(-10.0, 10.0, 4001)
-    pdf = n * _phi(z) * _Phi(z) ** (n - 1)
-    dz = z[1] - z[0]
-    mean = float((z * pdf).sum() * dz)
-    return mean, float(((z - mean) ** 2 * pdf).sum() * dz)
-
 
 class GraphBuilder:
-    """Builds one NCHW float32 model; every ``add_*``-style method returns its output tensor name."""
+    """Builds one NCHW float32 model; each layer method returns the name of its output tensor."""
 
     def __init__(self, name: str, input_shape, seed: int, input_name: str = "input"):
         self.name = name
@@ -78,6 +44,7 @@ class GraphBuilder:
         self.stats: dict[str, tuple[np.ndarray, np.ndarray]] = {
             input_name: (np.zeros(c), np.ones(c))
         }
+        self._zero_pads: dict[str, tuple[str, tuple[int, int]]] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
     def init(self, name: str, arr: np.ndarray, dtype=np.float32) -> str:
@@ -102,8 +69,9 @@ class GraphBuilder:
         return self.shapes[x][1]
 
     # -- convolution and normalization ---------------------------------------------------------
-    def conv(self, x, name, cout, k, stride=1, pads=None, group=1, bias=False, out=None,
-             in_scale=None) -> str:
+    def conv(
+        self, x, name, cout, k, stride=1, pads=None, group=1, bias=False, out=None, in_scale=None
+    ) -> str:
         """Conv with He-normal weights (std sqrt(2/fan_in)); ``pads`` defaults to symmetric k//2.
 
         ``in_scale`` (group 1 only) multiplies the weights of each input channel, e.g. to make a
@@ -115,10 +83,24 @@ class GraphBuilder:
             pads = [kh // 2, kw // 2, kh // 2, kw // 2]
         n, cin, h, w = self.shapes[x]
         assert cin % group == 0 and cout % group == 0, (name, cin, cout, group)
-        cin_g, cout_g = cin // group, cout // group
+        ho = (h + pads[0] + pads[2] - kh) // sh + 1
+        wo = (w + pads[1] + pads[3] - kw) // sw + 1
+        src, (p0, p1) = x, (pads[0], pads[1])
+        if x in self._zero_pads:  # an explicit Pad node: its zeros are padding too
+            src, (q0, q1) = self._zero_pads[x]
+            p0, p1 = p0 + q0, p1 + q1
+        _, _, hs, ws = self.shapes[src]
+        rows = tap_patterns(hs, kh, sh, p0, ho)
+        cols = tap_patterns(ws, kw, sw, p1, wo)
+        cin_g = cin // group
         fan_in = cin_g * kh * kw
         wt = self.rng.standard_normal((cout, cin_g, kh, kw), dtype=np.float32)
         wt *= np.float32(math.sqrt(2.0 / fan_in))
+        # Taps that only ever see padding (e.g. a 3x3 on a 1x1 map) are dead and, as weight
+        # decay does in training, shrunk: each tap is scaled by the fraction of outputs using it.
+        usage = np.outer(tap_usage(rows, kh), tap_usage(cols, kw)).astype(np.float32)
+        if (usage < 1).any():
+            wt *= usage
         if in_scale is not None:
             assert group == 1 and len(in_scale) == cin, name
             wt *= np.asarray(in_scale, np.float32)[None, :, None, None]
@@ -127,17 +109,19 @@ class GraphBuilder:
         if bias:
             b = self.rng.uniform(-1, 1, cout).astype(np.float32) / math.sqrt(fan_in)
             inputs.append(self.init(f"{name}.bias", b))
-        out = self.node("Conv", inputs, name, out, kernel_shape=[kh, kw], strides=[sh, sw],
-                        pads=list(pads), dilations=[1, 1], group=group)
-        ho = (h + pads[0] + pads[2] - kh) // sh + 1
-        wo = (w + pads[1] + pads[3] - kw) // sw + 1
-        m_in, v_in = self.stats[x]
-        w64 = wt.astype(np.float64)
-        wsum = w64.sum(axis=(2, 3)).reshape(group, cout_g, cin_g)
-        wsq = (w64 * w64).sum(axis=(2, 3)).reshape(group, cout_g, cin_g)
-        mean = np.einsum("goi,gi->go", wsum, m_in.reshape(group, cin_g)).ravel() + b
-        var = np.einsum("goi,gi->go", wsq, v_in.reshape(group, cin_g)).ravel()
-        return self._set(out, (n, cout, ho, wo), mean, var)
+        out = self.node(
+            "Conv",
+            inputs,
+            name,
+            out,
+            kernel_shape=[kh, kw],
+            strides=[sh, sw],
+            pads=list(pads),
+            dilations=[1, 1],
+            group=group,
+        )
+        mean, var = conv_moments(*self.stats[src], wt, group, rows, cols)
+        return self._set(out, (n, cout, ho, wo), mean + b, var)
 
     def _bn_params(self, x, spread: bool, active: bool = False):
         """gamma, beta, running mean, running var for a BN after tensor ``x``.
@@ -172,14 +156,14 @@ class GraphBuilder:
         """BatchNormalization (inference form, epsilon 1e-3) with PyTorch-style parameter names."""
         name = name or f"{x}_bn"
         (g, b, rm, rv), scale, shift = self._bn_params(x, spread, active)
-        inputs = [x] + [self.init(f"{name}.{p}", a) for p, a in
-                        zip(("weight", "bias", "running_mean", "running_var"), (g, b, rm, rv))]
+        params = zip(("weight", "bias", "running_mean", "running_var"), (g, b, rm, rv), strict=True)
+        inputs = [x] + [self.init(f"{name}.{p}", a) for p, a in params]
         out = self.node("BatchNormalization", inputs, name, out, epsilon=BN_EPS, momentum=0.9)
         m, v = self.stats[x]
         return self._set(out, self.shapes[x], m * scale + shift, v * scale * scale)
 
     def affine_bn(self, x, name=None, active=False, out=None) -> str:
-        """An unfolded BN the way tf2onnx writes it: ``x * scale + shift`` with [C,1,1] constants."""
+        """Unfolded BN as tf2onnx writes it: ``x * scale + shift`` with [C,1,1] constants."""
         name = name or f"{x}_bn"
         _, scale, shift = self._bn_params(x, False, active)
         c = len(scale)
@@ -215,14 +199,27 @@ class GraphBuilder:
     def act(self, x, kind, name=None) -> str:
         if kind is None:
             return x
-        return {"relu": self.relu, "relu6": self.relu6, "leaky": self.leaky_relu}[kind](x, name=name)
+        fn = {"relu": self.relu, "relu6": self.relu6, "leaky": self.leaky_relu}[kind]
+        return fn(x, name=name)
 
-    def conv_bn(self, x, name, cout, k, stride=1, pads=None, group=1, act="relu", spread=False,
-                in_scale=None):
+    def conv_bn(
+        self,
+        x,
+        name,
+        cout,
+        k,
+        stride=1,
+        pads=None,
+        group=1,
+        act="relu",
+        spread=False,
+        in_scale=None,
+    ):
         """Conv (no bias) -> BatchNormalization -> optional activation, named name/_bn/_<act>."""
         y = self.conv(x, name, cout, k, stride, pads, group, in_scale=in_scale)
-        y = self.bn(y, spread=spread, active=act is not None)
-        return self.act(y, act)
+        y = self.bn(y, f"{name}_bn", spread=spread, active=act is not None)
+        suffix = {"relu": "relu", "relu6": "relu6", "leaky": "lrelu", None: ""}[act]
+        return self.act(y, act, f"{name}_{suffix}")
 
     # -- shape / pooling / merge ops -----------------------------------------------------------
     def pad(self, x, name, pads) -> str:
@@ -230,6 +227,7 @@ class GraphBuilder:
         p = self.init(f"{name}.pads", np.array(pads), np.int64)
         out = self.node("Pad", [x, p], name, mode="constant")
         shape = [d + pads[i] + pads[i + 4] for i, d in enumerate(self.shapes[x])]
+        self._zero_pads[out] = (x, (pads[2], pads[3]))
         return self._set(out, shape, *self.stats[x])
 
     def _pool_shape(self, x, k, s, p):
@@ -239,7 +237,7 @@ class GraphBuilder:
     def maxpool(self, x, name, k=3, s=2, p=1) -> str:
         kk, ss, pp = [k, k], [s, s], [p] * 4
         out = self.node("MaxPool", [x], name, kernel_shape=kk, strides=ss, pads=pp)
-        em, ev = _max_of_normals(k * k)
+        em, ev = max_of_normals(k * k)
         m, v = self.stats[x]
         return self._set(out, self._pool_shape(x, kk, ss, pp), m + em * np.sqrt(v), v * ev)
 
@@ -247,8 +245,15 @@ class GraphBuilder:
         kk = [k, k] if isinstance(k, int) else list(k)
         ss = kk if s is None else [s, s]
         pp = [p] * 4
-        out = self.node("AveragePool", [x], name, kernel_shape=kk, strides=ss, pads=pp,
-                        count_include_pad=count_include_pad)
+        out = self.node(
+            "AveragePool",
+            [x],
+            name,
+            kernel_shape=kk,
+            strides=ss,
+            pads=pp,
+            count_include_pad=count_include_pad,
+        )
         m, v = self.stats[x]
         return self._set(out, self._pool_shape(x, kk, ss, pp), m, v / (kk[0] * kk[1]))
 
@@ -309,14 +314,26 @@ class GraphBuilder:
         return self._set(out, self.shapes[x], *self.stats[x])
 
     def gemm(self, x, name, nout, out=None) -> str:
-        """Linear layer as PyTorch exports it (Gemm, transB=1), scaled for logits of std ~1."""
+        """Linear layer as PyTorch exports it (Gemm, transB=1, weight [out, in], bias [out]).
+
+        Like a trained classifier it responds to how the features vary across inputs: the
+        weights are scaled for logits of std ~1 across inputs and the bias cancels the features'
+        mean (plus U(-0.1, 0.1)), so the logits are not dominated by an input-independent part.
+        """
         _, nin = self.shapes[x]
         m, v = self.stats[x]
-        std = 1.0 / math.sqrt(float((m * m + v).sum()))
+        std = 1.0 / math.sqrt(max(float(v.sum()), 1e-12))
         wt = (self.rng.standard_normal((nout, nin)) * std).astype(np.float32)
-        b = self.rng.uniform(-0.1, 0.1, nout).astype(np.float32)
-        out = self.node("Gemm", [x, self.init(f"{name}.weight", wt), self.init(f"{name}.bias", b)],
-                        name, out, alpha=1.0, beta=1.0, transB=1)
+        b = (self.rng.uniform(-0.1, 0.1, nout) - wt.astype(np.float64) @ m).astype(np.float32)
+        out = self.node(
+            "Gemm",
+            [x, self.init(f"{name}.weight", wt), self.init(f"{name}.bias", b)],
+            name,
+            out,
+            alpha=1.0,
+            beta=1.0,
+            transB=1,
+        )
         return self._set(out, (1, nout), wt @ m + b, (wt * wt) @ v)
 
     def softmax(self, x, name="softmax", out="output") -> str:
@@ -334,10 +351,15 @@ class GraphBuilder:
     def model(self, output: str, doc: str = "") -> onnx.ModelProto:
         inp = helper.make_tensor_value_info(self.input_name, TensorProto.FLOAT, self.input_shape)
         outp = helper.make_tensor_value_info(output, TensorProto.FLOAT, self.shapes[output])
-        graph = helper.make_graph(self.nodes, self.name, [inp], [outp], initializer=self.inits,
-                                  doc_string=doc)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                  producer_name="dsgen.zoo", producer_version="0.1.0",
-                                  doc_string=doc)
+        graph = helper.make_graph(
+            self.nodes, self.name, [inp], [outp], initializer=self.inits, doc_string=doc
+        )
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET)],
+            producer_name="dsgen.zoo",
+            producer_version="0.1.0",
+            doc_string=doc,
+        )
         model.ir_version = IR_VERSION
         return model

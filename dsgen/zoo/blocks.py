@@ -1,5 +1,6 @@
-"""Small models built around one characteristic block each: Xception, ShuffleNet, SqueezeNet
-fire module and interleaved group convolutions. Each also exercises a few frontend patterns."""
+"""The small zoo models: the keyword-spotting DS-CNNs and one model around each characteristic
+block (Xception, ShuffleNet, SqueezeNet fire module, interleaved group convolutions). Each also
+exercises a few frontend patterns."""
 
 from __future__ import annotations
 
@@ -8,8 +9,44 @@ import onnx
 from ._builder import GraphBuilder
 
 
-def xception_block(seed: int = 0, channels: int = 32, size: int = 32, out_channels: int = 64,
-                   num_classes: int = 10) -> onnx.ModelProto:
+def ds_cnn_kws(
+    seed: int = 0, num_blocks: int = 4, channels: int = 64, num_classes: int = 12
+) -> onnx.ModelProto:
+    """DS-CNN keyword spotter (Zhang et al. "Hello Edge"; the MLPerf Tiny KWS model).
+
+    input [1,1,49,10] (49 frames x 10 MFCCs) -> conv1 10x4/s2 64, pads [4,1,5,2] (TF "same")
+    + BN + ReLU -> 4 x [dw 3x3 pad 1 + BN + ReLU, pw 64 + BN + ReLU] -> AveragePool 25x5
+    -> Flatten -> Gemm 64->12 -> Softmax.
+    """
+    g = GraphBuilder("ds_cnn_kws", (1, 1, 49, 10), seed)
+    x = g.conv_bn("input", "conv1", channels, (10, 4), stride=2, pads=[4, 1, 5, 2])
+    for i in range(1, num_blocks + 1):
+        x = g.conv_bn(x, f"block{i}_dw", channels, 3, group=channels)
+        x = g.conv_bn(x, f"block{i}_pw", channels, 1)
+    _, _, h, w = g.shapes[x]
+    x = g.avgpool(x, "pool", (h, w))
+    x = g.flatten(x)
+    out = g.softmax(g.gemm(x, "fc", num_classes, out="logits"))
+    return g.model(out, f"DS-CNN KWS (MLPerf Tiny) seed={seed}")
+
+
+def tiny_dscnn(seed: int = 0) -> onnx.ModelProto:
+    """A minimal DS-CNN for fast RTL simulation; ends at the Gemm logits (no Softmax).
+
+    input [1,1,16,8] -> conv1 3x3/s2 8 + BN + ReLU -> dw 3x3 + BN + ReLU -> pw 16 + BN + ReLU
+    -> GlobalAveragePool -> Flatten -> Gemm 16->4 (output "logits").
+    """
+    g = GraphBuilder("tiny_dscnn", (1, 1, 16, 8), seed)
+    x = g.conv_bn("input", "conv1", 8, 3, stride=2)
+    x = g.conv_bn(x, "block1_dw", 8, 3, group=8)
+    x = g.conv_bn(x, "block1_pw", 16, 1)
+    out = g.classifier(x, 4, softmax=False)
+    return g.model(out, f"tiny DS-CNN seed={seed}")
+
+
+def xception_block(
+    seed: int = 0, channels: int = 32, size: int = 32, out_channels: int = 64, num_classes: int = 10
+) -> onnx.ModelProto:
     """Xception entry-flow block as tf2onnx exports a Keras model.
 
     input [1,32,32,32]; main: ReLU -> dw 3x3 -> pw 64 -> BN -> ReLU -> dw 3x3 -> pw 64 -> BN
@@ -49,8 +86,9 @@ def _shuffle_unit(g: GraphBuilder, x: str, name: str, groups: int, cout: int, st
     return g.relu(y, f"{name}_relu")
 
 
-def shufflenet_unit(seed: int = 0, groups: int = 4, channels: int = 64, size: int = 16,
-                    num_classes: int = 10) -> onnx.ModelProto:
+def shufflenet_unit(
+    seed: int = 0, groups: int = 4, channels: int = 64, size: int = 16, num_classes: int = 10
+) -> onnx.ModelProto:
     """Two ShuffleNet v1 units (Zhang et al. 2017), g=4.
 
     input [1,64,16,16]; unit1 (stride 1): gconv 1x1 64->16 (g=4) + BN + ReLU, channel shuffle

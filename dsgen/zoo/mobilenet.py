@@ -9,14 +9,30 @@ from ._builder import GraphBuilder
 
 # MobileNetV1, Table 1: (pointwise output channels, depthwise stride) of the 13 DS blocks.
 V1_BLOCKS: tuple[tuple[int, int], ...] = (
-    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1),
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
 )
 
 # MobileNetV2, Table 2: expansion t, output channels c, repeats n, first stride s.
 V2_SETTINGS: tuple[tuple[int, int, int, int], ...] = (
-    (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-    (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
 )
 
 
@@ -36,8 +52,13 @@ def _importance(g: GraphBuilder, x: str):
     return (rms / np.median(rms)).clip(max=1.0)
 
 
-def mobilenet_v1(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1000,
-                 seed: int = 0, spread_bn: bool = False) -> onnx.ModelProto:
+def mobilenet_v1(
+    alpha: float = 1.0,
+    resolution: int = 224,
+    num_classes: int = 1000,
+    seed: int = 0,
+    spread_bn: bool = False,
+) -> onnx.ModelProto:
     """MobileNetV1 exactly as the paper's Table 1 (ReLU, symmetric pads=1, channels int(c*alpha)).
 
     conv1 3x3/s2 -> 13 x [dw 3x3 + BN + ReLU, pw 1x1 + BN + ReLU] -> GlobalAveragePool -> Flatten
@@ -52,11 +73,20 @@ def mobilenet_v1(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1
     for i, (c, s) in enumerate(V1_BLOCKS, start=1):
         cin, dw_in = g.channels(x), x
         x = g.conv_bn(x, f"block{i}_dw", cin, 3, stride=s, group=cin)
-        x = g.conv_bn(x, f"block{i}_pw", int(c * alpha), 1, spread=spread_bn,
-                      in_scale=_importance(g, dw_in) if spread_bn else None)
+        x = g.conv_bn(
+            x,
+            f"block{i}_pw",
+            int(c * alpha),
+            1,
+            spread=spread_bn,
+            in_scale=_importance(g, dw_in) if spread_bn else None,
+        )
     out = g.classifier(x, num_classes)
-    return g.model(out, f"MobileNetV1 alpha={alpha:g} resolution={resolution} "
-                        f"classes={num_classes} seed={seed} spread_bn={spread_bn}")
+    return g.model(
+        out,
+        f"MobileNetV1 alpha={alpha:g} resolution={resolution} "
+        f"classes={num_classes} seed={seed} spread_bn={spread_bn}",
+    )
 
 
 def make_divisible(v: float, divisor: int = 8) -> int:
@@ -67,8 +97,13 @@ def make_divisible(v: float, divisor: int = 8) -> int:
     return new_v
 
 
-def mobilenet_v2(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1000,
-                 seed: int = 0, spread_bn: bool = False) -> onnx.ModelProto:
+def mobilenet_v2(
+    alpha: float = 1.0,
+    resolution: int = 224,
+    num_classes: int = 1000,
+    seed: int = 0,
+    spread_bn: bool = False,
+) -> onnx.ModelProto:
     """MobileNetV2 with the standard (t, c, n, s) table, as torchvision exports it.
 
     conv1 3x3/s2 32 + BN + ReLU6 -> 17 inverted residual blocks (1x1 expand x t + BN + ReLU6,
@@ -86,8 +121,9 @@ def mobilenet_v2(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1
     _check(alpha, resolution, num_classes)
     name = f"mobilenet_v2_{alpha:g}_{resolution}" + ("_spread" if spread_bn else "")
     g = GraphBuilder(name, (1, 3, resolution, resolution), seed)
-    x = g.conv_bn("input", "conv1", make_divisible(32 * alpha), 3, stride=2, act="relu6",
-                  spread=spread_bn)
+    x = g.conv_bn(
+        "input", "conv1", make_divisible(32 * alpha), 3, stride=2, act="relu6", spread=spread_bn
+    )
     i = 0
     for t, c, n, s in V2_SETTINGS:
         cout = make_divisible(c * alpha)
@@ -101,11 +137,20 @@ def mobilenet_v2(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1
             dw_in = y
             hid = g.channels(y)
             y = g.conv_bn(y, f"block{i}_dw", hid, 3, stride=stride, group=hid, act="relu6")
-            y = g.conv_bn(y, f"block{i}_project", cout, 1, act=None,
-                          in_scale=_importance(g, dw_in) if spread_bn else None)
+            y = g.conv_bn(
+                y,
+                f"block{i}_project",
+                cout,
+                1,
+                act=None,
+                in_scale=_importance(g, dw_in) if spread_bn else None,
+            )
             x = g.add(x, y, f"block{i}_add") if stride == 1 and cin == cout else y
     last = make_divisible(1280 * max(1.0, alpha))
     x = g.conv_bn(x, "conv_last", last, 1, act="relu6", spread=spread_bn)
     out = g.classifier(x, num_classes)
-    return g.model(out, f"MobileNetV2 alpha={alpha:g} resolution={resolution} "
-                        f"classes={num_classes} seed={seed} spread_bn={spread_bn}")
+    return g.model(
+        out,
+        f"MobileNetV2 alpha={alpha:g} resolution={resolution} "
+        f"classes={num_classes} seed={seed} spread_bn={spread_bn}",
+    )

@@ -148,7 +148,7 @@ def build(
                     build_dir=bdir,
                     log_file=log,
                 )
-        except (SystemExit, subprocess.CalledProcessError) as e:
+        except (SystemExit, RuntimeError, subprocess.CalledProcessError) as e:
             tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
             raise SimError(f"Verilator build of {toplevel} failed ({e}); log {log}\n{tail}") from e
         (bdir / "params.json").write_text(
@@ -232,3 +232,74 @@ def pack(values: Iterable[int], width: int) -> int:
     for i, v in enumerate(values):
         word |= (int(v) & mask) << (i * width)
     return word
+
+
+def mvu_memh(
+    w,
+    bias,
+    q,
+    shift,
+    q_neg=None,
+    shift_neg=None,
+    *,
+    pe: int,
+    simd: int,
+    groups: int = 1,
+    dw: bool = False,
+    wgt_w: int = 8,
+    acc_w: int = 32,
+) -> dict[str, tuple[list[int], int]]:
+    """ROM words of hw/dsg_mvu.v for weights ``w`` [C_out][kh][kw][C_in/groups] (dense: [out][in]).
+
+    Returns {"weights": (words, width), "bias": ..., "rq": ...}; write each with :func:`write_memh`.
+    Standard/grouped: for group v, neuron fold nf, word sf = cf_local*KK + kh*K_W + kw, lane (p, s)
+    holds w[v*Cout_g + nf*PE + p, kh, kw, cf_local*SIMD + s].  Depthwise (dw, groups = C_in):
+    for fold v, word k = kh*K_W + kw, lane p = s*M + m holds w[v*PE + p, kh, kw, 0].
+    """
+    import numpy as np
+
+    w = np.asarray(w, dtype=np.int64)
+    if w.ndim == 2:
+        w = w[:, None, None, :]
+    cout, kh, kw, cin_g = w.shape
+    kk = kh * kw
+    wk = w.reshape(cout, kk, cin_g)
+    words: list[int] = []
+    if dw:
+        if cin_g != 1 or pe % simd:
+            raise ValueError("depthwise wants w (C_out, kh, kw, 1) and PE = SIMD*M")
+        for v in range(cout // pe):
+            for k in range(kk):
+                words.append(pack([wk[v * pe + p, k, 0] for p in range(pe)], wgt_w))
+        wwidth = pe * wgt_w
+        nf_total = cout // pe
+    else:
+        cout_g = cout // groups
+        if cin_g % simd or cout_g % pe:
+            raise ValueError(f"SIMD {simd} must divide C_in/groups {cin_g}, PE {pe} C_out/groups")
+        for v in range(groups):
+            for nf in range(cout_g // pe):
+                for cf in range(cin_g // simd):
+                    for k in range(kk):
+                        lanes = [
+                            wk[v * cout_g + nf * pe + p, k, cf * simd + s]
+                            for p in range(pe)
+                            for s in range(simd)
+                        ]
+                        words.append(pack(lanes, wgt_w))
+        wwidth = pe * simd * wgt_w
+        nf_total = cout // pe
+    b = np.zeros(cout, np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
+    bwords = [pack(b[i * pe:(i + 1) * pe], acc_w) for i in range(nf_total)]
+    q = np.broadcast_to(np.asarray(q, dtype=np.int64), (cout,))
+    shift = np.broadcast_to(np.asarray(shift, dtype=np.int64), (cout,))
+    qn = q if q_neg is None else np.broadcast_to(np.asarray(q_neg, dtype=np.int64), (cout,))
+    sn = shift if shift_neg is None else np.broadcast_to(np.asarray(shift_neg), (cout,))
+    rq = [
+        pack([int(q[c])], 32)
+        | (int(shift[c]) & 0xFF) << 32
+        | (int(qn[c]) & 0xFFFFFFFF) << 40
+        | (int(sn[c]) & 0xFF) << 72
+        for c in range(cout)
+    ]
+    return {"weights": (words, wwidth), "bias": (bwords, pe * acc_w), "rq": (rq, 80)}

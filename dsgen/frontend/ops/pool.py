@@ -43,7 +43,7 @@ def _global(ctx: Ctx, mode: str, keepdims: bool) -> None:
     layer = GlobalPool(name=ctx.layer_name(), inputs=[x.ir], output=pooled, mode=mode)
     v = ctx.emit(layer, out, (1, 1, c), VKind.SPATIAL)
     if not keepdims:
-        flat = Flatten(name=ctx.unique(layer.name + "_flatten"), inputs=[v.ir],
+        flat = Flatten(name=ctx.unique_layer(layer.name + "_flatten"), inputs=[v.ir],
                        output=ctx.out_tensor_name(out))  # fmt: skip
         ctx.emit(flat, out, (c,), VKind.FLAT)
 
