@@ -57,11 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check a target against its reference")
     _model_args(p)
-    p.add_argument("--target", default="float", help="float | int")
+    p.add_argument("--target", default="float", help="float | int | c | mcu | hls | rtl")
     p.add_argument("--samples", type=int, default=8)
     p.add_argument("--inputs", help=".npy inputs in the model's (NCHW) input layout")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _quant_args(p)
+
+    p = sub.add_parser("compile", help="generate C, HLS C++ or Verilog")
+    _model_args(p)
+    p.add_argument("--target", required=True, choices=("c", "hls", "rtl"))
+    p.add_argument("-o", "--output", required=True, help="output directory")
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--external-arena", action="store_true",
+                   help="C: the caller passes the activation arena to <name>_run")
+    p.add_argument("--multipliers", type=int, help="HLS/RTL: MAC multiplier budget")
+    p.add_argument("--part", default="xc7z020clg400-1", help="HLS: FPGA part")
+    p.add_argument("--clock-ns", type=float, default=10.0, help="HLS: clock period")
     _quant_args(p)
 
     p = sub.add_parser("zoo", help="bundled example models")
@@ -143,7 +155,20 @@ def cmd_zoo(args) -> int:
     return 0
 
 
-COMMANDS = {"show": cmd_show, "report": cmd_report, "verify": cmd_verify, "zoo": cmd_zoo}
+def cmd_compile(args) -> int:
+    from dsgen.build import CompileOptions, compile_model
+
+    if args.multipliers is not None and args.multipliers < 1:
+        raise DsgenError("--multipliers must be at least 1")
+    opts = CompileOptions(external_arena=args.external_arena, multipliers=args.multipliers,
+                          part=args.part, clock_ns=args.clock_ns, quant=_quant_options(args),
+                          input_shape=args.input_shape)  # fmt: skip
+    summary = compile_model(args.model, args.target, args.output, opts)
+    print(summary.describe())
+    return 0
+
+
+COMMANDS = {"compile": cmd_compile, "show": cmd_show, "report": cmd_report, "verify": cmd_verify, "zoo": cmd_zoo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,6 +82,10 @@ def compare(ref: list[np.ndarray], got: list[np.ndarray]) -> dict:
     }
 
 
+# Backends register their own targets when imported.
+OPTIONAL_TARGETS = ["dsgen.backends.c.host", "dsgen.backends.c.mcu", "dsgen.backends.hls.verify",
+                    "dsgen.backends.rtl.verify"]  # fmt: skip
+
 Target = Callable[..., VerifyResult]
 TARGETS: dict[str, Target] = {}
 
@@ -96,6 +100,12 @@ def target(name: str) -> Callable[[Target], Target]:
 
 def verify_model(path: str | Path, target_name: str, **options) -> VerifyResult:
     import dsgen.verify.targets  # noqa: F401  (registers the targets)
+
+    for module in OPTIONAL_TARGETS:
+        try:
+            __import__(module)
+        except ImportError:
+            pass  # a backend that is not part of this installation
 
     if target_name not in TARGETS:
         raise DsgenError(f"unknown target '{target_name}' (known: {', '.join(sorted(TARGETS))})")

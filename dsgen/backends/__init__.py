@@ -1,0 +1,1 @@
+"""Code generators: C (microcontrollers), HLS C++ and Verilog."""

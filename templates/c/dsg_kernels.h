@@ -1,0 +1,201 @@
+/*
+ * dsg_kernels.h -- dsgen's integer kernel library (C99, no malloc, no stdio, no float, no globals).
+ *
+ * Every kernel reproduces docs/fixed_point.md bit for bit (the Python reference is
+ * dsgen/quant/ops.py).  Activations are NHWC without batch dimension; weights are
+ * [C_out][kh][kw][C_in/groups] (dense: [out][in]); biases int32 (NULL = zero).
+ * "_s8" kernels take int8 activations, "_s16" kernels int16 activations with int8 weights
+ * (16x8 mode, z_in = z_out = 0, int32 accumulators as the contract says).
+ *
+ * On a core with __ARM_FEATURE_DSP (Cortex-M4/M7/M33...) the s8 dot products use the dual
+ * 16-bit MAC (SMLAD); elsewhere a portable C path computes the same integers.
+ */
+#ifndef DSG_KERNELS_H
+#define DSG_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The requantization relies on '>>' of a negative integer being an arithmetic shift.  C99 leaves
+ * that implementation-defined; every compiler dsgen targets (GCC, Clang, arm-none-eabi, MSVC,
+ * Vitis HLS) documents it as arithmetic.  This typedef fails to compile where it is not. */
+typedef char dsg_assert_arithmetic_shift[((-1 >> 1) == -1 && ((int64_t)-1 >> 1) == -1) ? 1 : -1];
+
+/* --------------------------------------------------------------------- parameter structs */
+
+/* Convolution of every kind: dense, pointwise (1x1), depthwise (groups == in_c, depth multiplier
+ * out_c / in_c), grouped.  Output channel c reads group c / (out_c / groups).  The bottom/right
+ * padding is implied by out_h/out_w: positions outside the input contribute 0. */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t groups;
+    int32_t z_in, z_out;        /* zero points (0 in 16x8 mode) */
+    int32_t act_min, act_max;   /* output clamp: type range intersected with the fused activation */
+    const int32_t *mult;        /* [out_c] requantization multiplier q (Q31, in [2^30, 2^31)) */
+    const int32_t *shift;       /* [out_c] its exponent: m = q * 2^(shift - 31) */
+    const int32_t *mult_neg;    /* [out_c] LeakyReLU multiplier for acc < 0, or NULL */
+    const int32_t *shift_neg;
+    const int8_t *weights;      /* [out_c][kernel_h][kernel_w][in_c / groups] */
+    const int32_t *bias;        /* [out_c] or NULL */
+} dsg_conv_params;
+
+typedef struct {
+    int32_t in_n, out_n;
+    int32_t z_in, z_out;
+    int32_t act_min, act_max;
+    const int32_t *mult, *shift;          /* [out_n] */
+    const int32_t *mult_neg, *shift_neg;  /* [out_n] or NULL */
+    const int8_t *weights;                /* [out_n][in_n] */
+    const int32_t *bias;                  /* [out_n] or NULL */
+} dsg_dense_params;
+
+/* Max / average pooling.  Average: without rq_mult (NULL) the input and output share scale and
+ * zero point and y = rdiv(sum, n); otherwise y = z_out + RQ(sum - n*z_in, rq_mult[n], rq_shift[n]),
+ * the tables indexed by the window count n (1 .. kernel_h*kernel_w), since m = s_in/(s_out*n). */
+typedef struct {
+    int32_t in_h, in_w, c;
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t count_include_pad;            /* average pool: padded positions count (value z_in) */
+    int32_t z_in, z_out;
+    int32_t act_min, act_max;
+    const int32_t *rq_mult, *rq_shift;    /* [kernel_h*kernel_w + 1] or NULL */
+} dsg_pool_params;
+
+/* Global average pool: n = h*w; rq_mult == 0 selects rdiv (same scale in and out). */
+typedef struct {
+    int32_t h, w, c;
+    int32_t z_in, z_out;
+    int32_t act_min, act_max;
+    int32_t rq_mult, rq_shift;
+} dsg_global_pool_params;
+
+/* TFLite's quantized add: left_shift is 20 for s8 and 15 for s16. */
+typedef struct {
+    int32_t z_a, z_b, z_out;
+    int32_t mult_a, shift_a, mult_b, shift_b, mult_out, shift_out;
+    int32_t left_shift;
+    int32_t act_min, act_max;
+} dsg_add_params;
+
+/* One input of a channel concat: copied when requant == 0, else z_out + RQ(x - z_in, mult). */
+typedef struct {
+    const int8_t *data;
+    int32_t c;
+    int32_t requant;
+    int32_t z_in, mult, shift;
+} dsg_concat_input_s8;
+
+typedef struct {
+    const int16_t *data;
+    int32_t c;
+    int32_t requant;
+    int32_t z_in, mult, shift;
+} dsg_concat_input_s16;
+
+/* A standalone activation (one no producer could absorb): with requant == 0 a clamp to
+ * [act_min, act_max] (ReLU/ReLU6 at unchanged scale); otherwise
+ * y = clamp(z_out + RQ(x - z_in, x >= z_in ? mult : mult_neg), act_min, act_max) (LeakyReLU). */
+typedef struct {
+    int32_t z_in, z_out;
+    int32_t act_min, act_max;
+    int32_t requant;
+    int32_t mult, shift, mult_neg, shift_neg;
+} dsg_act_params;
+
+/* Kernels that accept only some geometries return DSG_ERR_ARG, writing nothing. */
+#define DSG_OK 0
+#define DSG_ERR_ARG (-1)
+
+/* --------------------------------------------------------------------- requantization */
+
+/* RQ(acc, q, shift) of docs/fixed_point.md: TFLite's MultiplyByQuantizedMultiplier.
+ * SRDHM: the contract's "(p + nudge) / 2^31, truncating" equals floor((p + 2^30) / 2^31) for
+ * both signs (for p < 0 both are ceil((p + 1 - 2^30) / 2^31)), so one 64-bit add and an
+ * arithmetic shift replace the division (a library call on Cortex-M).  acc * 2^left must fit
+ * int32, which the compiler checks; it is a multiplication because left-shifting a negative
+ * value is undefined in C99. */
+static inline int32_t dsg_requantize(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t x = acc * ((int32_t)1 << left);
+    int32_t y;
+    if (x == INT32_MIN && mult == INT32_MIN) {
+        y = INT32_MAX; /* the only SRDHM overflow; unreachable with q >= 0, kept for exactness */
+    } else {
+        y = (int32_t)(((int64_t)x * mult + ((int64_t)1 << 30)) >> 31);
+    }
+    {
+        /* RDBPOT: rounding right shift, ties away from zero.  right <= 31, so the mask is
+         * built unsigned to avoid 1 << 31 on a signed int. */
+        const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+        const int32_t rem = y & mask;
+        const int32_t thr = (mask >> 1) + (y < 0 ? 1 : 0);
+        return (y >> right) + (rem > thr ? 1 : 0);
+    }
+}
+
+/* clamp(z_out + r, lo, hi) without the overflow of z_out + r near INT32_MAX. */
+static inline int32_t dsg_clamp_out(int32_t r, int32_t z_out, int32_t lo, int32_t hi)
+{
+    if (r < lo - z_out) return lo;
+    if (r > hi - z_out) return hi;
+    return r + z_out;
+}
+
+/* Average pooling's division: round half away from zero (C division truncates). */
+static inline int32_t dsg_rounding_div(int32_t sum, int32_t n)
+{
+    return sum >= 0 ? (sum + n / 2) / n : (sum - n / 2) / n;
+}
+
+/* --------------------------------------------------------------------- s8 kernels */
+void dsg_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+void dsg_depthwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+/* 3x3 depthwise, depth multiplier 1, dilation 1; DSG_ERR_ARG otherwise. */
+int32_t dsg_depthwise_conv_3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+/* 1x1, any stride, no padding, groups 1; DSG_ERR_ARG otherwise.  A blocked GEMM. */
+int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p);
+void dsg_max_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);
+void dsg_avg_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);
+void dsg_global_avg_pool_s8(const int8_t *in, int8_t *out, const dsg_global_pool_params *p);
+void dsg_add_s8(const int8_t *a, const int8_t *b, int8_t *out, int32_t n, const dsg_add_params *p);
+void dsg_concat_s8(const dsg_concat_input_s8 *inputs, int32_t n_inputs, int32_t pixels,
+                   int32_t z_out, int32_t act_min, int32_t act_max, int8_t *out);
+void dsg_channel_shuffle_s8(const int8_t *in, int8_t *out, int32_t pixels, int32_t c,
+                            int32_t groups);
+void dsg_act_s8(const int8_t *in, int8_t *out, int32_t n, const dsg_act_params *p);
+
+/* --------------------------------------------------------------------- s16 (16x8) kernels */
+void dsg_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p);
+void dsg_depthwise_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p);
+void dsg_dense_s16(const int16_t *in, int16_t *out, const dsg_dense_params *p);
+void dsg_max_pool_s16(const int16_t *in, int16_t *out, const dsg_pool_params *p);
+void dsg_avg_pool_s16(const int16_t *in, int16_t *out, const dsg_pool_params *p);
+void dsg_global_avg_pool_s16(const int16_t *in, int16_t *out, const dsg_global_pool_params *p);
+void dsg_add_s16(const int16_t *a, const int16_t *b, int16_t *out, int32_t n,
+                 const dsg_add_params *p);
+void dsg_concat_s16(const dsg_concat_input_s16 *inputs, int32_t n_inputs, int32_t pixels,
+                    int32_t z_out, int32_t act_min, int32_t act_max, int16_t *out);
+void dsg_channel_shuffle_s16(const int16_t *in, int16_t *out, int32_t pixels, int32_t c,
+                             int32_t groups);
+void dsg_act_s16(const int16_t *in, int16_t *out, int32_t n, const dsg_act_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSG_KERNELS_H */

@@ -1,0 +1,164 @@
+"""The C backend: bit-exact against the integer reference on every zoo and real model, compiles
+warning-free under gcc, clang and arm-none-eabi-gcc, honours its memory contract, reproducible."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from dsgen import zoo
+from dsgen.backends.c import compile_c
+from dsgen.backends.c.host import HostModel, compare_bit_exact
+from dsgen.compiler import load_ir
+from dsgen.quant.api import QuantOptions, quantize_graph
+from tests.conftest import require_tool
+
+SMALL_ZOO = [n for n in zoo.names() if not n.endswith("_224")]
+REAL = ["mlperf_kws_dscnn_float_nchw.onnx", "mlperf_kws_dscnn_int8_qdq_nchw.onnx",
+        "arm_kws_ds_cnn_S_float_nchw.onnx", "mlperf_vww_mbv1_025_float_nchw.onnx",
+        "mlperf_vww_mbv1_025_int8_qdq_nchw.onnx"]  # fmt: skip
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+
+
+def quantized(path, bits=8):
+    return quantize_graph(load_ir(path), QuantOptions(bits=bits), warn=lambda m: None)
+
+
+def random_int_inputs(qg, n, seed=0):
+    lo, hi = (-128, 127) if qg.bits == 8 else (-32768, 32767)
+    rng = np.random.default_rng(seed)
+    shape = qg.graph.shape(qg.graph.input)
+    xs = [rng.integers(lo, hi + 1, size=shape) for _ in range(n)]
+    xs.append(np.full(shape, lo))  # adversarial: all-min, all-max, alternating
+    xs.append(np.full(shape, hi))
+    xs.append(np.where(np.indices(shape).sum(axis=0) % 2 == 0, lo, hi))
+    return xs
+
+
+def check_bit_exact(qg, tmp_path, n=4, **kw):
+    s = compile_c(qg, tmp_path, model_sha256="ab" * 32, **kw)
+    model = HostModel(tmp_path, s.name, qg.bits)
+    n_out = qg.graph.tensors[qg.int_outputs[0]].size
+    m = compare_bit_exact(qg, random_int_inputs(qg, n), lambda x: model.run(x, n_out))
+    assert m["mismatches"] == 0, m["first_mismatch"]
+    return s
+
+
+@pytest.fixture(scope="module")
+def zoo_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("zoo")
+    for name in SMALL_ZOO:
+        (d / f"{name}.onnx").write_bytes(zoo.build(name).SerializeToString())
+    return d
+
+
+@pytest.mark.parametrize("name", SMALL_ZOO)
+def test_zoo_bit_exact(zoo_dir, tmp_path, name):
+    s = check_bit_exact(quantized(zoo_dir / f"{name}.onnx"), tmp_path)
+    assert s.arena_bytes == s.arena_lower_bound, "arena above the live-tensor lower bound"
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_models_bit_exact(shared_models, tmp_path, name):
+    qg = quantized(shared_models / name)
+    check_bit_exact(qg, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["tiny_dscnn", "ds_cnn_kws", "fire_module", "shufflenet_unit",
+                                  "xception_block", "igc_block"])  # fmt: skip
+def test_16x8_bit_exact(zoo_dir, tmp_path, name):
+    check_bit_exact(quantized(zoo_dir / f"{name}.onnx", bits=16), tmp_path, n=2)
+
+
+def test_external_arena(zoo_dir, tmp_path):
+    qg = quantized(zoo_dir / "ds_cnn_kws.onnx")
+    s = compile_c(qg, tmp_path, model_sha256="0" * 64, external_arena=True)
+    h = (tmp_path / f"{s.name}.h").read_text()
+    assert "void *arena" in h and f"{s.name.upper()}_ARENA_BYTES {s.arena_bytes}" in h
+    assert "_arena;" not in (tmp_path / f"{s.name}.c").read_text()  # no static arena
+    r = subprocess.run(["make", "-s", "-C", str(tmp_path), "host"], capture_output=True, text=True)
+    assert r.returncode == 0 and "PASS" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+def test_example_builds_and_passes(zoo_dir, tmp_path, cc):
+    require_tool(cc)
+    qg = quantized(zoo_dir / "shufflenet_unit.onnx")
+    compile_c(qg, tmp_path, model_sha256="0" * 64)
+    r = subprocess.run(["make", "-s", "-C", str(tmp_path), "host", f"CC={cc}"],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert re.match(r"PASS checksum [0-9a-f]{8}", r.stdout), r.stdout
+
+
+def test_cortex_m4_compiles_warning_free(zoo_dir, tmp_path):
+    cc = require_tool("arm-none-eabi-gcc")
+    qg = quantized(zoo_dir / "ds_cnn_kws.onnx")
+    s = compile_c(qg, tmp_path, model_sha256="0" * 64)
+    for src in [f"{s.name}.c", f"{s.name}_weights.c", "dsg_kernels.c"]:
+        r = subprocess.run([cc, "-mcpu=cortex-m4", "-mthumb", "-O2", *STRICT, "-c", src, "-o",
+                            src + ".o"], cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+
+
+def test_library_contract(zoo_dir, tmp_path):
+    """No malloc, stdio or float in the generated model or the library; the only writable data
+    is the arena; weights are const (flash)."""
+    qg = quantized(zoo_dir / "fire_module.onnx")
+    s = compile_c(qg, tmp_path, model_sha256="0" * 64)
+    srcs = [tmp_path / f"{s.name}.c", tmp_path / f"{s.name}_weights.c",
+            tmp_path / "dsg_kernels.c", tmp_path / "dsg_kernels_typed.inc"]  # fmt: skip
+    code = "\n".join(re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S) for p in srcs)
+    for word in ("malloc", "free(", "printf", "stdio", "float", "double"):
+        assert word not in code, word
+    objs = []
+    for src in srcs[:3]:
+        obj = tmp_path / (src.name + ".o")
+        # -fno-pic as on a microcontroller: structs holding addresses are then plain .rodata
+        subprocess.run(["cc", *STRICT, "-fno-pic", "-c", str(src), "-o", str(obj)], check=True,
+                       cwd=tmp_path)
+        objs.append(obj)
+    nm = subprocess.run(["nm", *map(str, objs)], capture_output=True, text=True).stdout
+    writable = [ln.split()[-1] for ln in nm.splitlines() if re.search(r" [bBdD] ", ln)]
+    assert writable == [f"{s.name}_arena"], writable
+    undefined = {ln.split()[-1] for ln in nm.splitlines() if " U " in ln}
+    assert undefined <= {"memcpy"} | {ln.split()[-1] for ln in nm.splitlines()
+                                      if re.search(r" T ", ln)}  # fmt: skip
+
+
+def test_reproducible(zoo_dir, tmp_path):
+    for d in ("a", "b"):
+        compile_c(quantized(zoo_dir / "xception_block.onnx"), tmp_path / d, model_sha256="1" * 64)
+    a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*")
+         if p.is_file()}  # fmt: skip
+    b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*")
+         if p.is_file()}  # fmt: skip
+    assert a == b
+
+
+def test_cli_compile_and_verify(zoo_dir, tmp_path, capsys):
+    import json
+
+    from dsgen.cli import main
+
+    out = tmp_path / "out"
+    assert main(["compile", str(zoo_dir / "tiny_dscnn.onnx"), "--target", "c", "-o", str(out)]) == 0
+    assert (out / "tiny_dscnn.c").exists() and not list(tmp_path.glob(".out.*"))
+    capsys.readouterr()
+    assert main(["verify", str(zoo_dir / "tiny_dscnn.onnx"), "--target", "c", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["bit_exact"] is True and res["mismatches"] == 0 and res["target"] == "c"
+
+
+def test_cli_compile_refuses_a_file_destination(zoo_dir, tmp_path, capsys):
+    from dsgen.cli import main
+
+    f = tmp_path / "taken"
+    f.write_text("x")
+    assert main(["compile", str(zoo_dir / "tiny_dscnn.onnx"), "--target", "c", "-o", str(f)]) == 2
+    assert f.read_text() == "x" and "not a directory" in capsys.readouterr().err
+
+
