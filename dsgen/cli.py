@@ -29,7 +29,8 @@ def _quant_args(p: argparse.ArgumentParser) -> None:
     q = p.add_argument_group("quantization")
     q.add_argument("--bits", type=int, choices=(8, 16), default=8, help="activation bits")
     q.add_argument("--calib", help=".npy calibration samples in the model's (NCHW) input layout")
-    q.add_argument("--calib-method", choices=("minmax", "percentile"), default="minmax")
+    q.add_argument("--calib-method", choices=("auto", "minmax", "percentile"), default="auto",
+                   help="activation ranges: auto = 99.99th percentile at 8 bits, min/max at 16")
     q.add_argument("--per-tensor", action="store_true", help="per-tensor weight scales")
     q.add_argument("--pow2", action="store_true", help="power-of-two scales (pure shifts)")
     q.add_argument("--quant-config", help="TOML: [quant] defaults, [layers.\"name\"] overrides")

@@ -96,7 +96,9 @@ def fold_pad(g: ir.Graph) -> None:
         del g.tensors[pad.output]
 
 
-_FUSABLE = (ir.Conv, ir.Dense, ir.Pool, ir.GlobalPool, ir.Add, ir.Concat)
+# Not Concat: a concat stays a pure copy (docs/fixed_point.md); an activation after it stays a
+# standalone clamp, which shares the concat's quantization parameters.
+_FUSABLE = (ir.Conv, ir.Dense, ir.Pool, ir.GlobalPool, ir.Add)
 
 
 def fuse_activation(g: ir.Graph) -> None:

@@ -24,7 +24,7 @@ class QuantOptions:
     config: str | None = None  # TOML with [quant] defaults and [layers."name"] overrides
     per_tensor: bool = False
     pow2: bool = False
-    method: str = "minmax"
+    method: str = "auto"
     seed: int = 0
 
 

@@ -10,9 +10,17 @@ from dsgen.ir import float_ref
 from dsgen.ir import graph as ir
 
 # Layers whose output must carry its input's scale and zero point: no arithmetic happens (shuffle,
-# flatten), the max of stored values is the max of real values (max pool), or the contract's
-# rounding-division average needs equal parameters (average pools).
-_SHARE_IN_OUT = (ir.Shuffle, ir.Flatten, ir.Pool, ir.GlobalPool)
+# flatten), the max of stored values is the max of real values (max pools), or a windowed average
+# keeps the input's range and the contract's rounding division needs equal parameters.  A global
+# average is the exception: its outputs span far less than its inputs, so it gets its own scale
+# and requantizes (the contract's general average rule).
+_SHARE_IN_OUT = (ir.Shuffle, ir.Flatten, ir.Pool)
+
+
+def _shares(layer: ir.Layer) -> bool:
+    if isinstance(layer, ir.GlobalPool):
+        return layer.mode == "max"
+    return isinstance(layer, _SHARE_IN_OUT)
 
 
 def share_groups(layers: list[ir.Layer]) -> dict[str, str]:
@@ -34,7 +42,7 @@ def share_groups(layers: list[ir.Layer]) -> dict[str, str]:
         find(layer.output)
         for t in layer.inputs:
             find(t)
-        if isinstance(layer, _SHARE_IN_OUT) or isinstance(layer, ir.Concat):
+        if _shares(layer) or isinstance(layer, ir.Concat):
             for t in layer.inputs:
                 union(t, layer.output)
         if isinstance(layer, ir.Act) and layer.act.kind is not ir.ActKind.LEAKY:

@@ -26,7 +26,9 @@ class QuantConfig:
     weight_bits: int = 8  # 4..8, stored in int8
     per_channel: bool = True
     pow2: bool = False  # power-of-two scales everywhere (pure shifts)
-    method: str = "minmax"  # or "percentile"
+    # "auto": the 99.99th percentile for 8-bit activations (clipping rare outliers buys resolution),
+    # min/max for 16 bits (resolution is plentiful, clipping only hurts); bench/quant_quality.py.
+    method: str = "auto"
     percentile: float = 99.99
     bias_correction: bool = True
     overrides: dict[str, LayerOverride] = field(default_factory=dict)
@@ -39,6 +41,8 @@ class QuantConfig:
         ]:
             if not 2 <= wb <= 8:
                 raise DsgenError(f"weight bits of {name} must be 2..8, not {wb}")
+        if self.method == "auto":
+            self.method = "percentile" if self.bits == 8 else "minmax"
         if self.method not in ("minmax", "percentile"):
             raise DsgenError(f"unknown calibration method '{self.method}'")
 

@@ -14,6 +14,10 @@
 static inline int32_t dsg_sxtb16(uint32_t x) { return __sxtb16((int32_t)x); }
 static inline int32_t dsg_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
 static inline int32_t dsg_sadd16(int32_t a, int32_t b) { return __sadd16(a, b); }
+#if !defined(__GNUC__) /* GCC and Clang run the depthwise taps in inline assembly */
+static inline int32_t dsg_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 /* GCC 12 does not fold __sxtb16(__ror(x, 8)) into one SXTB16 with rotation; Clang does. */
 static inline int32_t dsg_sxtb16_ror8(uint32_t x)
@@ -52,6 +56,16 @@ static inline int32_t dsg_sadd16(int32_t a, int32_t b)
 {
     return dsg_pack(dsg_lo(a) + dsg_lo(b), dsg_hi(a) + dsg_hi(b));
 }
+static inline int32_t dsg_smlabb(int32_t a, int32_t b, int32_t acc)
+{
+    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_lo(a) * dsg_lo(b));
+    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+}
+static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc)
+{
+    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_hi(a) * dsg_hi(b));
+    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+}
 #else
 #define DSG_USE_DSP 0
 #endif
@@ -76,6 +90,10 @@ static inline uint32_t dsg_read4(const int8_t *p)
 #define DSG_NOINLINE __attribute__((noinline))
 #else
 #define DSG_NOINLINE
+#endif
+
+#if DSG_USE_DSP
+static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 #endif
 
 /* Two's-complement view of a wrapped unsigned sum (a no-op after optimisation). */
@@ -339,6 +357,9 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
     int32_t c, i;
     if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left)
         return DSG_ERR_ARG;
+#if DSG_USE_DSP
+    if (dsg_gemm_s8(in, out, p)) return DSG_OK;
+#endif
     for (c = 0; c < n_out; c += 2) {
         const int32_t two_c = c + 1 < n_out, c1 = two_c ? c + 1 : c;
         const int8_t *w0 = p->weights + c * k, *w1 = p->weights + c1 * k;
@@ -377,62 +398,436 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
     return DSG_OK;
 }
 
-/* 3x3 depthwise, multiplier 1: interior pixels take the 9 taps unrolled with channels innermost
- * (contiguous loads and stores); border pixels go through the bounds-checked generic pixel. */
-int32_t dsg_depthwise_conv_3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+/* ------------------------------------------------------------------ fast s8 output stage */
+
+/* z_out + RQ(acc, q, shift) for 1 <= R = -shift <= 23, as one 64-bit multiply-accumulate.
+ * SRDHM is y = floor((p + 2^30) / 2^31) with p = acc * q (see dsg_requantize), and RDBPOT is
+ * floor((y + 2^(R-1) - [y < 0]) / 2^R).  Nested floors of integer quotients merge, so
+ *     z_out + RDBPOT(SRDHM(acc, q), R) = floor((p + 2^30 + 2^31 * m) / 2^(31 + R)),
+ *     m = hz - [y < 0],  hz = 2^(R-1) + z_out * 2^R  (a per-channel constant).
+ * [y < 0] can be read off acc: it differs from [acc < 0] only for acc < 0 with y = 0, i.e.
+ * 0 <= p + 2^30 < 2^31, where both versions of the floor are 0 (2^(R-1) - 1 >= 0 and
+ * 2^(R-1) + 1 <= 2^R).  The addend 2^31 * m + 2^30 is {hi = m >> 1, lo = (m << 31) | 2^30} and
+ * the quotient is the high word of the sum shifted right by R - 1: ADD, ASR, ORR, SMLAL, ASR --
+ * five instructions instead of about twenty, with the zero point for free.  R <= 23 keeps hz in
+ * int32 for any s8 z_out; other multipliers (shift >= 0, LeakyReLU) take dsg_requantize. */
+#if DSG_USE_DSP
+typedef struct {
+    int32_t bias, mult, hz, r1; /* bias: what the kernel starts its accumulator from */
+} dsg_rqf;
+
+static int32_t dsg_rqf_ok(int32_t mult, int32_t shift, int32_t z_out)
 {
-    const int32_t ch = p->in_c, row = p->in_w * p->in_c, z = p->z_in;
-    int32_t oy, ox, c;
-    if (p->kernel_h != 3 || p->kernel_w != 3 || p->out_c != ch || p->groups != ch ||
-        p->dilation_h != 1 || p->dilation_w != 1)
-        return DSG_ERR_ARG;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t iy0 = oy * p->stride_h - p->pad_top;
-        for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t ix0 = ox * p->stride_w - p->pad_left;
-            int8_t *y = out + (oy * p->out_w + ox) * ch;
-            const int8_t *r0, *r1, *r2;
-            if (iy0 < 0 || iy0 + 3 > p->in_h || ix0 < 0 || ix0 + 3 > p->in_w) {
-                dsg_dw_pixel_s8(in, y, p, iy0, ix0);
-                continue;
-            }
-            r0 = in + iy0 * row + ix0 * ch;
-            r1 = r0 + row;
-            r2 = r1 + row;
-            if (p->stride_w == 1 && ox + 1 < p->out_w && ix0 + 4 <= p->in_w) {
-                /* Two neighbours at once: the 9 weights and 3 of 4 input columns serve both. */
-                for (c = 0; c < ch; ++c) {
-                    const int8_t *w = p->weights + 9 * c;
-                    const int32_t b = p->bias ? p->bias[c] : 0;
-                    const int32_t a0 = r0[c] - z, a1 = r0[c + ch] - z, a2 = r0[c + 2 * ch] - z,
-                                  a3 = r0[c + 3 * ch] - z;
-                    const int32_t b0 = r1[c] - z, b1 = r1[c + ch] - z, b2 = r1[c + 2 * ch] - z,
-                                  b3 = r1[c + 3 * ch] - z;
-                    const int32_t c0 = r2[c] - z, c1 = r2[c + ch] - z, c2 = r2[c + 2 * ch] - z,
-                                  c3 = r2[c + 3 * ch] - z;
-                    const int32_t acc0 = b + (w[0] * a0 + w[1] * a1 + w[2] * a2) +
-                                         (w[3] * b0 + w[4] * b1 + w[5] * b2) +
-                                         (w[6] * c0 + w[7] * c1 + w[8] * c2);
-                    const int32_t acc1 = b + (w[0] * a1 + w[1] * a2 + w[2] * a3) +
-                                         (w[3] * b1 + w[4] * b2 + w[5] * b3) +
-                                         (w[6] * c1 + w[7] * c2 + w[8] * c3);
-                    y[c] = (int8_t)dsg_rq_channel(acc0, c, p);
-                    y[c + ch] = (int8_t)dsg_rq_channel(acc1, c, p);
-                }
-                ++ox;
-                continue;
-            }
-            for (c = 0; c < ch; ++c) {
-                const int8_t *w = p->weights + 9 * c;
+    return shift <= -1 && shift >= -23 && mult >= 0 && z_out >= -128 && z_out <= 127;
+}
+
+static int32_t dsg_rqf_all_ok(const dsg_conv_params *p)
+{
+    int32_t c;
+    if (p->mult_neg) return 0;
+    for (c = 0; c < p->out_c; ++c)
+        if (!dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out)) return 0;
+    return 1;
+}
+
+static dsg_rqf dsg_rqf_make(int32_t bias, int32_t mult, int32_t shift, int32_t z_out)
+{
+    dsg_rqf f;
+    f.bias = bias;
+    f.mult = mult;
+    f.hz = ((int32_t)1 << (-shift - 1)) + z_out * ((int32_t)1 << -shift);
+    f.r1 = -shift - 1;
+    return f;
+}
+
+static inline int32_t dsg_rqf_apply(const dsg_rqf *f, int32_t acc)
+{
+    const int32_t m = f->hz + (acc >> 31);
+    const uint32_t lo = ((uint32_t)m << 31) | 0x40000000u;
+    const int64_t s = (int64_t)acc * f->mult + ((int64_t)(m >> 1) * ((int64_t)1 << 32) + lo);
+    return (int32_t)(s >> 32) >> f->r1;
+}
+
+static inline int32_t dsg_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+#endif
+
+/* ------------------------------------------------------------------ 3x3 depthwise */
+
+/* Portable per-channel loop of the 3x3 depthwise kernels: weight of channel c, tap t (= ky*3 +
+ * kx) at w[c*wcs + t*wts]; any output stage.  Also the tail (C % 4 channels) of the DSP path. */
+static void dsg_dw3x3_channels(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                               int32_t wcs, int32_t wts, int32_t c_begin)
+{
+    const int32_t ch = p->in_c;
+    int32_t c, oy, ox, ky, kx;
+    for (c = c_begin; c < ch; ++c) {
+        const int8_t *w = p->weights + c * wcs;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int32_t acc = p->bias ? p->bias[c] : 0;
-                acc += w[0] * (r0[c] - z) + w[1] * (r0[c + ch] - z) + w[2] * (r0[c + 2 * ch] - z);
-                acc += w[3] * (r1[c] - z) + w[4] * (r1[c + ch] - z) + w[5] * (r1[c + 2 * ch] - z);
-                acc += w[6] * (r2[c] - z) + w[7] * (r2[c + ch] - z) + w[8] * (r2[c + 2 * ch] - z);
-                y[c] = (int8_t)dsg_rq_channel(acc, c, p);
+                for (ky = 0; ky < 3; ++ky) {
+                    const int32_t iy = iy0 + ky;
+                    if (iy < 0 || iy >= p->in_h) continue;
+                    for (kx = 0; kx < 3; ++kx) {
+                        const int32_t ix = ix0 + kx;
+                        if (ix < 0 || ix >= p->in_w) continue;
+                        acc += w[(ky * 3 + kx) * wts] * ((int32_t)in[(iy * p->in_w + ix) * ch + c] -
+                                                        p->z_in);
+                    }
+                }
+                out[(oy * p->out_w + ox) * ch + c] = (int8_t)dsg_rq_channel(acc, c, p);
             }
         }
     }
+}
+
+#if DSG_USE_DSP
+/* One kernel row (3 taps) for 4 channels: tap kx is the word at rp + kx*st; w points to the
+ * row's unpacked weights {w02, w13} x 3.  SXTB16 splits an input word into channels {0, 2} and
+ * {1, 3} like the weights, and SMLABB/SMLATT multiply matching lanes: per tap LDR, LDRD, 2 SXTB16,
+ * 4 SMLAxy = 8 instructions for 4 MACs.  In assembly because GCC keeps the weights on the stack
+ * and recomputes the addresses (about 12 instructions per tap). */
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__)
+#define DSG_DW_TAP_ASM(off, addr)                                                             \
+    "ldrd   %[w0], %[w1], [%[pw], #" off "]\n\t"                                              \
+    "ldr    %[x], " addr "\n\t"                                                               \
+    "sxtb16 %[t], %[x]\n\t"                                                                   \
+    "sxtb16 %[x], %[x], ror #8\n\t"                                                           \
+    "smlabb %[a0], %[t], %[w0], %[a0]\n\t"                                                    \
+    "smlatt %[a2], %[t], %[w0], %[a2]\n\t"                                                    \
+    "smlabb %[a1], %[x], %[w1], %[a1]\n\t"                                                    \
+    "smlatt %[a3], %[x], %[w1], %[a3]\n\t"
+#define DSG_DW_ROW(rp, st, w)                                                                 \
+    do {                                                                                      \
+        int32_t w0_, w1_, x_, t_;                                                             \
+        __asm__(DSG_DW_TAP_ASM("0", "[%[pr]]") DSG_DW_TAP_ASM("8", "[%[pr], %[ps]]")          \
+                    DSG_DW_TAP_ASM("16", "[%[pr], %[ps], lsl #1]")                            \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w0] "=&r"(w0_), \
+                  [w1] "=&r"(w1_), [x] "=&r"(x_), [t] "=&r"(t_)                               \
+                : [pr] "r"(rp), [ps] "r"(st), [pw] "r"(w)                                     \
+                : "memory");                                                                  \
+    } while (0)
+#else
+#define DSG_DW_TAP_C(ptr, w)                                                                  \
+    do {                                                                                      \
+        const uint32_t x_ = dsg_read4(ptr);                                                   \
+        const int32_t x02_ = dsg_sxtb16(x_), x13_ = dsg_sxtb16_ror8(x_);                      \
+        a0 = dsg_smlabb(x02_, (w)[0], a0);                                                    \
+        a2 = dsg_smlatt(x02_, (w)[0], a2);                                                    \
+        a1 = dsg_smlabb(x13_, (w)[1], a1);                                                    \
+        a3 = dsg_smlatt(x13_, (w)[1], a3);                                                    \
+    } while (0)
+#define DSG_DW_ROW(rp, st, w)                                                                 \
+    do {                                                                                      \
+        DSG_DW_TAP_C(rp, w);                                                                  \
+        DSG_DW_TAP_C((rp) + (st), (w) + 2);                                                   \
+        DSG_DW_TAP_C((rp) + 2 * (st), (w) + 4);                                               \
+    } while (0)
+#endif
+
+#ifndef DSG_DW_WMAX
+#define DSG_DW_WMAX 128 /* widest padded input row of the DSP 3x3 depthwise: 12*this bytes of stack */
+#endif
+
+/* Four channels at a time, channel groups outermost so that the group's unpacked weights and
+ * output stages are computed once.  The three input rows a output row reads are copied, as
+ * words of the group's 4 channels, into a ring of padded row buffers (each input row once per
+ * group at stride 1), so every output pixel takes the same unchecked path.  The zero point is
+ * folded into the bias (bias - z*sum(w)) and padding is a word of four z_in bytes, contributing
+ * w*(z_in - z_in) = 0 like the contract's padding.  Partial sums may wrap modulo 2^32; the final
+ * sum is the contract's accumulator, which fits. */
+static void dsg_dw3x3_dsp(const int8_t *in, int8_t *out, const dsg_conv_params *p, int32_t wcs,
+                          int32_t wts, int32_t c4)
+{
+    const int32_t ch = p->in_c, z = p->z_in, sw = p->stride_w;
+    const int32_t len = (p->out_w - 1) * sw + 3; /* padded row: ix = -pad_left .. */
+    const uint32_t zz = ((uint32_t)z & 0xFFu) * 0x01010101u;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    uint32_t rb[3][DSG_DW_WMAX];
+    int32_t c, j, t, oy, ox, ky;
+    for (c = 0; c < c4; c += 4) {
+        int32_t wu[18], held[3];
+        dsg_rqf f[4];
+        for (t = 0; t < 9; ++t) {
+            const int8_t *w = p->weights + c * wcs + t * wts;
+            const uint32_t v = (uint32_t)(uint8_t)w[0] | (uint32_t)(uint8_t)w[wcs] << 8 |
+                               (uint32_t)(uint8_t)w[2 * wcs] << 16 |
+                               (uint32_t)(uint8_t)w[3 * wcs] << 24;
+            wu[2 * t] = dsg_sxtb16(v);
+            wu[2 * t + 1] = dsg_sxtb16_ror8(v);
+        }
+        for (j = 0; j < 4; ++j) {
+            uint32_t sw_ = 0;
+            for (t = 0; t < 9; ++t) sw_ += (uint32_t)(int32_t)p->weights[(c + j) * wcs + t * wts];
+            f[j] = dsg_rqf_make(dsg_u2i((p->bias ? (uint32_t)p->bias[c + j] : 0u) -
+                                        sw_ * (uint32_t)z),
+                                p->mult[c + j], p->shift[c + j], p->z_out);
+        }
+        held[0] = held[1] = held[2] = INT32_MIN;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int8_t *r[3];
+            int8_t *y = out + oy * p->out_w * ch + c;
+            for (ky = 0; ky < 3; ++ky) {
+                const int32_t iy = iy0 + ky, slot = ((iy % 3) + 3) % 3;
+                uint32_t *b = rb[slot];
+                if (held[slot] != iy) {
+                    int32_t i, ix = -p->pad_left;
+                    held[slot] = iy;
+                    if (iy < 0 || iy >= p->in_h) {
+                        for (i = 0; i < len; ++i) b[i] = zz;
+                    } else {
+                        const int8_t *x = in + iy * p->in_w * ch + c;
+                        for (i = 0; i < len; ++i, ++ix)
+                            b[i] = ix >= 0 && ix < p->in_w ? dsg_read4(x + ix * ch) : zz;
+                    }
+                }
+                r[ky] = (const int8_t *)b;
+            }
+            for (ox = 0; ox < p->out_w; ++ox, y += ch) {
+                const int32_t off = ox * sw * 4;
+                int32_t a0 = f[0].bias, a1 = f[1].bias, a2 = f[2].bias, a3 = f[3].bias;
+                DSG_DW_ROW(r[0] + off, 4, wu);
+                DSG_DW_ROW(r[1] + off, 4, wu + 6);
+                DSG_DW_ROW(r[2] + off, 4, wu + 12);
+                y[0] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[0], a0), lo, hi);
+                y[1] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[1], a1), lo, hi);
+                y[2] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[2], a2), lo, hi);
+                y[3] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[3], a3), lo, hi);
+            }
+        }
+    }
+}
+#endif
+
+static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p, int32_t wcs,
+                         int32_t wts)
+{
+    int32_t c4 = 0;
+    if (p->kernel_h != 3 || p->kernel_w != 3 || p->out_c != p->in_c || p->groups != p->in_c ||
+        p->dilation_h != 1 || p->dilation_w != 1)
+        return DSG_ERR_ARG;
+#if DSG_USE_DSP
+    if ((p->out_w - 1) * p->stride_w + 3 <= DSG_DW_WMAX && dsg_rqf_all_ok(p)) {
+        c4 = p->in_c & ~3;
+        dsg_dw3x3_dsp(in, out, p, wcs, wts, c4);
+    }
+#endif
+    dsg_dw3x3_channels(in, out, p, wcs, wts, c4);
     return DSG_OK;
+}
+
+int32_t dsg_depthwise_conv_3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    return dsg_dw3x3(in, out, p, 9, 1);
+}
+
+int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    return dsg_dw3x3(in, out, p, 1, p->in_c);
+}
+
+/* ------------------------------------------------------------------ im2col GEMM (DSP cores) */
+#if DSG_USE_DSP
+#ifndef DSG_KMAX
+/* Longest dot product (pointwise C_in, or kh*kw*C_in) of the GEMM path, which takes about
+ * 12*DSG_KMAX + 1 KB of stack; longer ones use the direct kernels. */
+#define DSG_KMAX 256
+#endif
+#define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
+
+/* x - z of four k-vectors as int16 lanes, per 4 elements 8 words {v0: x0,x2} {v0: x1,x3}
+ * {v1: x0,x2} ... -- the lane order in which SXTB16 unpacks a weight word, so the GEMM needs no
+ * repacking.  Done once per 4 pixels and reused by every output channel; x - z is in
+ * [-255, 255]. */
+static void dsg_expand4(const int8_t *const *v, int32_t n4, int32_t nz, int32_t *xb)
+{
+    int32_t g, j;
+    for (g = 0; g < n4; ++g, xb += 8)
+        for (j = 0; j < 4; ++j) {
+            const uint32_t u = dsg_read4(v[j] + 4 * g);
+            xb[2 * j] = dsg_sadd16(dsg_sxtb16(u), nz);
+            xb[2 * j + 1] = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
+        }
+}
+
+/* The receptive field of output pixel i as a k-vector [kh][kw][C_in] (padding = z_in, which
+ * dsg_expand4 turns into 0). */
+static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i, int8_t *raw)
+{
+    const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left;
+    const int8_t z = (int8_t)p->z_in;
+    int32_t ky, kx, c;
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx, raw += p->in_c) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                for (c = 0; c < p->in_c; ++c) raw[c] = z;
+            } else {
+                const int8_t *x = in + (iy * p->in_w + ix) * p->in_c;
+                for (c = 0; c < p->in_c; ++c) raw[c] = x[c];
+            }
+        }
+    }
+}
+
+/* The GEMM's inner loop, 4 pixels x 1 output channel: s_j += v_j . w over n groups of 4
+ * elements, xp walking the dsg_expand4 buffer (8 words per group) and wp the weight row.  Per
+ * group LDR + 2 SXTB16 + 4 LDRD + 8 SMLAD = 15 instructions for 16 MACs (+1 of loop, unrolled
+ * twice); the weight word is unpacked once for four pixels.  GCC's schedule of the C version
+ * needs a few more registers than Cortex-M4 has and reloads, hence the assembly.  Same integers
+ * either way: SMLAD wraps modulo 2^32, and the final sum is the contract's accumulator. */
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__)
+#define DSG_MM4_GROUP                                                                         \
+    "ldr    %[u], [%[pw]], #4\n\t"                                                            \
+    "sxtb16 %[t], %[u]\n\t"                                                                   \
+    "sxtb16 %[u], %[u], ror #8\n\t"                                                           \
+    "ldrd   %[x0], %[x1], [%[px]], #32\n\t"                                                   \
+    "smlad  %[q0], %[x0], %[t], %[q0]\n\t"                                                    \
+    "smlad  %[q0], %[x1], %[u], %[q0]\n\t"                                                    \
+    "ldrd   %[x0], %[x1], [%[px], #-24]\n\t"                                                  \
+    "smlad  %[q1], %[x0], %[t], %[q1]\n\t"                                                    \
+    "smlad  %[q1], %[x1], %[u], %[q1]\n\t"                                                    \
+    "ldrd   %[x0], %[x1], [%[px], #-16]\n\t"                                                  \
+    "smlad  %[q2], %[x0], %[t], %[q2]\n\t"                                                    \
+    "smlad  %[q2], %[x1], %[u], %[q2]\n\t"                                                    \
+    "ldrd   %[x0], %[x1], [%[px], #-8]\n\t"                                                   \
+    "smlad  %[q3], %[x0], %[t], %[q3]\n\t"                                                    \
+    "smlad  %[q3], %[x1], %[u], %[q3]\n\t"
+#define DSG_MM4_OPERANDS                                                                      \
+    : [q0] "+r"(s0), [q1] "+r"(s1), [q2] "+r"(s2), [q3] "+r"(s3), [px] "+r"(xp_),             \
+      [pw] "+r"(wp_), [cnt] "+r"(n_), [x0] "=&r"(x0_), [x1] "=&r"(x1_), [u] "=&r"(u_),        \
+      [t] "=&r"(t_)                                                                           \
+    :                                                                                         \
+    : "cc", "memory"
+#define DSG_MM4_LOOP(xp, wp, n, s0, s1, s2, s3)                                               \
+    do {                                                                                      \
+        int32_t x0_, x1_, u_, t_, n_ = (n) >> 1;                                              \
+        const int32_t *xp_ = (xp);                                                            \
+        const int8_t *wp_ = (wp);                                                             \
+        if (n_ > 0)                                                                           \
+            __asm__("1:\n\t" DSG_MM4_GROUP DSG_MM4_GROUP "subs   %[cnt], %[cnt], #1\n\t"      \
+                    "bne    1b" DSG_MM4_OPERANDS);                                            \
+        if ((n) & 1) __asm__(DSG_MM4_GROUP DSG_MM4_OPERANDS);                                 \
+    } while (0)
+#else
+#define DSG_MM4_LOOP(xp, wp, n, s0, s1, s2, s3)                                               \
+    do {                                                                                      \
+        int32_t n_;                                                                           \
+        const int32_t *xp_ = (xp);                                                            \
+        const int8_t *wp_ = (wp);                                                             \
+        for (n_ = (n); n_ > 0; --n_, xp_ += 8, wp_ += 4) {                                    \
+            const uint32_t u = dsg_read4(wp_);                                                \
+            const int32_t w02 = dsg_sxtb16(u), w13 = dsg_sxtb16_ror8(u);                      \
+            s0 = dsg_smlad(xp_[1], w13, dsg_smlad(xp_[0], w02, s0));                          \
+            s1 = dsg_smlad(xp_[3], w13, dsg_smlad(xp_[2], w02, s1));                          \
+            s2 = dsg_smlad(xp_[5], w13, dsg_smlad(xp_[4], w02, s2));                          \
+            s3 = dsg_smlad(xp_[7], w13, dsg_smlad(xp_[6], w02, s3));                          \
+        }                                                                                     \
+    } while (0)
+#endif
+
+typedef struct {
+    const int32_t *xb;   /* dsg_expand4 of v */
+    const int8_t *v[4];  /* the four raw k-vectors, for the k % 4 tail */
+    int8_t *y[4];        /* their output pixels */
+    int32_t k, z, lo, hi;
+} dsg_mm_in;
+
+/* Output channels [0, nch) (weights w, output stages f) of the four pixels of x. */
+DSG_NOINLINE static void dsg_mm4_channels(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
+                                          int32_t nch)
+{
+    const int32_t k = x->k, n4 = k >> 2, lo = x->lo, hi = x->hi;
+    int8_t *y0 = x->y[0], *y1 = x->y[1], *y2 = x->y[2], *y3 = x->y[3];
+    int32_t c, i;
+    for (c = 0; c < nch; ++c, w += k) {
+        int32_t s0 = f[c].bias, s1 = s0, s2 = s0, s3 = s0;
+        DSG_MM4_LOOP(x->xb, w, n4, s0, s1, s2, s3);
+        for (i = n4 * 4; i < k; ++i) { /* k % 4 tail, wrapping like SMLAD */
+            const int32_t wi = w[i], z = x->z;
+            s0 = dsg_u2i((uint32_t)s0 + (uint32_t)(wi * (x->v[0][i] - z)));
+            s1 = dsg_u2i((uint32_t)s1 + (uint32_t)(wi * (x->v[1][i] - z)));
+            s2 = dsg_u2i((uint32_t)s2 + (uint32_t)(wi * (x->v[2][i] - z)));
+            s3 = dsg_u2i((uint32_t)s3 + (uint32_t)(wi * (x->v[3][i] - z)));
+        }
+        {
+            const dsg_rqf fc = f[c];
+            y0[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s0), lo, hi);
+            y1[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s1), lo, hi);
+            y2[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s2), lo, hi);
+            y3[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s3), lo, hi);
+        }
+    }
+}
+
+/* Convolution with groups 1 as a GEMM: out[pixel][c] = im2col(pixel) . w[c], weights in their
+ * contract layout [C_out][kh][kw][C_in] (each row is one k-vector).  A 1x1 conv without padding
+ * reads its pixels in place; other convs gather them, so a C_in = 1 first layer becomes
+ * k = kh*kw dot products instead of kh*kw dot products of length 1.  Blocks of 4 pixels (the
+ * last block repeats its last pixel, writing the same values twice).  Needs k <= DSG_KMAX and
+ * the fast output stage on every channel; returns 0 (nothing written) otherwise. */
+static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
+    const int32_t n_pix = p->out_h * p->out_w;
+    const int32_t in_place = p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top && !p->pad_left;
+    const int32_t nz = dsg_u2i(((uint32_t)(-p->z_in) & 0xFFFFu) * 0x10001u);
+    int32_t xb[2 * DSG_KMAX];
+    int8_t raw[4][DSG_KMAX];
+    dsg_rqf f[DSG_CBLK];
+    dsg_mm_in x;
+    int32_t c0, i, j;
+    if (p->groups != 1 || k > DSG_KMAX || !dsg_rqf_all_ok(p)) return 0;
+    x.xb = xb;
+    x.k = k;
+    x.z = p->z_in;
+    x.lo = p->act_min;
+    x.hi = p->act_max;
+    for (c0 = 0; c0 < n_out; c0 += DSG_CBLK) {
+        const int32_t nc = n_out - c0 < DSG_CBLK ? n_out - c0 : DSG_CBLK;
+        for (i = 0; i < nc; ++i)
+            f[i] = dsg_rqf_make(p->bias ? p->bias[c0 + i] : 0, p->mult[c0 + i], p->shift[c0 + i],
+                                p->z_out);
+        for (i = 0; i < n_pix; i += 4) {
+            for (j = 0; j < 4; ++j) {
+                const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
+                if (in_place) {
+                    x.v[j] = in + ((px / p->out_w) * p->stride_h * p->in_w +
+                                   (px % p->out_w) * p->stride_w) * k;
+                } else {
+                    dsg_gather_s8(in, p, px, raw[j]);
+                    x.v[j] = raw[j];
+                }
+                x.y[j] = out + px * n_out + c0;
+            }
+            dsg_expand4(x.v, k >> 2, nz, xb);
+            dsg_mm4_channels(&x, p->weights + c0 * k, f, nc);
+        }
+    }
+    return 1;
+}
+#endif
+
+void dsg_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+#if DSG_USE_DSP
+    if (dsg_gemm_s8(in, out, p)) return;
+#endif
+    dsg_conv_direct_s8(in, out, p);
+}
+
+void dsg_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p)
+{
+    dsg_conv_direct_s16(in, out, p);
 }
 
 void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p)

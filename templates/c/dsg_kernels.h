@@ -8,7 +8,11 @@
  * (16x8 mode, z_in = z_out = 0, int32 accumulators as the contract says).
  *
  * On a core with __ARM_FEATURE_DSP (Cortex-M4/M7/M33...) the s8 dot products use the dual
- * 16-bit MAC (SMLAD); elsewhere a portable C path computes the same integers.
+ * 16-bit MAC (SMLAD); elsewhere a portable C path computes the same integers.  On DSP cores
+ * dsg_conv_s8 (groups 1) and dsg_pointwise_conv_s8 run an im2col GEMM that needs
+ * 3*DSG_KMAX + ~150 bytes of stack (DSG_KMAX = 512 by default, -DDSG_KMAX=... to change; longer
+ * dot products take the direct kernels).  Convs, depthwise 3x3 and pointwise take a 5-instruction
+ * requantization when every channel has -23 <= shift <= -1 and no LeakyReLU (the common case).
  */
 #ifndef DSG_KERNELS_H
 #define DSG_KERNELS_H
@@ -164,8 +168,13 @@ static inline int32_t dsg_rounding_div(int32_t sum, int32_t n)
 void dsg_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_depthwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
-/* 3x3 depthwise, depth multiplier 1, dilation 1; DSG_ERR_ARG otherwise. */
+/* 3x3 depthwise, depth multiplier 1, dilation 1, any stride and padding; DSG_ERR_ARG otherwise.
+ * Weights in the contract layout [C][3][3]. */
 int32_t dsg_depthwise_conv_3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+/* The same with weights in TFLite's depthwise layout [3][3][C]: the weight of channel c at tap
+ * (ky, kx) is weights[(ky*3 + kx)*C + c] (channels contiguous per tap).  Both kernels run the
+ * same code (the [C][3][3] one gathers each group's 36 weights once), so the choice is free. */
+int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 /* 1x1, any stride, no padding, groups 1; DSG_ERR_ARG otherwise.  A blocked GEMM. */
 int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p);

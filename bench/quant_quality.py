@@ -1,0 +1,110 @@
+"""Quantization quality, side by side in one run: dsgen's quantizer vs onnxruntime's
+`quantize_static` (QDQ, per-channel int8, min/max) on the same calibration and test inputs.
+
+For every zoo model: SNR (dB) of the network output against the float model, and top-1
+agreement; dsgen at 8 bits (int8 activations) and 16 bits (16x8).  For the real MLPerf keyword
+spotter the shipped clips are split into calibration and test sets.
+
+    .venv/bin/python bench/quant_quality.py [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from dsgen import zoo
+from dsgen.compiler import load_ir
+from dsgen.ir import float_ref
+from dsgen.quant import int_ref
+from dsgen.quant.quantizer import QuantConfig, quantize
+from dsgen.verify import ort
+from dsgen.verify.peers import ort_quantize_static
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "models"
+
+
+def snr_db(ref: np.ndarray, got: np.ndarray) -> float:
+    noise = float(np.sum((ref - got) ** 2))
+    return 200.0 if noise == 0 else 10 * np.log10(float(np.sum(ref**2)) / noise)
+
+
+def dsgen_outputs(path: Path, calib_ir: np.ndarray, test_ir: np.ndarray, bits: int) -> np.ndarray:
+    g = load_ir(path)
+    qg = quantize(g, calib_ir, QuantConfig(bits=bits))
+    outs = []
+    for x in test_ir:
+        y = qg.dequantize(qg.int_outputs[0], int_ref.run(qg, qg.quantize_input(x))[qg.int_outputs[0]])
+        outs.append(float_ref.softmax(y) if qg.softmax_after else y)
+    return np.stack([o.reshape(-1) for o in outs])
+
+
+def float_outputs(path: Path, test_ir: np.ndarray) -> np.ndarray:
+    g = load_ir(path)
+    return np.stack([float_ref.run(g, x)[g.outputs[0]].reshape(-1) for x in test_ir])
+
+
+def ort_outputs(path: Path, calib_nchw: np.ndarray, test_nchw: np.ndarray, tmp: Path) -> np.ndarray:
+    qpath = ort_quantize_static(path, calib_nchw, tmp / f"{path.stem}_ort_q.onnx")
+    sess = ort.session(qpath)
+    name = sess.get_inputs()[0].name
+    return np.stack([sess.run(None, {name: x[None]})[0].reshape(-1) for x in test_nchw])
+
+
+def top1(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.argmax(a, axis=1) == np.argmax(b, axis=1)))
+
+
+def measure(path: Path, calib_nchw: np.ndarray, test_nchw: np.ndarray, tmp: Path) -> dict:
+    to_ir = (lambda a: a.transpose(0, 2, 3, 1)) if calib_nchw.ndim == 4 else (lambda a: a)
+    calib_ir, test_ir = to_ir(calib_nchw).astype(np.float64), to_ir(test_nchw).astype(np.float64)
+    ref = float_outputs(path, test_ir)
+    res = {"ort": ort_outputs(path, calib_nchw, test_nchw, tmp)}
+    for bits in (8, 16):
+        res[f"dsgen{bits}"] = dsgen_outputs(path, calib_ir, test_ir, bits)
+    return {k: (snr_db(ref, v), top1(ref, v)) for k, v in res.items()}
+
+
+def zoo_inputs(path: Path, n_cal: int = 32, n_test: int = 32):
+    g = load_ir(path)
+    shape = g.onnx_input_shape[1:]
+    rng = np.random.default_rng(7)
+    xs = rng.standard_normal((n_cal + n_test, *shape)).astype(np.float32)
+    return xs[:n_cal], xs[n_cal:]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--models", nargs="*", help="zoo names (default: every small one)")
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td)
+        for name in args.models or [n for n in zoo.names() if not n.endswith("_224")]:
+            p = tmp / f"{name}.onnx"
+            p.write_bytes(zoo.build(name).SerializeToString())
+            rows.append((name, measure(p, *zoo_inputs(p), tmp)))
+            print(f"{name}: done", file=sys.stderr)
+        kws = SHARED / "mlperf_kws_dscnn_float_nchw.onnx"
+        if kws.exists():
+            x = np.load(SHARED / "kws_mlperf_mfcc.npz")["features_nhwc"].astype(np.float32)
+            x = x.transpose(0, 3, 1, 2)
+            cal, test = x[::3], np.delete(x, np.s_[::3], axis=0)
+            rows.append(("MLPerf KWS (real clips)", measure(kws, cal, test, tmp)))
+    print("| model | onnxruntime int8 SNR dB / top-1 | dsgen int8 SNR dB / top-1 | "
+          "dsgen 16x8 SNR dB / top-1 | dsgen int8 − onnxruntime (dB) |")
+    print("|---|---|---|---|---|")
+    for name, r in rows:
+        cells = [f"{r[k][0]:.1f} / {r[k][1]:.2f}" for k in ("ort", "dsgen8", "dsgen16")]
+        print(f"| {name} | {' | '.join(cells)} | {r['dsgen8'][0] - r['ort'][0]:+.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

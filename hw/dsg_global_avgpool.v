@@ -1,0 +1,84 @@
+// dsg_global_avgpool: global average pool, H x W x C -> 1 x 1 x C, y = clamp(rdiv(sum, H*W), LO, HI).
+//
+// Streaming: one accumulator per channel in a small RAM with single-cycle read-modify-write
+// (asynchronous read: distributed RAM, C x SUM_W bits).  The first pixel loads, the others add; on
+// the last pixel the finished sum goes to dsg_rdiv (constant divisor H*W, exact reciprocal) instead
+// of being written back, so there is no separate output phase and the next tensor can follow
+// immediately.  Input runs at 1 element/cycle; it stalls only when the output is back-pressured
+// during the last pixel.  Cycles per tensor ~ H*W*C.
+`default_nettype none
+
+module dsg_global_avgpool #(
+    parameter DATA_W = 8,
+    parameter C      = 4,
+    parameter H      = 4,
+    parameter W      = 4,
+    parameter integer LO = -128,
+    parameter integer HI = 127
+) (
+    input  wire              clk,
+    input  wire              rst,
+
+    input  wire [DATA_W-1:0] s_axis_tdata,
+    input  wire              s_axis_tvalid,
+    output wire              s_axis_tready,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire              s_axis_tlast,
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    output wire [DATA_W-1:0] m_axis_tdata,
+    output wire              m_axis_tvalid,
+    input  wire              m_axis_tready,
+    output wire              m_axis_tlast
+);
+
+/* verilator lint_off WIDTHEXPAND */
+/* verilator lint_off WIDTHTRUNC */
+
+localparam NPIX = H * W;
+localparam SW = DATA_W + $clog2(NPIX + 1) + 1;
+localparam [DATA_W-1:0] LOV = LO;
+localparam [DATA_W-1:0] HIV = HI;
+
+reg [SW-1:0] accm [0:C-1];
+reg [$clog2(C+1)-1:0] c;
+reg [$clog2(NPIX+1)-1:0] pix;
+
+wire last_pix = (pix == NPIX-1);
+wire div_ready;
+assign s_axis_tready = !last_pix || div_ready;
+wire fire = s_axis_tvalid && s_axis_tready;
+wire [SW-1:0] xe = {{(SW-DATA_W){s_axis_tdata[DATA_W-1]}}, s_axis_tdata};
+wire [SW-1:0] sum = (pix == 0 ? {SW{1'b0}} : accm[c]) + xe;
+
+always @(posedge clk) begin
+    if (fire) begin
+        accm[c] <= sum;
+        if (c == C-1) begin
+            c <= 0;
+            pix <= last_pix ? 0 : pix + 1'b1;
+        end else begin
+            c <= c + 1'b1;
+        end
+    end
+    if (rst) begin
+        c <= 0;
+        pix <= 0;
+    end
+end
+
+dsg_rdiv #(.IN_W(SW), .OUT_W(DATA_W), .N_MAX(NPIX), .CONST_N(NPIX)) u_div (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(sum), .s_axis_n({$clog2(NPIX+1){1'b0}}),
+    .s_axis_tvalid(s_axis_tvalid && last_pix), .s_axis_tready(div_ready),
+    .s_axis_tlast(c == C-1), .lo(LOV), .hi(HIV),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
+
+/* verilator lint_on WIDTHTRUNC */
+/* verilator lint_on WIDTHEXPAND */
+
+endmodule
+
+`default_nettype wire

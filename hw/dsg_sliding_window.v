@@ -1,0 +1,272 @@
+// dsg_sliding_window: line buffer + sliding-window (im2col) generator.
+//
+// Input : an H x W x C NHWC tensor, one DATA_W element per beat (channel fastest), tlast ignored
+//         (the module counts; tensors follow each other back to back).
+// Output: for every output pixel (oy, ox) (row-major), the window as SIMD-channel words in the
+//         order   for cf in 0..C/SIMD-1: for kh in 0..K_H-1: for kw in 0..K_W-1: word
+//         where word lane s (bits [s*DATA_W +: DATA_W]) is channel cf*SIMD+s of input pixel
+//         (oy*S_H - PAD_T + kh*D_H, ox*S_W - PAD_L + kw*D_W).  Positions in the padding carry
+//         pad_value in every lane and m_axis_tuser = 1 (pools ignore them, convs use z_in).
+//         m_axis_tlast marks the last word of a tensor.
+//
+// Architecture: a circular buffer of R rows x W pixels x C/SIMD words (one simple dual-port RAM,
+// SIMD*DATA_W wide, depth R*W*C/SIMD).  The writer packs SIMD elements and writes one word per
+// SIMD input beats; it may start a new row only while fewer than R complete rows are held.  The
+// reader walks the windows; it starts an output pixel as soon as its last input pixel has been
+// written (pixel granular, so latency is about (K_H-1-PAD_T)*W*C beats), and frees the rows the
+// next output row no longer needs.  With R = K_H_eff + S_H (default) the writer fills the next
+// output row's rows while the reader works on the current one, so neither side waits on the other
+// unless it is the bottleneck.  Next tensors continue seamlessly (rows are recycled in order).
+// Reader: 1 word/cycle (3-stage address/RAM/FIFO pipeline into an 8-word output FIFO with credit).
+//
+// Cycle count per tensor: max(H*W*C  (input beats),  OH*OW*(C/SIMD)*K_H*K_W  (output words)).
+`default_nettype none
+
+module dsg_sliding_window #(
+    parameter DATA_W = 8,   // element width
+    parameter C      = 4,   // channels (multiple of SIMD)
+    parameter H      = 8,   // input height
+    parameter W      = 8,   // input width
+    parameter K_H    = 3,   // kernel height
+    parameter K_W    = 3,   // kernel width
+    parameter S_H    = 1,   // stride
+    parameter S_W    = 1,
+    parameter D_H    = 1,   // dilation
+    parameter D_W    = 1,
+    parameter PAD_T  = 1,   // padding (asymmetric allowed)
+    parameter PAD_B  = 1,
+    parameter PAD_L  = 1,
+    parameter PAD_R  = 1,
+    parameter SIMD   = 1,   // channels per output word
+    parameter R      = 0    // rows buffered; 0 = (K_H-1)*D_H+1 + S_H
+) (
+    input  wire                     clk,
+    input  wire                     rst,
+
+    input  wire [DATA_W-1:0]        pad_value,
+
+    input  wire [DATA_W-1:0]        s_axis_tdata,
+    input  wire                     s_axis_tvalid,
+    output wire                     s_axis_tready,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                     s_axis_tlast,
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    output wire [SIMD*DATA_W-1:0]   m_axis_tdata,
+    output wire                     m_axis_tuser,   // 1: padded position
+    output wire                     m_axis_tvalid,
+    input  wire                     m_axis_tready,
+    output wire                     m_axis_tlast
+);
+
+// Counter widths follow the parameters; the zero-extensions/truncations in the index arithmetic
+// are intentional (all values are range-checked by construction).
+/* verilator lint_off WIDTHEXPAND */
+/* verilator lint_off WIDTHTRUNC */
+
+localparam KEH = (K_H-1)*D_H + 1;
+localparam KEW = (K_W-1)*D_W + 1;
+localparam OH  = (H + PAD_T + PAD_B - KEH) / S_H + 1;
+localparam OW  = (W + PAD_L + PAD_R - KEW) / S_W + 1;
+localparam CF  = C / SIMD;
+localparam RR  = (R > 0) ? R : KEH + S_H;
+localparam NWORDS = RR * W * CF;
+localparam AW  = $clog2(NWORDS < 2 ? 2 : NWORDS);
+localparam WW  = SIMD * DATA_W;
+localparam CW  = 16;          // coordinate width (signed)
+localparam RCW = $clog2(RR + 1) + 1;
+
+// ---------------------------------------------------------------- storage
+reg [WW-1:0] mem [0:NWORDS-1];
+
+// ---------------------------------------------------------------- writer
+/* verilator lint_off UNUSEDSIGNAL */
+reg [WW-1:0]  pack;
+/* verilator lint_on UNUSEDSIGNAL */
+reg [$clog2(SIMD+1)-1:0] wsl;
+reg [$clog2(CF+1)-1:0]   wcf;
+reg [CW-1:0]  wx;           // pixels complete in the row being written
+reg [CW-1:0]  wy;
+reg [AW-1:0]  wr_addr;
+reg [RCW-1:0] complete_rows; // complete rows held (not yet freed by the reader)
+
+wire row_start = (wsl == 0) && (wcf == 0) && (wx == 0);
+assign s_axis_tready = !row_start || (complete_rows < RR);
+wire wr_fire   = s_axis_tvalid && s_axis_tready;
+wire word_done = wr_fire && (wsl == SIMD-1);
+wire pix_done  = word_done && (wcf == CF-1);
+wire row_done  = pix_done && (wx == W-1);
+
+wire [WW-1:0] pack_next;
+generate
+    if (SIMD == 1) begin : g_pack1
+        assign pack_next = s_axis_tdata;
+    end else begin : g_packn
+        assign pack_next = {s_axis_tdata, pack[WW-1:DATA_W]};
+    end
+endgenerate
+
+always @(posedge clk) begin
+    if (wr_fire)
+        pack <= pack_next;
+    if (word_done)
+        mem[wr_addr] <= pack_next;
+end
+
+// ---------------------------------------------------------------- reader
+localparam [1:0] ST_RUN = 2'd0, ST_FREE = 2'd1;
+reg [1:0] state;
+reg signed [CW-1:0] oy_base, ox_base;       // oy*S_H - PAD_T, ox*S_W - PAD_L
+reg [CW-1:0] oy, ox;
+reg [$clog2(CF+1)-1:0]  rcf;
+reg [$clog2(K_H+1)-1:0] kh;
+reg [$clog2(K_W+1)-1:0] kw;
+reg signed [CW-1:0] ky_off, kx_off;          // kh*D_H, kw*D_W
+reg [CW-1:0] base_row;                       // oldest held row (logical, this tensor)
+reg [$clog2(RR+1)-1:0] base_prow;            // its physical row
+reg [CW-1:0] free_n;
+reg          pix_started;                    // current pixel passed its readiness check
+reg          tensor_end;                     // ST_FREE finishes a tensor
+
+// readiness of the current output pixel
+wire signed [CW-1:0] rmax_raw = oy_base + KEH - 1;
+wire signed [CW-1:0] cmax_raw = ox_base + KEW - 1;
+wire [CW-1:0] rmax = (rmax_raw > H-1) ? H-1 : rmax_raw;
+wire [CW-1:0] cmax = (cmax_raw > W-1) ? W-1 : cmax_raw;
+wire [CW-1:0] rows_have = base_row + {{(CW-RCW){1'b0}}, complete_rows};
+wire pix_ready = (rmax < rows_have) || ((rmax == rows_have) && (wx > cmax));
+
+// current word
+wire signed [CW-1:0] iy = oy_base + ky_off;
+wire signed [CW-1:0] ix = ox_base + kx_off;
+wire pad = (iy < 0) || (iy >= H) || (ix < 0) || (ix >= W);
+wire [CW-1:0] prow_sum = {{(CW-$clog2(RR+1)){1'b0}}, base_prow} + (iy - base_row);
+wire [CW-1:0] prow = (prow_sum >= RR) ? prow_sum - RR : prow_sum;
+wire [AW-1:0] rd_addr = prow * (W*CF) + ix * CF + rcf;
+
+wire last_kw  = kw == K_W-1;
+wire last_kh  = kh == K_H-1;
+wire last_cf  = rcf == CF-1;
+wire last_ox  = ox == OW-1;
+wire last_oy  = oy == OH-1;
+wire last_word_pix = last_kw && last_kh && last_cf;
+
+// output FIFO with credit
+wire [$clog2(8):0] fifo_occ;
+reg v1, v2, pad1, pad2, last1, last2;
+reg [AW-1:0] addr1;
+reg [WW-1:0] rdata2;
+wire credit = ({1'b0, fifo_occ} + v1 + v2) < 7;
+wire issue = (state == ST_RUN) && credit && (pix_started || pix_ready);
+
+// rows the next output row no longer needs
+wire signed [CW-1:0] next_min = oy_base + S_H;
+wire [CW-1:0] next_min_c = (next_min < 0) ? 0 : next_min;
+wire [CW-1:0] prow_free_sum = {{(CW-$clog2(RR+1)){1'b0}}, base_prow} + free_n;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [CW-1:0] prow_free = (prow_free_sum >= RR) ? prow_free_sum - RR : prow_free_sum;
+/* verilator lint_on UNUSEDSIGNAL */
+
+always @(posedge clk) begin
+    // ---- writer
+    if (wr_fire) begin
+        wsl <= (wsl == SIMD-1) ? 0 : wsl + 1'b1;
+        if (word_done) begin
+            wr_addr <= (wr_addr == NWORDS-1) ? 0 : wr_addr + 1'b1;
+            wcf <= (wcf == CF-1) ? 0 : wcf + 1'b1;
+            if (pix_done) begin
+                wx <= (wx == W-1) ? 0 : wx + 1'b1;
+                if (row_done)
+                    wy <= (wy == H-1) ? 0 : wy + 1'b1;
+            end
+        end
+    end
+
+    // ---- reader
+    v1 <= issue;
+    addr1 <= rd_addr;
+    pad1 <= pad;
+    last1 <= issue && last_word_pix && last_ox && last_oy;
+    v2 <= v1;
+    pad2 <= pad1;
+    last2 <= last1;
+    rdata2 <= mem[addr1];
+
+    if (issue) begin
+        pix_started <= !last_word_pix;
+        kw <= last_kw ? 0 : kw + 1'b1;
+        kx_off <= last_kw ? 0 : kx_off + D_W;
+        if (last_kw) begin
+            kh <= last_kh ? 0 : kh + 1'b1;
+            ky_off <= last_kh ? 0 : ky_off + D_H;
+            if (last_kh) begin
+                rcf <= last_cf ? 0 : rcf + 1'b1;
+                if (last_cf) begin
+                    // pixel done
+                    if (!last_ox) begin
+                        ox <= ox + 1'b1;
+                        ox_base <= ox_base + S_W;
+                    end else begin
+                        ox <= 0;
+                        ox_base <= -PAD_L;
+                        state <= ST_FREE;
+                        if (last_oy) begin
+                            tensor_end <= 1'b1;
+                            free_n <= H - base_row;
+                        end else begin
+                            tensor_end <= 1'b0;
+                            free_n <= next_min_c - base_row;
+                        end
+                    end
+                end
+            end
+        end
+    end
+
+    if (state == ST_FREE && {{(CW-RCW){1'b0}}, complete_rows} >= free_n) begin
+        state <= ST_RUN;
+        base_prow <= prow_free[$clog2(RR+1)-1:0];
+        if (tensor_end) begin
+            base_row <= 0;
+            oy <= 0;
+            oy_base <= -PAD_T;
+        end else begin
+            base_row <= base_row + free_n;
+            oy <= oy + 1'b1;
+            oy_base <= oy_base + S_H;
+        end
+    end
+
+    complete_rows <= complete_rows + row_done
+        - ((state == ST_FREE && {{(CW-RCW){1'b0}}, complete_rows} >= free_n) ? free_n[RCW-1:0] : 0);
+
+    if (rst) begin
+        wsl <= 0; wcf <= 0; wx <= 0; wy <= 0; wr_addr <= 0;
+        complete_rows <= 0;
+        state <= ST_RUN;
+        oy <= 0; ox <= 0; rcf <= 0; kh <= 0; kw <= 0;
+        oy_base <= -PAD_T; ox_base <= -PAD_L;
+        ky_off <= 0; kx_off <= 0;
+        base_row <= 0; base_prow <= 0; free_n <= 0;
+        pix_started <= 1'b0; tensor_end <= 1'b0;
+        v1 <= 1'b0; v2 <= 1'b0;
+    end
+end
+
+wire [WW-1:0] fifo_in = pad2 ? {SIMD{pad_value}} : rdata2;
+/* verilator lint_off PINCONNECTEMPTY */
+dsg_fifo #(.DATA_W(WW + 1), .DEPTH(8)) u_out (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata({pad2, fifo_in}), .s_axis_tvalid(v2), .s_axis_tready(), .s_axis_tlast(last2),
+    .m_axis_tdata({m_axis_tuser, m_axis_tdata}), .m_axis_tvalid(m_axis_tvalid),
+    .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast),
+    .occupancy(fifo_occ)
+);
+/* verilator lint_on PINCONNECTEMPTY */
+
+/* verilator lint_on WIDTHTRUNC */
+/* verilator lint_on WIDTHEXPAND */
+
+endmodule
+
+`default_nettype wire

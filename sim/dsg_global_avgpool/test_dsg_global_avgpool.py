@@ -1,0 +1,32 @@
+"""Bench for hw/dsg_global_avgpool.v against dsgen.quant.ops.global_avg_pool (+ reciprocal proof)."""
+
+from __future__ import annotations
+
+import cocotb
+
+import dsg_tb
+from dsg_tb_stream import prove_rdiv, run_tensor_bench
+from dsgen.quant import ops
+
+TOPLEVEL = "dsg_global_avgpool"
+SOURCES = ["dsg_global_avgpool", "dsg_rdiv"]
+CASES = {
+    "c8_4x4_clamp": dict(parameters=dict(DATA_W=8, C=8, H=4, W=4, LO=-90, HI=127)),
+    "c1_3x5_w16": dict(parameters=dict(DATA_W=16, C=1, H=3, W=5, LO=-32768, HI=32767)),
+}
+
+
+def prepare(case, test_dir):
+    return case
+
+
+@cocotb.test()
+async def run_gap(dut):
+    p = dsg_tb.load_case()["parameters"]
+    npix = p["H"] * p["W"]
+    prove_rdiv(p["DATA_W"] + npix.bit_length() + 1, npix, ns=[npix])
+
+    def golden(x):
+        return ops.global_avg_pool(x, z_in=0, z_out=0, lo=p["LO"], hi=p["HI"])
+
+    await run_tensor_bench(dut, (p["H"], p["W"], p["C"]), golden, p["DATA_W"])

@@ -1,0 +1,828 @@
+"""templates/c/dsg_kernels.{h,c} against dsgen.quant.ops, bit for bit, through ctypes.
+
+The library is compiled once per session with gcc and clang (-std=c99 -Wall -Wextra -Werror
+-pedantic), plus a gcc build with -DDSG_EMULATE_DSP, which runs the Cortex-M4 SIMD code path
+(SXTB16/SMLAD/SADD16 modelled in C) on the host.  The real DSP path is checked under qemu in
+test_c_kernels_qemu below.
+"""
+
+from __future__ import annotations
+
+import ctypes as C
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from dsgen.quant import fixedpoint as fp
+from dsgen.quant import ops
+from dsgen.quant.bounds import conv_accumulator_bounds
+from dsgen.resources import templates_dir
+
+KDIR = templates_dir() / "c"
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-fPIC", "-shared"]
+SHIM = r"""
+#include "dsg_kernels.h"
+void t_requantize(const int32_t *acc, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
+{ int32_t i; for (i = 0; i < n; ++i) out[i] = dsg_requantize(acc[i], m[i], s[i]); }
+"""
+BUILDS = {
+    "gcc": ("gcc", []),
+    "clang": ("clang", []),
+    "gcc-dsp-emul": ("gcc", ["-DDSG_EMULATE_DSP"]),
+}
+
+P32, P8 = C.POINTER(C.c_int32), C.POINTER(C.c_int8)
+
+
+class ConvParams(C.Structure):
+    _fields_ = [
+        (n, C.c_int32)
+        for n in (
+            "in_h in_w in_c out_h out_w out_c kernel_h kernel_w stride_h stride_w dilation_h "
+            "dilation_w pad_top pad_left groups z_in z_out act_min act_max"
+        ).split()
+    ] + [
+        ("mult", P32),
+        ("shift", P32),
+        ("mult_neg", P32),
+        ("shift_neg", P32),
+        ("weights", P8),
+        ("bias", P32),
+    ]
+
+
+class DenseParams(C.Structure):
+    _fields_ = [(n, C.c_int32) for n in "in_n out_n z_in z_out act_min act_max".split()] + [
+        ("mult", P32),
+        ("shift", P32),
+        ("mult_neg", P32),
+        ("shift_neg", P32),
+        ("weights", P8),
+        ("bias", P32),
+    ]
+
+
+class PoolParams(C.Structure):
+    _fields_ = [
+        (n, C.c_int32)
+        for n in (
+            "in_h in_w c out_h out_w kernel_h kernel_w stride_h stride_w pad_top pad_left "
+            "count_include_pad z_in z_out act_min act_max"
+        ).split()
+    ] + [("rq_mult", P32), ("rq_shift", P32)]
+
+
+class GlobalPoolParams(C.Structure):
+    _fields_ = [(n, C.c_int32) for n in "h w c z_in z_out act_min act_max rq_mult rq_shift".split()]
+
+
+class AddParams(C.Structure):
+    _fields_ = [
+        (n, C.c_int32)
+        for n in (
+            "z_a z_b z_out mult_a shift_a mult_b shift_b mult_out shift_out left_shift act_min "
+            "act_max"
+        ).split()
+    ]
+
+
+def concat_input(ptr_t):
+    class ConcatInput(C.Structure):
+        _fields_ = [("data", ptr_t)] + [(n, C.c_int32) for n in "c requant z_in mult shift".split()]
+
+    return ConcatInput
+
+
+@pytest.fixture(scope="session", params=list(BUILDS))
+def lib(request, tmp_path_factory):
+    cc, extra = BUILDS[request.param]
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed")
+    d = tmp_path_factory.mktemp(f"dsgk_{request.param}")
+    (d / "shim.c").write_text(SHIM)
+    so = d / "libdsgk.so"
+    cmd = [
+        cc,
+        *CFLAGS,
+        *extra,
+        f"-I{KDIR}",
+        str(KDIR / "dsg_kernels.c"),
+        str(d / "shim.c"),
+        "-o",
+        str(so),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
+    return C.CDLL(str(so))
+
+
+# ------------------------------------------------------------------------------ helpers
+class Keep:
+    """Holds the numpy buffers that ctypes structs point into."""
+
+    def __init__(self):
+        self.bufs = []
+
+    def ptr(self, a, dtype):
+        if a is None:
+            return None
+        a = np.ascontiguousarray(a, dtype=dtype)
+        self.bufs.append(a)
+        return a.ctypes.data_as(C.POINTER(np.ctypeslib.as_ctypes_type(dtype)))
+
+
+def assert_exact(got, want, what):
+    got, want = np.asarray(got, np.int64), np.asarray(want, np.int64)
+    assert got.shape == want.shape
+    bad = np.argwhere(got != want)
+    if bad.size:
+        i = tuple(int(v) for v in bad[0])
+        pytest.fail(
+            f"{what}: first mismatch at (h,w,c)={i}: C {got[i]} vs ops.py {want[i]} "
+            f"({len(bad)} of {got.size} differ)"
+        )
+
+
+def mults(rng, n, lo=-14, hi=-6):
+    return rng.integers(2**30, 2**31, n), rng.integers(lo, hi + 1, n)
+
+
+def run_conv(
+    lib,
+    fn,
+    x,
+    w,
+    bias,
+    *,
+    stride,
+    dil,
+    pads,
+    groups,
+    z_in,
+    z_out,
+    q,
+    s,
+    lo,
+    hi,
+    qn=None,
+    sn=None,
+    bits=8,
+):
+    want = ops.conv2d(
+        x,
+        w,
+        bias,
+        stride=stride,
+        dilation=dil,
+        pads=pads,
+        groups=groups,
+        z_in=z_in,
+        z_out=z_out,
+        q=q,
+        shift=s,
+        lo=lo,
+        hi=hi,
+        q_neg=qn,
+        shift_neg=sn,
+    )
+    ho, wo, cout = want.shape
+    k, t = Keep(), (np.int8 if bits == 8 else np.int16)
+    p = ConvParams(
+        *x.shape,
+        ho,
+        wo,
+        cout,
+        w.shape[1],
+        w.shape[2],
+        *stride,
+        *dil,
+        pads[0],
+        pads[1],
+        groups,
+        z_in,
+        z_out,
+        lo,
+        hi,
+        k.ptr(q, np.int32),
+        k.ptr(s, np.int32),
+        k.ptr(qn, np.int32),
+        k.ptr(sn, np.int32),
+        k.ptr(w, np.int8),
+        k.ptr(bias, np.int32),
+    )
+    out = np.full(want.shape, 77, dtype=t)
+    rc = getattr(lib, fn)(k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p))
+    return out, want, rc
+
+
+def random_conv(rng, kind, bits=8):
+    lo_t, hi_t = fp.type_range(bits)
+    if kind == "pw":
+        cin, cout, kh, kw, groups = int(rng.integers(1, 40)), int(rng.integers(1, 12)), 1, 1, 1
+    elif kind in ("dw", "dw3"):
+        cin = int(rng.integers(1, 12))
+        m = 1 if kind == "dw3" else int(rng.choice([1, 2, 3]))
+        cout, groups = cin * m, cin
+        kh, kw = (3, 3) if kind == "dw3" else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    else:
+        groups = int(rng.choice([1, 1, 2, 3]))
+        cin, cout = groups * int(rng.integers(1, 6)), groups * int(rng.integers(1, 4))
+        kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        if rng.random() < 0.1:
+            kh, kw = 10, 4
+    dil = (
+        (1, 1)
+        if kind in ("pw", "dw3") or rng.random() < 0.6
+        else (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    )
+    stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    pads = (0, 0, 0, 0) if kind == "pw" else tuple(int(v) for v in rng.integers(0, 3, 4))
+    h = dil[0] * (kh - 1) + 1 + int(rng.integers(0, 7))
+    w_ = dil[1] * (kw - 1) + 1 + int(rng.integers(0, 7))
+    x = rng.integers(lo_t, hi_t + 1, (h, w_, cin))
+    wmax = int(rng.choice([7, 127]))
+    wt = rng.integers(-wmax, wmax + 1, (cout, kh, kw, cin // groups))
+    z_in = int(rng.integers(-128, 128)) if bits == 8 else 0
+    adversarial = rng.random() < 0.2
+    if adversarial:  # all-min or all-max input, extreme weights
+        x[:] = lo_t if rng.random() < 0.5 else hi_t
+        wt = np.where(rng.random(wt.shape) < 0.5, -127, 127)
+    blo, bhi = conv_accumulator_bounds(wt, None, z_in, lo_t, hi_t, groups)
+    room = int(2**31 - 1 - max(-blo.min(), bhi.max()))
+    assert room > 0
+    bias = rng.integers(-min(room, 2**31 - 1), min(room, 2**31 - 1), cout)
+    if not adversarial:
+        bias //= 2**16  # big biases only in the adversarial cases, or outputs just saturate
+    z_out = int(rng.integers(-20, 20)) if bits == 8 else 0
+    # Per-channel shifts that spread the outputs over about +-40 LSB (+-8000 in 16 bits), so the
+    # comparison sees many distinct values rather than mostly saturated ones.
+    acc = ops.accumulate_conv2d(
+        x, wt, bias, stride=stride, dilation=dil, pads=pads, groups=groups, z_in=z_in
+    ).reshape(-1, cout)
+    spread = np.maximum(np.sqrt((acc.astype(float) ** 2).mean(axis=0)) if acc.size else 1.0, 1.0)
+    target = 40.0 if bits == 8 else 8000.0
+    q, _ = mults(rng, cout)
+    s = np.clip(np.floor(np.log2(target / spread)), -31, 0).astype(np.int64)
+    qn, sn = (q, np.maximum(s - 2, -31)) if rng.random() < 0.3 else (None, None)
+    lo, hi = (max(lo_t, z_out), hi_t) if rng.random() < 0.3 else (lo_t, hi_t)
+    return dict(
+        x=x,
+        w=wt,
+        bias=bias,
+        stride=stride,
+        dil=dil,
+        pads=pads,
+        groups=groups,
+        z_in=z_in,
+        z_out=z_out,
+        q=q,
+        s=s,
+        lo=lo,
+        hi=hi,
+        qn=qn,
+        sn=sn,
+        bits=bits,
+    )
+
+
+# ------------------------------------------------------------------------------ tests
+def test_requantize_matches_contract(lib):
+    rng = np.random.default_rng(0)
+    n = 20000
+    acc = rng.integers(fp.INT32_MIN, fp.INT32_MAX, n, endpoint=True)
+    q = rng.integers(2**30, 2**31, n)
+    s = rng.integers(-31, 1, n)
+    acc[:8] = [fp.INT32_MIN, fp.INT32_MAX, 0, -1, 1, -(2**30), 2**30, fp.INT32_MIN + 1]
+    small = rng.random(n) < 0.2  # positive shifts on accumulators that allow them
+    s[small] = rng.integers(1, 8, small.sum())
+    acc[small] //= 2**8
+    ties = rng.random(n) < 0.2  # exact .5 cases of SRDHM and RDBPOT
+    acc[ties], q[ties] = rng.integers(-(2**12), 2**12, ties.sum()) * 2 + 1, 2**30
+    want = fp.requantize(acc, q, s)
+    out = np.zeros(n, np.int32)
+    k = Keep()
+    lib.t_requantize(
+        k.ptr(acc, np.int32), k.ptr(q, np.int32), k.ptr(s, np.int32), out.ctypes.data_as(P32), n
+    )
+    assert_exact(out, want, "dsg_requantize")
+
+
+@pytest.mark.parametrize(
+    "kind,fn",
+    [
+        ("conv", "dsg_conv_s8"),
+        ("conv", "dsg_grouped_conv_s8"),
+        ("dw", "dsg_depthwise_conv_s8"),
+        ("dw", "dsg_conv_s8"),
+        ("dw3", "dsg_depthwise_conv_3x3_s8"),
+        ("pw", "dsg_pointwise_conv_s8"),
+        ("pw", "dsg_conv_s8"),
+    ],
+)
+def test_conv_family_s8(lib, kind, fn):
+    rng = np.random.default_rng(hash((kind, fn)) % 2**32)
+    for trial in range(40):
+        case = random_conv(rng, kind)
+        out, want, rc = run_conv(lib, fn, **case)
+        if fn in ("dsg_depthwise_conv_3x3_s8", "dsg_pointwise_conv_s8"):
+            assert rc == 0, f"{fn} refused a valid geometry"
+        assert_exact(out, want, f"{fn} trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+@pytest.mark.parametrize("kind,fn", [("conv", "dsg_conv_s16"), ("dw", "dsg_depthwise_conv_s16")])
+def test_conv_family_s16(lib, kind, fn):
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        case = random_conv(rng, kind, bits=16)
+        out, want, _ = run_conv(lib, fn, **case)
+        assert_exact(out, want, f"{fn} trial {trial}")
+
+
+def test_specialised_kernels_refuse_other_geometries(lib):
+    rng = np.random.default_rng(1)
+    case = random_conv(rng, "conv")
+    case.update(
+        w=rng.integers(-5, 5, (3, 2, 2, case["x"].shape[2])),
+        bias=np.zeros(3, int),
+        q=np.full(3, 2**30),
+        s=np.full(3, -8),
+        qn=None,
+        sn=None,
+        groups=1,
+    )
+    for fn in ("dsg_pointwise_conv_s8", "dsg_depthwise_conv_3x3_s8"):
+        out, _, rc = run_conv(lib, fn, **case)
+        assert rc == -1 and np.all(out == 77)
+
+
+def test_pointwise_large_and_strided(lib):
+    rng = np.random.default_rng(2)
+    for cin, cout, h, w, s in [
+        (256, 7, 5, 5, 1),
+        (3, 16, 9, 9, 2),
+        (64, 33, 3, 7, 1),
+        (13, 5, 6, 6, 3),
+    ]:
+        x = rng.integers(-128, 128, (h, w, cin))
+        wt = rng.integers(-127, 128, (cout, 1, 1, cin))
+        q, sh = mults(rng, cout, -18, -10)
+        out, want, rc = run_conv(
+            lib,
+            "dsg_pointwise_conv_s8",
+            x,
+            wt,
+            rng.integers(-999, 999, cout),
+            stride=(s, s),
+            dil=(1, 1),
+            pads=(0, 0, 0, 0),
+            groups=1,
+            z_in=-3,
+            z_out=5,
+            q=q,
+            s=sh,
+            lo=-128,
+            hi=127,
+        )
+        assert rc == 0
+        assert_exact(out, want, f"pointwise {cin}->{cout} stride {s}")
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_dense(lib, bits):
+    rng = np.random.default_rng(3 + bits)
+    lo_t, hi_t = fp.type_range(bits)
+    t = np.int8 if bits == 8 else np.int16
+    for trial in range(40):
+        n, m = int(rng.integers(1, 70)), int(rng.integers(1, 12))
+        x = rng.integers(lo_t, hi_t + 1, n)
+        if trial % 5 == 0:
+            x[:] = lo_t if trial % 2 else hi_t
+        wt = rng.integers(-127, 128, (m, n))
+        bias = rng.integers(-9999, 9999, m)
+        z_in, z_out = (
+            (int(rng.integers(-128, 128)), int(rng.integers(-9, 9))) if bits == 8 else (0, 0)
+        )
+        q, s = mults(rng, m, -22, -8)
+        qn, sn = mults(rng, m, -24, -10) if trial % 3 == 0 else (None, None)
+        want = ops.dense(
+            x,
+            wt,
+            bias,
+            z_in=z_in,
+            z_out=z_out,
+            q=q,
+            shift=s,
+            lo=lo_t,
+            hi=hi_t,
+            q_neg=qn,
+            shift_neg=sn,
+        )
+        k = Keep()
+        p = DenseParams(
+            n,
+            m,
+            z_in,
+            z_out,
+            lo_t,
+            hi_t,
+            k.ptr(q, np.int32),
+            k.ptr(s, np.int32),
+            k.ptr(qn, np.int32),
+            k.ptr(sn, np.int32),
+            k.ptr(wt, np.int8),
+            k.ptr(bias, np.int32),
+        )
+        out = np.zeros(m, t)
+        getattr(lib, f"dsg_dense_s{bits}")(k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p))
+        assert_exact(out, want, f"dense s{bits} trial {trial}")
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_pools(lib, bits):
+    rng = np.random.default_rng(30 + bits)
+    lo_t, hi_t = fp.type_range(bits)
+    t = np.int8 if bits == 8 else np.int16
+    for trial in range(40):
+        kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        pads = (
+            int(rng.integers(0, kh)),
+            int(rng.integers(0, kw)),
+            int(rng.integers(0, kh)),
+            int(rng.integers(0, kw)),
+        )
+        x = rng.integers(
+            lo_t,
+            hi_t + 1,
+            (int(rng.integers(kh, 9)), int(rng.integers(kw, 9)), int(rng.integers(1, 6))),
+        )
+        z = int(rng.integers(-30, 30)) if bits == 8 else 0
+        cip = bool(trial % 2)
+        k = Keep()
+        want = ops.max_pool(x, kernel=(kh, kw), stride=stride, pads=pads)
+        ho, wo, c = want.shape
+        p = PoolParams(
+            x.shape[0],
+            x.shape[1],
+            c,
+            ho,
+            wo,
+            kh,
+            kw,
+            *stride,
+            pads[0],
+            pads[1],
+            cip,
+            z,
+            z,
+            lo_t,
+            hi_t,
+            None,
+            None,
+        )
+        out = np.zeros(want.shape, t)
+        getattr(lib, f"dsg_max_pool_s{bits}")(
+            k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p)
+        )
+        assert_exact(out, want, f"max pool s{bits} trial {trial}")
+        want = ops.avg_pool(
+            x,
+            kernel=(kh, kw),
+            stride=stride,
+            pads=pads,
+            count_include_pad=cip,
+            z_in=z,
+            z_out=z,
+            lo=lo_t,
+            hi=hi_t,
+        )
+        getattr(lib, f"dsg_avg_pool_s{bits}")(
+            k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p)
+        )
+        assert_exact(out, want, f"avg pool s{bits} trial {trial}")
+        # general rule: a multiplier per window count n
+        table = [fp.quantize_multiplier(0.9 / max(n, 1)) for n in range(kh * kw + 1)]
+        nmap = ops.avg_pool_counts(
+            x.shape, kernel=(kh, kw), stride=stride, pads=pads, count_include_pad=cip
+        )
+        z_out = 3 if bits == 8 else 0
+        qmap = np.array([m.q for m in table])[nmap]
+        smap = np.array([m.shift for m in table])[nmap]
+        want = ops.avg_pool(
+            x,
+            kernel=(kh, kw),
+            stride=stride,
+            pads=pads,
+            count_include_pad=cip,
+            z_in=z,
+            z_out=z_out,
+            lo=lo_t,
+            hi=hi_t,
+            rq=(qmap, smap),
+        )
+        p.z_out = z_out
+        p.rq_mult = k.ptr([m.q for m in table], np.int32)
+        p.rq_shift = k.ptr([m.shift for m in table], np.int32)
+        getattr(lib, f"dsg_avg_pool_s{bits}")(
+            k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p)
+        )
+        assert_exact(out, want, f"avg pool (rq) s{bits} trial {trial}")
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_global_pool_add_concat_shuffle(lib, bits):
+    rng = np.random.default_rng(60 + bits)
+    lo_t, hi_t = fp.type_range(bits)
+    t = np.int8 if bits == 8 else np.int16
+    k = Keep()
+    x = rng.integers(lo_t, hi_t + 1, (7, 5, 9))
+    z = -4 if bits == 8 else 0
+    for rq in (None, fp.quantize_multiplier(0.7 / 35)):
+        z_out = 6 if (rq and bits == 8) else z
+        want = ops.global_avg_pool(
+            x, z_in=z, z_out=z_out, lo=lo_t, hi=hi_t, rq=None if rq is None else (rq.q, rq.shift)
+        )
+        p = GlobalPoolParams(
+            7, 5, 9, z, z_out, lo_t, hi_t, rq.q if rq else 0, rq.shift if rq else 0
+        )
+        out = np.zeros(9, t)
+        getattr(lib, f"dsg_global_avg_pool_s{bits}")(
+            k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p)
+        )
+        assert_exact(out.reshape(1, 1, 9), want, f"global avg pool s{bits}")
+    # add, with the int16 inputs' extremes
+    left = 20 if bits == 8 else 15
+    za, zb, zo = (-7, 12, 3) if bits == 8 else (0, 0, 0)
+    for sa, sb, so in [(0.05, 0.11, 0.13), (0.3, 0.01, 0.2), (0.02, 0.02, 0.01)]:
+        twice = 2 * max(sa, sb)
+        ma, mb = fp.quantize_multiplier(sa / twice), fp.quantize_multiplier(sb / twice)
+        mo = fp.quantize_multiplier(twice / (2**left * so))
+        a = rng.integers(lo_t, hi_t + 1, 600)
+        b = rng.integers(lo_t, hi_t + 1, 600)
+        a[:4], b[:4] = [lo_t, hi_t, lo_t, hi_t], [lo_t, hi_t, hi_t, lo_t]
+        want = ops.add(
+            a,
+            b,
+            z_a=za,
+            z_b=zb,
+            z_out=zo,
+            m_a=(ma.q, ma.shift),
+            m_b=(mb.q, mb.shift),
+            m_out=(mo.q, mo.shift),
+            left_shift=left,
+            lo=lo_t,
+            hi=hi_t,
+        )
+        p = AddParams(za, zb, zo, ma.q, ma.shift, mb.q, mb.shift, mo.q, mo.shift, left, lo_t, hi_t)
+        out = np.zeros(600, t)
+        getattr(lib, f"dsg_add_s{bits}")(
+            k.ptr(a, t), k.ptr(b, t), out.ctypes.data_as(C.c_void_p), 600, C.byref(p)
+        )
+        assert_exact(out, want, f"add s{bits}")
+    # concat: a copy, a requantized input, another copy
+    xs = [rng.integers(lo_t, hi_t + 1, (4, 3, c)) for c in (3, 5, 2)]
+    m = fp.quantize_multiplier(0.37)
+    rqs, zins = [None, (m.q, m.shift), None], [z, 9 if bits == 8 else 0, z]
+    want = ops.concat(xs, rqs=rqs, z_ins=zins, z_out=z, lo=lo_t, hi=hi_t)
+    ci_t = concat_input(C.POINTER(np.ctypeslib.as_ctypes_type(t)))
+    arr = (ci_t * 3)(
+        *[
+            ci_t(
+                k.ptr(xi, t),
+                xi.shape[2],
+                rq is not None,
+                zi,
+                rq[0] if rq else 0,
+                rq[1] if rq else 0,
+            )
+            for xi, rq, zi in zip(xs, rqs, zins, strict=True)
+        ]
+    )
+    out = np.zeros(want.shape, t)
+    getattr(lib, f"dsg_concat_s{bits}")(arr, 3, 12, z, lo_t, hi_t, out.ctypes.data_as(C.c_void_p))
+    assert_exact(out, want, f"concat s{bits}")
+    x = rng.integers(lo_t, hi_t + 1, (3, 4, 12))
+    for g in (1, 2, 3, 4, 6, 12):
+        out = np.zeros(x.shape, t)
+        getattr(lib, f"dsg_channel_shuffle_s{bits}")(
+            k.ptr(x, t), out.ctypes.data_as(C.c_void_p), 12, 12, g
+        )
+        assert_exact(out, ops.channel_shuffle(x, g), f"channel shuffle s{bits} g={g}")
+
+
+# ------------------------------------------------------------------------------ Cortex-M4
+ARM_FLAGS = [
+    "-mcpu=cortex-m4",
+    "-mthumb",
+    "-mfloat-abi=soft",
+    "-O2",
+    "-std=c99",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-pedantic",
+]
+
+
+def test_compiles_for_cortex_m4_with_dsp(tmp_path):
+    cc = shutil.which("arm-none-eabi-gcc")
+    if cc is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    obj = tmp_path / "k.o"
+    r = subprocess.run(
+        [cc, *ARM_FLAGS, "-c", str(KDIR / "dsg_kernels.c"), "-o", str(obj)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    asm = subprocess.run(
+        [cc, *ARM_FLAGS, "-S", "-o", "-", str(KDIR / "dsg_kernels.c")],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "smlad" in asm and "sxtb16" in asm, "the DSP path was not compiled in"
+    assert "printf" not in asm and "malloc" not in asm
+    # no float anywhere: soft-float calls would show up as __aeabi_f*/__aeabi_d* helpers
+    assert "__aeabi_f" not in asm and "__aeabi_d" not in asm and "__aeabi_ldiv" not in asm
+
+
+# ----------------------------------------------------------------------- qemu (real DSP path)
+QEMU_CMD = [
+    "qemu-system-arm",
+    "-M",
+    "mps2-an386",
+    "-cpu",
+    "cortex-m4",
+    "-nographic",
+    "-semihosting",
+    "-icount",
+    "shift=0",
+]
+M4_DIR = KDIR / "cortex_m4"
+# -icount shift=0 retires one instruction per virtual ns; mps2's SysTick counts the 25 MHz CPU
+# clock, so one tick is 40 instructions.
+INSN_PER_TICK = 40
+
+
+def c_array(name, a, ctype):
+    vals = ",".join(str(int(v)) for v in np.asarray(a).reshape(-1)) or "0"
+    return f"static const {ctype} {name}[] = {{{vals}}};\n"
+
+
+def emit_conv_case(idx, fn, case, want):
+    """C source running one conv kernel on embedded vectors and checking it."""
+    t = "int8_t" if case["bits"] == 8 else "int16_t"
+    x, w = case["x"], case["w"]
+    ho, wo, cout = want.shape
+    src = c_array(f"x{idx}", x, t) + c_array(f"w{idx}", w, "int8_t")
+    src += c_array(f"b{idx}", case["bias"], "int32_t") + c_array(f"q{idx}", case["q"], "int32_t")
+    src += c_array(f"s{idx}", case["s"], "int32_t") + c_array(f"y{idx}", want, t)
+    leaky = case["qn"] is not None
+    if leaky:
+        src += c_array(f"qn{idx}", case["qn"], "int32_t") + c_array(
+            f"sn{idx}", case["sn"], "int32_t"
+        )
+    neg = f"qn{idx}, sn{idx}" if leaky else "0, 0"
+    src += f"""static {t} o{idx}[{want.size}];
+static int run{idx}(void)
+{{
+    const dsg_conv_params p = {{{x.shape[0]}, {x.shape[1]}, {x.shape[2]}, {ho}, {wo}, {cout},
+        {w.shape[1]}, {w.shape[2]}, {case["stride"][0]}, {case["stride"][1]}, {case["dil"][0]},
+        {case["dil"][1]}, {case["pads"][0]}, {case["pads"][1]}, {case["groups"]}, {case["z_in"]},
+        {case["z_out"]}, {case["lo"]}, {case["hi"]}, q{idx}, s{idx}, {neg}, w{idx}, b{idx}}};
+    {fn}(x{idx}, o{idx}, &p);
+    return check("{fn} #{idx}", o{idx}, y{idx}, {want.size}, {wo}, {cout}, {case["bits"]});
+}}
+"""
+    return src
+
+
+HARNESS_HEAD = r"""
+#include <stdio.h>
+#include <stdint.h>
+#include "dsg_kernels.h"
+#define SYST_CSR (*(volatile uint32_t *)0xE000E010)
+#define SYST_RVR (*(volatile uint32_t *)0xE000E014)
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018)
+static int check(const char *name, const void *got, const void *want, int n, int wo, int c,
+                 int bits)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        const int g = bits == 8 ? ((const int8_t *)got)[i] : ((const int16_t *)got)[i];
+        const int e = bits == 8 ? ((const int8_t *)want)[i] : ((const int16_t *)want)[i];
+        if (g != e) {
+            printf("FAIL %s at (h,w,c)=(%d,%d,%d): got %d want %d\n", name, i / c / wo,
+                   (i / c) % wo, i % c, g, e);
+            return 1;
+        }
+    }
+    printf("ok %s\n", name);
+    return 0;
+}
+static uint32_t ticks(void) { return SYST_CVR; }
+"""
+
+
+def bench_src(name, fn, h, w, cin, cout, k, stride, pad, groups, dw=False):
+    """A timed kernel call on zero data (timing does not depend on values)."""
+    ho, wo = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    macs = ho * wo * cout * k * k * (cin // groups)
+    return f"""
+    {{
+        static int8_t bx[{h * w * cin}], by[{ho * wo * cout}], bw[{cout * k * k * (cin // groups)}];
+        static int32_t bq[{cout}], bs[{cout}];
+        const dsg_conv_params p = {{{h}, {w}, {cin}, {ho}, {wo}, {cout}, {k}, {k}, {stride},
+            {stride}, 1, 1, {pad}, {pad}, {groups}, 0, 0, -128, 127, bq, bs, 0, 0, bw, 0}};
+        uint32_t t0, t1;
+        int i;
+        for (i = 0; i < {cout}; ++i) {{ bq[i] = 1 << 30; bs[i] = -8; }}
+        t0 = ticks();
+        {fn}(bx, by, &p);
+        t1 = ticks();
+        printf("BENCH {name} macs=%d ticks=%lu\\n", {macs}, (unsigned long)((t0 - t1) & 0xFFFFFF));
+    }}
+"""
+
+
+BENCHES = [  # name, fn, h, w, cin, cout, k, stride, pad, groups
+    ("pointwise_16x16_64to64", "dsg_pointwise_conv_s8", 16, 16, 64, 64, 1, 1, 0, 1),
+    ("pointwise_24x24_8to16", "dsg_pointwise_conv_s8", 24, 24, 8, 16, 1, 1, 0, 1),
+    ("pointwise_8x8_256to64", "dsg_pointwise_conv_s8", 8, 8, 256, 64, 1, 1, 0, 1),
+    ("depthwise3x3_24x24x64", "dsg_depthwise_conv_3x3_s8", 24, 24, 64, 64, 3, 1, 1, 64),
+    ("depthwise_generic_24x24x64", "dsg_depthwise_conv_s8", 24, 24, 64, 64, 3, 1, 1, 64),
+    ("conv3x3_48x48_3to8_s2", "dsg_conv_s8", 48, 48, 3, 8, 3, 2, 1, 1),
+    ("conv3x3_12x12_32to32", "dsg_conv_s8", 12, 12, 32, 32, 3, 1, 1, 1),
+]
+
+
+@pytest.mark.slow
+def test_c_kernels_qemu(tmp_path):
+    cc = shutil.which("arm-none-eabi-gcc")
+    if cc is None or shutil.which(QEMU_CMD[0]) is None:
+        pytest.skip("arm-none-eabi-gcc or qemu-system-arm is not installed")
+    rng = np.random.default_rng(99)
+    plan = (
+        [("dsg_pointwise_conv_s8", "pw")] * 6
+        + [("dsg_depthwise_conv_3x3_s8", "dw3")] * 4
+        + [("dsg_depthwise_conv_s8", "dw")] * 3
+        + [("dsg_conv_s8", "conv")] * 5
+        + [("dsg_conv_s16", "conv16")] * 2
+    )
+    src, calls = HARNESS_HEAD, []
+    for i, (fn, kind) in enumerate(plan):
+        case = random_conv(rng, kind.replace("16", ""), bits=16 if kind.endswith("16") else 8)
+        want = ops.conv2d(
+            case["x"],
+            case["w"],
+            case["bias"],
+            stride=case["stride"],
+            dilation=case["dil"],
+            pads=case["pads"],
+            groups=case["groups"],
+            z_in=case["z_in"],
+            z_out=case["z_out"],
+            q=case["q"],
+            shift=case["s"],
+            lo=case["lo"],
+            hi=case["hi"],
+            q_neg=case["qn"],
+            shift_neg=case["sn"],
+        )
+        src += emit_conv_case(i, fn, case, want)
+        calls.append(f"    fails += run{i}();\n")
+    src += "int main(void)\n{\n    int fails = 0;\n"
+    src += "    SYST_RVR = 0xFFFFFF; SYST_CVR = 0; SYST_CSR = 5; /* SysTick on the CPU clock */\n"
+    src += "".join(calls) + "".join(bench_src(*b) for b in BENCHES)
+    src += '    printf(fails ? "FAIL\\n" : "PASS\\n");\n    return fails;\n}\n'
+    (tmp_path / "harness.c").write_text(src)
+    elf = tmp_path / "harness.elf"
+    cmd = [
+        cc,
+        *ARM_FLAGS[:-1],
+        f"-I{KDIR}",
+        "--specs=rdimon.specs",
+        "-nostartfiles",
+        f"-T{M4_DIR / 'mps2_an386.ld'}",
+        str(M4_DIR / "startup_cm4.c"),
+        str(KDIR / "dsg_kernels.c"),
+        str(tmp_path / "harness.c"),
+        "-lrdimon",
+        "-o",
+        str(elf),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(
+        [*QEMU_CMD, "-kernel", str(elf)], capture_output=True, text=True, timeout=120
+    )
+    out = r.stdout
+    fails = [ln for ln in out.splitlines() if ln.startswith("FAIL")]
+    assert not fails and "PASS" in out and r.returncode == 0, out + r.stderr
+    for ln in out.splitlines():
+        if ln.startswith("BENCH"):
+            _, name, macs, tk = ln.split()
+            macs, insns = int(macs[5:]), int(tk[6:]) * INSN_PER_TICK
+            print(f"{name}: {insns} instructions, {macs} MACs, {insns / macs:.2f} instr/MAC")
