@@ -6,6 +6,7 @@ only when complete, so a failure never leaves a partial output directory.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -71,8 +72,7 @@ def compile_model(model: str | Path, target: str, out: str | Path, opts: Compile
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    summary.out_dir = out
-    return summary
+    return dataclasses.replace(summary, out_dir=out)
 
 
 def _replace(tmp: Path, out: Path) -> None:

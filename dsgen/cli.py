@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", help=".npy inputs in the model's (NCHW) input layout")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--multipliers", type=int, help="hls/rtl: MAC multiplier budget")
     _quant_args(p)
 
     p = sub.add_parser("compile", help="generate C, HLS C++ or Verilog")
@@ -112,8 +113,11 @@ def cmd_verify(args) -> int:
 
     if args.samples < 1:
         raise DsgenError("--samples must be at least 1")
+    if args.multipliers is not None and args.multipliers < 1:
+        raise DsgenError("--multipliers must be at least 1")
     res = verify_model(args.model, args.target, samples=args.samples, inputs=args.inputs,
-                       input_shape=args.input_shape, seed=args.seed, quant=_quant_options(args))  # fmt: skip
+                       input_shape=args.input_shape, seed=args.seed, quant=_quant_options(args),
+                       multipliers=args.multipliers)  # fmt: skip
     if args.json:
         print(json.dumps(res.to_json()))
     else:

@@ -33,3 +33,23 @@ def require_tool(name: str) -> str:
     if path is None:
         pytest.skip(f"'{name}' is not installed (make test installs it)")
     return path
+
+
+def fuzz_seed() -> int:
+    """One seed per test run, shared by all xdist workers; DSGEN_FUZZ_SEED replays a run."""
+    import hashlib
+
+    env = os.environ.get("DSGEN_FUZZ_SEED")
+    if env:
+        return int(env)
+    run_id = os.environ.setdefault("DSGEN_RUN_ID", os.urandom(8).hex())
+    return int(hashlib.sha256(run_id.encode()).hexdigest()[:8], 16)
+
+
+def pytest_configure(config):
+    # Set once in the controlling process, before xdist starts its workers (they inherit it).
+    os.environ.setdefault("DSGEN_RUN_ID", os.urandom(8).hex())
+
+
+def pytest_report_header(config):
+    return f"dsgen fuzz seed: {fuzz_seed()} (replay: DSGEN_FUZZ_SEED={fuzz_seed()})"

@@ -4,8 +4,8 @@ A dataflow pipeline runs every layer concurrently, so its initiation interval (I
 layer's cycle count. Cycle model, one frame:
 
 * conv / pointwise / depthwise / grouped conv / dense:
-  ``cycles = H_out · W_out · (C_out / PE) · (K / SIMD)`` with ``K = kh · kw · C_in / groups`` (dense:
-  ``H_out = W_out = 1``, ``K`` = inputs). PE output channels are computed in parallel (for a
+  ``cycles = H_out · W_out · (C_out / PE) · (K / SIMD)`` with ``K = kh · kw · C_in / groups``
+  (dense: ``H_out = W_out = 1``, ``K`` = inputs). PE output channels are computed in parallel (for a
   depthwise conv: PE channels), each with SIMD multipliers over the dot product (for a depthwise
   conv: SIMD of the kh·kw taps). PE must divide C_out and SIMD must divide K; cost PE · SIMD.
 * pools, global pools, add, concat, shuffle, activations: one element per cycle, so the larger of
@@ -69,10 +69,13 @@ class FoldPlan:
         rows = [f"{'layer':<32} {'kind':<15} {'PE':>4} {'SIMD':>4} {'MACs':>10} {'cycles':>9}"]
         for f in self.layers:
             mark = "  <- bottleneck" if f.name == self.bottleneck else ""
-            rows.append(f"{f.name[:32]:<32} {f.kind:<15} {f.pe:>4} {f.simd:>4} {f.macs:>10} "
-                        f"{f.cycles:>9}{mark}")  # fmt: skip
-        rows.append(f"multipliers {self.used_multipliers}/{self.multipliers}, "
-                    f"II {self.ii_cycles} cycles")  # fmt: skip
+            rows.append(
+                f"{f.name[:32]:<32} {f.kind:<15} {f.pe:>4} {f.simd:>4} {f.macs:>10} "
+                f"{f.cycles:>9}{mark}"
+            )
+        rows.append(
+            f"multipliers {self.used_multipliers}/{self.multipliers}, II {self.ii_cycles} cycles"
+        )
         return "\n".join(rows)
 
 
@@ -128,8 +131,10 @@ def plan_folding(qg: QGraph, multipliers: int | None = None) -> FoldPlan:
     minimum = sum(1 for f in folds if f.kind in MAC_KINDS)
     budget = minimum if multipliers is None else int(multipliers)
     if budget < minimum:
-        raise DsgenError(f"--multipliers {budget} is below the minimum {minimum} (one per compute "
-                         "layer at PE = SIMD = 1)")  # fmt: skip
+        raise DsgenError(
+            f"--multipliers {budget} is below the minimum {minimum} (one per compute "
+            "layer at PE = SIMD = 1)"
+        )
     used = minimum
     while folds:
         i = max(range(len(folds)), key=lambda j: (folds[j].cycles, -j))

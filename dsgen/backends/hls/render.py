@@ -1,0 +1,139 @@
+"""Render the Jinja templates of templates/hls/ and write the project tree and testbench data.
+
+Every value reaching a template is computed here into a typed record; the templates only print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from dsgen.backends.folding import FoldPlan
+from dsgen.backends.hls.dataflow import Dataflow, Stream
+from dsgen.backends.hls.kernels import KernelCall
+from dsgen.quant import int_ref
+from dsgen.quant.qgraph import QGraph
+from dsgen.resources import templates_dir
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str
+    dim: int
+
+
+@dataclass(frozen=True)
+class FoldRow:
+    ident: str
+    kind: str
+    pe: int
+    simd: int
+    cycles: int
+
+
+@dataclass(frozen=True)
+class Context:
+    top: str
+    guard: str
+    stamp: str
+    bits: int
+    part: str
+    clock_ns: str
+    in_port: str
+    out_port: str
+    in_elems: int
+    out_elems: int
+    calls: list[KernelCall]
+    streams: list[Stream]  # internal ones (not the ports)
+    partitions: list[Partition]
+    budget: int
+    used: int
+    ii: int
+    fold_rows: list[FoldRow]
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / "hls")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _fold_rows(qg: QGraph, df: Dataflow, plan: FoldPlan) -> list[FoldRow]:
+    """The folding table by sanitized identifiers (raw layer names never reach the files)."""
+    rows = []
+    by_name = {f.name: f for f in plan.layers}
+    layer_calls = [c for c in df.calls if c.kind != "dsg_broadcast"]
+    layers = [lay for lay in qg.int_layers if lay.kind != "flatten"]
+    for layer, call in zip(layers, layer_calls, strict=True):
+        f = by_name.get(layer.name)
+        if f is not None:
+            rows.append(FoldRow(call.ident, f.kind, f.pe, f.simd, f.cycles))
+    return rows
+
+
+def _context(qg, df, plan, top, stamp, part, clock_ns) -> Context:
+    g = qg.graph
+    parts = [Partition(a.name, d) for c in df.calls for a in c.arrays for d in a.partition_dims]
+    ports = (df.in_port, df.out_port)
+    return Context(
+        top=top,
+        guard=f"DSG_{top.upper()}_H",
+        stamp=stamp,
+        bits=qg.bits,
+        part=part,
+        clock_ns=f"{clock_ns:g}",
+        in_port=df.in_port,
+        out_port=df.out_port,
+        in_elems=g.tensors[g.input].size,
+        out_elems=df.streams[df.out_port].elems,
+        calls=df.calls,
+        streams=[s for s in df.streams.values() if s.ident not in ports],
+        partitions=parts,
+        budget=plan.multipliers,
+        used=plan.used_multipliers,
+        ii=plan.ii_cycles,
+        fold_rows=_fold_rows(qg, df, plan),
+    )
+
+
+def _frames_text(frames: list[np.ndarray]) -> str:
+    n = frames[0].size if frames else 0
+    lines = [f"{len(frames)} {n}"] + [" ".join(str(int(v)) for v in f.reshape(-1)) for f in frames]
+    return "\n".join(lines) + "\n"
+
+
+def write_tb_data(qg: QGraph, xs: np.ndarray, dst: Path) -> None:
+    """input.txt and expected.txt (integer reference outputs) for the testbench."""
+    dst.mkdir(parents=True, exist_ok=True)
+    ys = [int_ref.run(qg, x)[qg.int_outputs[0]] for x in xs]
+    (dst / "input.txt").write_text(_frames_text(list(xs)))
+    (dst / "expected.txt").write_text(_frames_text(ys))
+
+
+def render_project(
+    qg, df, plan, out_dir: Path, *, top, stamp, part, clock_ns, tb_inputs
+) -> list[str]:
+    ctx = _context(qg, df, plan, top, stamp, part, clock_ns)
+    env = _env()
+    outputs = {
+        f"firmware/{top}.h": "firmware.h.j2",
+        f"firmware/{top}_params.h": "weights.h.j2",
+        f"firmware/{top}.cpp": "firmware.cpp.j2",
+        f"tb/{top}_tb.cpp": "tb.cpp.j2",
+        "run_hls.tcl": "run_hls.tcl.j2",
+        "README.md": "README.md.j2",
+    }
+    for rel, tpl in outputs.items():
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(env.get_template(tpl).render(ctx=ctx))
+    write_tb_data(qg, tb_inputs, out_dir / "tb_data")
+    return list(outputs) + ["tb_data/input.txt", "tb_data/expected.txt"]
