@@ -65,10 +65,17 @@ def compile_model(model: str | Path, target: str, out: str | Path, opts: Compile
     g = load_ir(model, opts.input_shape)
     qg = quantize_graph(g, opts.quant, warn)
     sha = file_sha256(model)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    except OSError as exc:
+        raise DsgenError(f"cannot create the output directory: {exc.strerror}",
+                         path=str(out)) from None  # fmt: skip
     try:
         summary = _emit(target, qg, tmp, sha, opts)
         _replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DsgenError(f"cannot write the output: {exc.strerror}", path=str(out)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -82,9 +82,25 @@ def _convert_node(ctx: Ctx, node: onnx.NodeProto) -> None:
         raise ctx.error(f"cannot convert ({type(exc).__name__}: {exc})") from None
 
 
+MAX_CONST_ELEMENTS = 1 << 26  # a folded constant larger than this is no real model's
+
+
+def _inferred_size(ctx: Ctx, name: str) -> int | None:
+    for vi in ctx.model.graph.value_info:
+        if vi.name == name and vi.type.tensor_type.HasField("shape"):
+            dims = [d.dim_value if d.HasField("dim_value") else 0 for d in vi.type.tensor_type.shape.dim]
+            return int(np.prod(dims, dtype=np.float64)) if dims else 1
+    return None
+
+
 def _fold(ctx: Ctx, node: onnx.NodeProto) -> None:
     """Evaluate a node whose inputs are all constant (ONNX's own reference implementation)."""
     from onnx.reference import ReferenceEvaluator
+
+    for out in node.output:  # refuse before allocating: shape inference knows the size
+        n = _inferred_size(ctx, out)
+        if n is not None and n > MAX_CONST_ELEMENTS:
+            raise ctx.error(f"constant '{out}' would have {n} elements: too large for any target")
 
     feeds = {n: ctx.values[n].const for n in node.input if n}
     try:
