@@ -47,6 +47,7 @@ def _quant_options(args):
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="dsgen", description=__doc__)
     ap.add_argument("--version", action="version", version=f"dsgen {__version__}")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bars or warnings")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("show", help="print the IR after the passes")
@@ -55,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="per-layer MACs, parameters, memory; standard-conv comparison")
     _model_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--html", help="write a self-contained HTML report with plots to this file")
+    p.add_argument("--multipliers", type=int, default=64, help="--html: folding budget shown")
+    p.add_argument("--verify", default="", help="--html: targets to verify and tabulate, e.g. float,int,c")
+    p.add_argument("--samples", type=int, default=4, help="--html: samples for SNR and verification")
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    _quant_args(p)
 
     p = sub.add_parser("verify", help="check a target against its reference")
     _model_args(p)
@@ -100,11 +107,33 @@ def cmd_report(args) -> int:
     from dsgen.analysis.render import print_cost
     from dsgen.compiler import load_ir
 
+    if args.html:
+        return _write_html(args)
     rep = cost_report(load_ir(args.model, args.input_shape))
     if args.json:
         print(json.dumps(rep.to_json()))
     else:
         print_cost(rep, Console(width=None if sys.stdout.isatty() else 160))
+    return 0
+
+
+def _write_html(args) -> int:
+    from pathlib import Path
+
+    from dsgen.analysis.html_report import HtmlOptions, build_html
+
+    out = Path(args.html)
+    if out.is_dir():
+        raise DsgenError("the --html path is a directory", path=str(out))
+    targets = [t for t in args.verify.split(",") if t]
+    html = build_html(args.model, HtmlOptions(multipliers=args.multipliers, samples=args.samples,
+                                              verify=targets, quant=_quant_options(args),
+                                              input_shape=args.input_shape))  # fmt: skip
+    try:
+        out.write_text(html)
+    except OSError as exc:
+        raise DsgenError(f"cannot write: {exc.strerror}", path=str(out)) from None
+    print(f"wrote {out}")
     return 0
 
 
@@ -178,6 +207,11 @@ COMMANDS = {"compile": cmd_compile, "show": cmd_show, "report": cmd_report, "ver
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from dsgen import progress
+    from dsgen.quant import api
+
+    progress.set_enabled(not (args.quiet or getattr(args, "json", False)))
+    api.set_quiet(args.quiet)
     try:
         return COMMANDS[args.command](args)
     except DsgenError as exc:

@@ -64,7 +64,17 @@ def calibration_samples(g: Graph, opts: QuantOptions, warn=None) -> np.ndarray |
 
 
 def _stderr(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    if not _quiet:
+        print(msg, file=sys.stderr)
+
+
+_quiet = False
+
+
+def set_quiet(q: bool) -> None:
+    """--quiet: the synthetic-calibration warning is not printed either."""
+    global _quiet
+    _quiet = q
 
 
 def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:

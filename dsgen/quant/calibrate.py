@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dsgen import progress
 from dsgen.ir import float_ref
 from dsgen.ir import graph as ir
 
@@ -64,7 +65,7 @@ def collect(g: ir.Graph, samples: np.ndarray, method: str = "minmax",
     hi: dict[str, float] = {}
     sums: dict[str, np.ndarray] = {}
     keep: dict[str, list[np.ndarray]] = {}  # subsampled values for percentiles
-    for x in samples:
+    for x in progress.track(samples, "calibrating", total=len(samples)):
         env = float_ref.run(g, x, fake_quantize=False, keep=True)
         for name, v in env.items():
             v = np.asarray(v, np.float64)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dsgen import progress
 from dsgen.analysis.cost import cost_report
 from dsgen.compiler import load_ir
 from dsgen.ir import float_ref
@@ -23,7 +24,7 @@ def verify_float(path: Path, *, samples: int = 8, inputs: str | None = None,
     xs = load_inputs(g, inputs, samples, seed)
     sess = ort.session(path)
     refs, gots = [], []
-    for x in xs:
+    for x in progress.track(xs, "float reference vs onnxruntime", total=len(xs)):
         ref = ort.run(sess, g.onnx_input_name, x)[0]
         out = g.output_to_onnx(0, float_ref.run(g, to_ir_layout(g, x))[g.outputs[0]])
         q = g.tensors[g.outputs[0]].quant
@@ -80,7 +81,7 @@ def verify_int(path: Path, *, samples: int = 8, inputs: str | None = None, input
     xs = load_inputs(g, inputs, samples, seed)
     sess = ort.session(path)
     refs, gots, xs_ir = [], [], []
-    for x in xs:
+    for x in progress.track(xs, "integer reference vs onnxruntime", total=len(xs)):
         ref = ort.run(sess, g.onnx_input_name, x)[0]
         q = g.tensors[g.outputs[0]].quant
         if g.output_dtype != "float32" and q is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dsgen import progress
 from dsgen.analysis.cost import cost_report
 from dsgen.backends.c.emit import compile_c
 from dsgen.backends.render import file_sha256
@@ -72,7 +73,7 @@ def compare_bit_exact(qg: QGraph, xs_int, run_fn) -> dict:
     out_t = qg.int_outputs[0]
     shape = qg.graph.shape(out_t)
     refs, gots, first = [], [], ""
-    for x in xs_int:
+    for x in progress.track(xs_int, "comparing with the integer reference", total=len(xs_int)):
         ref = int_ref.run(qg, x)[out_t]
         got = run_fn(x).reshape(ref.shape)
         if not first and np.any(ref != got):

@@ -1,0 +1,168 @@
+"""RTL backend: the network as synthesizable Verilog built from the hw/ engine library.
+
+``compile_rtl`` writes ``rtl/<top>.v`` (engines from the shared folding plan, AXI-Stream wires,
+broadcasts for fan-out, skip FIFOs sized from the dataflow), the ROMs as ``rtl/*.memh``, the hw/
+files it uses and ``rtl/filelist.f``; ``sim/`` (a cocotb test, its runner, test vectors from the
+integer reference); ``synth.ys`` for yosys; ``README.md``.  Same QGraph and options, same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dsgen.backends.folding import MAC_KINDS, FoldPlan, plan_folding
+from dsgen.backends.names import Namer
+from dsgen.backends.render import environment, stamp
+from dsgen.backends.rtl.fold import HwFold, hw_folds
+from dsgen.backends.rtl.netlist import Netlist, build_netlist
+from dsgen.backends.rtl.sim import write_memh
+from dsgen.quant import int_ref
+from dsgen.quant.qgraph import QGraph
+from dsgen.resources import hw_dir
+
+__all__ = ["RtlSummary", "compile_rtl"]
+
+TB_SAMPLES = 2
+
+
+@dataclass
+class RtlSummary:
+    out_dir: Path
+    top: str
+    files: list[str]  # relative paths written
+    plan: FoldPlan  # the shared plan (HLS and RTL)
+    folds: dict[str, HwFold]  # hw PE/SIMD per MAC layer
+    ii_cycles: int  # modelled steady-state cycles per inference (hw cycle model)
+    multipliers: int  # sum of PE*SIMD over MAC layers
+    budget: int
+    macs: int
+    fifo_depths: dict[str, int]
+    modules: list[str]
+
+    def describe(self) -> str:
+        return (f"RTL top {self.top}: {self.multipliers} multipliers (budget {self.budget}), "
+                f"modelled II {self.ii_cycles} cycles/inference, "
+                f"{len(self.modules)} hw modules, {len(self.files)} files in {self.out_dir}")  # fmt: skip
+
+
+def _sha(model_sha256: str) -> str:
+    s = model_sha256.lower()
+    return s if re.fullmatch(r"[0-9a-f]{1,64}", s) else "unknown"
+
+
+def default_samples(qg: QGraph, n: int = TB_SAMPLES, seed: int = 0) -> list[np.ndarray]:
+    """Random integer inputs over the input type's range, IR layout."""
+    lo, hi = -(1 << (qg.input_q.bits - 1)), (1 << (qg.input_q.bits - 1)) - 1
+    shape = qg.graph.tensors[qg.graph.input].shape
+    return list(np.random.default_rng(seed).integers(lo, hi + 1, size=(n, *shape)))
+
+
+def _rows(samples) -> str:
+    return "".join(" ".join(str(int(v)) for v in np.asarray(s).reshape(-1)) + "\n" for s in samples)
+
+
+def stream_cycles(qg: QGraph, folds: dict[str, HwFold]) -> int:
+    """The hw cycle model's II: the slowest MAC engine or element stream."""
+    g = qg.graph
+    worst = max((f.cycles for f in folds.values()), default=1)
+    for layer in qg.int_layers:
+        if layer.kind not in MAC_KINDS:
+            worst = max(worst, *(g.tensors[t].size for t in [*layer.inputs, layer.output]))
+    return worst
+
+
+def compile_rtl(qg: QGraph, out_dir: Path, *, multipliers: int | None = None,
+                model_sha256: str = "unknown", samples=None) -> RtlSummary:  # fmt: skip
+    """Write the RTL tree for ``qg`` into ``out_dir``.  ``samples``: integer inputs (IR layout) for
+    the cocotb test's vectors (default: TB_SAMPLES random ones); expected outputs from int_ref."""
+    out_dir = Path(out_dir)
+    plan = plan_folding(qg, multipliers)
+    folds = hw_folds(qg, plan)
+    namer = Namer()
+    top = namer.ident(qg.graph.name or "model") + "_top"
+    net = build_netlist(qg, folds, namer, top)
+    ii = stream_cycles(qg, folds)
+    samples = default_samples(qg) if samples is None else list(samples)
+    st = stamp(_sha(model_sha256))
+    files = _write(qg, net, folds, plan, ii, samples, st, out_dir)
+    return RtlSummary(out_dir, top, files, plan, folds, ii,
+                      sum(f.multipliers for f in folds.values()), plan.multipliers,
+                      sum(f.macs for f in folds.values()), net.fifo_depths, net.modules)  # fmt: skip
+
+
+def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[str]:
+    env = environment()
+    g = qg.graph
+    rtl, sim = out / "rtl", out / "sim"
+    rtl.mkdir(parents=True, exist_ok=True)
+    sim.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+
+    def put(rel: str, text: str) -> None:
+        (out / rel).write_text(text)
+        written.append(rel)
+
+    in_elems = g.tensors[g.input].size
+    out_elems = g.tensors[qg.int_outputs[0]].size
+    ctx = dict(stamp=st, top=net.top, data_w=net.data_w, msb=net.data_w - 1, in_elems=in_elems,
+               out_elems=out_elems)  # fmt: skip
+    put(f"rtl/{net.top}.v", env.get_template("rtl/top.v.j2").render(
+        **ctx, wires=net.wires, instances=net.instances, in_wire=net.in_wire,
+        out_wire=net.out_wire))  # fmt: skip
+    for inst in net.instances:
+        for fname, (words, width) in inst.roms.items():
+            write_memh(rtl / fname, words, width)
+            written.append(f"rtl/{fname}")
+    hw_files = [f"{m}.v" for m in net.modules]
+    for f in hw_files:
+        # the library file, stamped so the tree is self-describing
+        src = (hw_dir() / f).read_text()
+        put(f"rtl/{f}", f"// {st}\n// Copied from dsgen's hw/ library.\n{src}")
+    files = [*hw_files, f"{net.top}.v"]
+    put("rtl/filelist.f", env.get_template("rtl/filelist.f.j2").render(stamp=st, files=files))
+    put("synth.ys", env.get_template("rtl/synth.ys.j2").render(stamp=st, top=net.top, files=files))
+    timeout = 20 * ii + 20 * in_elems + 20000
+    put(f"sim/test_{net.top}.py", env.get_template("rtl/test_top.py.j2").render(
+        **ctx, timeout_cycles=timeout))  # fmt: skip
+    put("sim/run_sim.py", env.get_template("rtl/run_sim.py.j2").render(stamp=st, top=net.top))
+    out_t = qg.int_outputs[0]
+    put("sim/inputs.txt", _rows(samples))
+    put("sim/expected.txt", _rows(int_ref.run(qg, np.asarray(x))[out_t] for x in samples))
+    rows = [dict(name=i.name, module=i.module, pe=folds[n].pe, simd=folds[n].simd,
+                 mults=folds[n].multipliers, cycles=folds[n].cycles)
+            for n, i in _mac_instances(qg, net)]  # fmt: skip
+    put("README.md", env.get_template("rtl/README.md.j2").render(
+        **ctx, multipliers=sum(f.multipliers for f in folds.values()), budget=plan.multipliers,
+        ii_cycles=ii, bottleneck=_bottleneck(qg, net, folds, ii), rows=rows,
+        fifos=sorted(net.fifo_depths.items())))  # fmt: skip
+    return sorted(written)
+
+
+def _mac_instances(qg: QGraph, net: Netlist):
+    by_name = {i.name: i for i in net.instances}
+    namer = Namer()  # re-derive the identifiers build_netlist used (same order, same namer rules)
+    del namer
+    for layer in qg.int_layers:
+        if layer.kind in MAC_KINDS:
+            inst = next(i for i in net.instances if i.layer == layer.name)
+            yield layer.name, by_name[inst.name]
+
+
+def _bottleneck(qg, net, folds, ii) -> str:
+    for layer in qg.int_layers:
+        f = folds.get(layer.name)
+        if f is not None and f.cycles == ii:
+            return next(i.name for i in net.instances if i.layer == layer.name)
+    return "element stream"
+
+
+def copy_roms(out_dir: Path, dest: Path) -> None:
+    """The ROM files into a simulation's working directory ($readmemh reads relative names)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for rom in sorted((Path(out_dir) / "rtl").glob("*.memh")):
+        shutil.copy(rom, dest / rom.name)

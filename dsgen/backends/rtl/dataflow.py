@@ -1,0 +1,74 @@
+"""Skip-FIFO sizing for joins (residual add, concat) from the dataflow.
+
+A join consumes both inputs in lockstep, but the branch that feeds its later input (the "long"
+branch) has to *hold* input before it emits anything: a line-buffered conv or pool holds the rows
+(and pixels) up to its first window's last pixel, a global pool or dense layer its whole input, a
+shuffle one pixel.  While it does so, the fork keeps feeding the short branch, whose output can only
+wait in a FIFO in front of the join.  If that FIFO is smaller than what arrives meanwhile, the fork
+stalls, the long branch starves and the pipeline deadlocks.
+
+``first_output_need`` counts, for every tensor, the graph-input elements that must have entered the
+network before its first element can exist (``lead`` of each layer, converted between tensors by
+their element ratio: streams move through one inference proportionally).  The difference of the two
+join inputs, converted to the short input's elements, is what its FIFO must hold; the common prefix
+of both branches cancels, so no fork needs to be found.  The margin covers the engines' pipelines
+and the pixel interleave of a concat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from dsgen.ir import graph as ir
+from dsgen.quant.qgraph import QGraph
+
+FIFO_MARGIN = 64  # elements in flight in the engines' pipelines (FIFOs of 8-16 words, requant)
+
+
+def lead(g: ir.Graph, layer: ir.Layer, i: int) -> int:
+    """Elements of input ``i`` a layer consumes before its first output element."""
+    shape = g.shape(layer.inputs[i])
+    if isinstance(layer, (ir.Conv, ir.Pool)):
+        h, w, c = shape
+        kh, kw = layer.kernel
+        dh, dw = layer.dilation if isinstance(layer, ir.Conv) else (1, 1)
+        top, left = layer.pads[0], layer.pads[1]
+        rows = min(max((kh - 1) * dh - top, 0), h - 1)
+        cols = min(max((kw - 1) * dw - left, 0), w - 1)
+        return (rows * w + cols + 1) * c
+    if isinstance(layer, (ir.Dense, ir.GlobalPool)):
+        return math.prod(shape)
+    if isinstance(layer, ir.Shuffle):
+        return shape[-1]
+    return 1  # add, concat, act: element by element
+
+
+def first_output_need(qg: QGraph, root: Callable[[str], str]) -> dict[str, float]:
+    """Graph-input elements needed before the first element of every tensor (roots only)."""
+    g = qg.graph
+    n_in = g.tensors[g.input].size
+    need = {g.input: 0.0}
+    for layer in qg.int_layers:
+        if isinstance(layer, ir.Flatten):
+            continue
+        need[layer.output] = max(
+            need[root(t)] + lead(g, layer, i) * n_in / g.tensors[root(t)].size
+            for i, t in enumerate(layer.inputs)
+        )
+    return need
+
+
+def skip_depth(qg: QGraph, layer: ir.Layer, need: dict[str, float],
+               root: Callable[[str], str]) -> tuple[int, int]:  # fmt: skip
+    """(DEPTH, index of the input that gets the FIFO) for a two-input join."""
+    g = qg.graph
+    ta, tb = (root(t) for t in layer.inputs)
+    short = 0 if need[ta] <= need[tb] else 1
+    t_short, t_long = (ta, tb) if short == 0 else (tb, ta)
+    n_in = g.tensors[g.input].size
+    held = (need[t_long] - need[t_short]) * g.tensors[t_short].size / n_in
+    # a concat drains one pixel of input a before it reads b: both pixels may be in flight
+    pixel = g.shape(t_short)[-1] + g.shape(t_long)[-1]
+    depth = math.ceil(held * 1.125) + pixel + FIFO_MARGIN
+    return depth, short

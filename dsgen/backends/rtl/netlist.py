@@ -1,0 +1,140 @@
+"""The network as hw/ module instances connected by AXI-Stream wires (what templates/rtl/top.v.j2
+renders).  Every layer of ``qg.int_layers`` becomes one engine (params.py chooses module and
+parameters); a tensor read by several layers fans out through a chain of dsg_broadcast; the
+shorter input of every join (add, concat) gets a dsg_fifo sized by dataflow.py; flatten is a wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dsgen.backends.names import Namer
+from dsgen.backends.rtl import dataflow, params
+from dsgen.backends.rtl.fold import HwFold
+from dsgen.errors import DsgenError
+from dsgen.ir import graph as ir
+from dsgen.quant.qgraph import QGraph
+
+
+@dataclass
+class Instance:
+    module: str
+    name: str  # instance identifier (u_<name>)
+    params: list[tuple[str, str]]  # (parameter, Verilog literal)
+    ports: list[tuple[str, str]]  # (port prefix, wire)
+    comment: str = ""
+    roms: dict[str, tuple[list[int], int]] = field(default_factory=dict)  # file -> (words, width)
+
+
+@dataclass
+class Netlist:
+    top: str
+    data_w: int
+    wires: list[str]
+    instances: list[Instance]
+    in_wire: str
+    out_wire: str
+    modules: list[str]  # hw/ modules used (file stems), dependencies included
+    fifo_depths: dict[str, int]  # skip FIFO instance -> DEPTH
+
+
+# hw/ dependencies of every module the generator instantiates
+DEPS = {
+    "dsg_conv": ["dsg_sliding_window", "dsg_mvu", "dsg_requant"],
+    "dsg_dense": ["dsg_conv", "dsg_sliding_window", "dsg_mvu", "dsg_requant"],
+    "dsg_maxpool": ["dsg_sliding_window"],
+    "dsg_avgpool": ["dsg_sliding_window", "dsg_rdiv"],
+    "dsg_global_avgpool": ["dsg_rdiv", "dsg_requant"],
+    "dsg_add": ["dsg_requant"],
+    "dsg_concat": ["dsg_requant"],
+    "dsg_act": ["dsg_requant"],
+}
+
+
+class _Builder:
+    def __init__(self, qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str):
+        self.qg, self.g, self.folds, self.namer = qg, qg.graph, folds, namer
+        self.data_w = 16 if qg.bits == 16 else 8
+        self.wires: list[str] = []
+        self.insts: list[Instance] = []
+        self.fifo_depths: dict[str, int] = {}
+        self.top = top
+
+    def wire(self, hint: str) -> str:
+        w = self.namer.ident("w_" + hint)
+        self.wires.append(w)
+        return w
+
+    def add(self, inst: Instance) -> None:
+        self.insts.append(inst)
+
+    def broadcast(self, src: str, n: int, hint: str) -> list[str]:
+        """n wires each carrying every beat of ``src`` (a chain of two-way broadcasts)."""
+        outs: list[str] = []
+        while n > 1:
+            name = self.namer.ident(f"bc_{hint}")
+            a, b = self.wire(f"{hint}_b"), self.wire(f"{hint}_b")
+            self.add(Instance("dsg_broadcast", name, [("DATA_W", str(self.data_w))],
+                              [("s_axis", src), ("m0_axis", a), ("m1_axis", b)]))  # fmt: skip
+            outs.append(a)
+            src, n = b, n - 1
+        return outs + [src]
+
+    def fifo(self, src: str, depth: int, hint: str) -> str:
+        name = self.namer.ident(f"skip_{hint}")
+        out = self.wire(f"{hint}_skip")
+        self.add(Instance("dsg_fifo", name, [("DATA_W", str(self.data_w)), ("DEPTH", str(depth))],
+                          [("s_axis", src), ("m_axis", out)]))  # fmt: skip
+        self.fifo_depths[name] = depth
+        return out
+
+
+def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) -> Netlist:
+    g = qg.graph
+    b = _Builder(qg, folds, namer, top)
+    layers = qg.int_layers
+    alias = {l.output: l.inputs[0] for l in layers if isinstance(l, ir.Flatten)}
+
+    def root(t: str) -> str:
+        while t in alias:
+            t = alias[t]
+        return t
+
+    out_t = root(qg.int_outputs[0])
+    readers: dict[str, list[tuple[str, int]]] = {}  # tensor -> [(layer name, input index)]
+    for layer in layers:
+        if isinstance(layer, ir.Flatten):
+            continue
+        for i, t in enumerate(layer.inputs):
+            readers.setdefault(root(t), []).append((layer.name, i))
+    readers.setdefault(out_t, []).append(("", 0))  # the top's output port
+
+    need = dataflow.first_output_need(qg, root)
+    idents = {l.name: namer.ident(l.name) for l in layers}
+    port_wire: dict[tuple[str, int], str] = {}
+
+    def produce(tensor: str, wire: str) -> None:
+        rs = readers.get(tensor, [])
+        if not rs:
+            raise DsgenError(f"RTL backend: tensor '{tensor}' has no reader")
+        hint = "in" if tensor == g.input else idents[g.producer(tensor).name]
+        for r, w in zip(rs, b.broadcast(wire, len(rs), hint), strict=True):
+            port_wire[r] = w
+
+    in_wire = b.wire("in")
+    produce(g.input, in_wire)
+    for layer in layers:
+        if isinstance(layer, ir.Flatten):
+            continue
+        ins = [port_wire[(layer.name, i)] for i in range(len(layer.inputs))]
+        if len(ins) == 2:  # a join: the input that arrives first waits in a skip FIFO
+            depth, short = dataflow.skip_depth(qg, layer, need, root)
+            ins[short] = b.fifo(ins[short], depth, idents[layer.name])
+        out = b.wire(idents[layer.name])
+        for inst in params.engine(qg, layer, folds.get(layer.name), idents[layer.name], ins, out,
+                                  b):  # fmt: skip
+            b.add(inst)
+        produce(layer.output, out)
+    out_wire = port_wire[("", 0)]
+    used = sorted({m for i in b.insts for m in [i.module, *DEPS.get(i.module, [])]})
+    return Netlist(top, b.data_w, b.wires, b.insts, in_wire, out_wire, used, b.fifo_depths)
