@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes as C
 import shutil
 import subprocess
+import zlib
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from dsgen.quant import fixedpoint as fp
 from dsgen.quant import ops
 from dsgen.quant.bounds import conv_accumulator_bounds
 from dsgen.resources import templates_dir
+from tests.conftest import fuzz_seed
 
 KDIR = templates_dir() / "c"
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-fPIC", "-shared"]
@@ -189,6 +191,7 @@ def run_conv(
     )
     ho, wo, cout = want.shape
     k, t = Keep(), (np.int8 if bits == 8 else np.int16)
+    wk = hwc_weights(w) if fn.endswith("_hwc_s8") else w
     p = ConvParams(
         *x.shape,
         ho,
@@ -209,12 +212,25 @@ def run_conv(
         k.ptr(s, np.int32),
         k.ptr(qn, np.int32),
         k.ptr(sn, np.int32),
-        k.ptr(w, np.int8),
+        k.ptr(wk, np.int8),
         k.ptr(bias, np.int32),
     )
     out = np.full(want.shape, 77, dtype=t)
     rc = getattr(lib, fn)(k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p))
     return out, want, rc
+
+
+def hwc_weights(w):
+    """[C][3][3][1] -> TFLite's depthwise layout [3][3][C] (dsg_depthwise_conv_3x3_hwc_s8)."""
+    return np.ascontiguousarray(np.asarray(w)[..., 0].transpose(1, 2, 0))
+
+
+def make_fast(case, rng):
+    """Multipliers the fast output stage takes: -23 <= shift <= -1, no LeakyReLU."""
+    case["s"] = np.clip(case["s"], -23, -1)
+    case["s"][rng.random(case["s"].shape) < 0.2] = -1
+    case["qn"] = case["sn"] = None
+    return case
 
 
 def random_conv(rng, kind, bits=8):
@@ -317,16 +333,22 @@ def test_requantize_matches_contract(lib):
         ("dw", "dsg_depthwise_conv_s8"),
         ("dw", "dsg_conv_s8"),
         ("dw3", "dsg_depthwise_conv_3x3_s8"),
+        ("dw3", "dsg_depthwise_conv_3x3_hwc_s8"),
         ("pw", "dsg_pointwise_conv_s8"),
         ("pw", "dsg_conv_s8"),
     ],
 )
 def test_conv_family_s8(lib, kind, fn):
-    rng = np.random.default_rng(hash((kind, fn)) % 2**32)
+    # new cases every run, replayable with the run's DSGEN_FUZZ_SEED (printed in the header)
+    rng = np.random.default_rng(zlib.crc32(repr((kind, fn)).encode()) ^ fuzz_seed())
     for trial in range(40):
         case = random_conv(rng, kind)
         out, want, rc = run_conv(lib, fn, **case)
-        if fn in ("dsg_depthwise_conv_3x3_s8", "dsg_pointwise_conv_s8"):
+        if fn in (
+            "dsg_depthwise_conv_3x3_s8",
+            "dsg_depthwise_conv_3x3_hwc_s8",
+            "dsg_pointwise_conv_s8",
+        ):
             assert rc == 0, f"{fn} refused a valid geometry"
         assert_exact(out, want, f"{fn} trial {trial} {case['x'].shape} w{case['w'].shape}")
 
@@ -352,9 +374,98 @@ def test_specialised_kernels_refuse_other_geometries(lib):
         sn=None,
         groups=1,
     )
-    for fn in ("dsg_pointwise_conv_s8", "dsg_depthwise_conv_3x3_s8"):
+    for fn in (
+        "dsg_pointwise_conv_s8",
+        "dsg_depthwise_conv_3x3_s8",
+        "dsg_depthwise_conv_3x3_hwc_s8",
+    ):
         out, _, rc = run_conv(lib, fn, **case)
         assert rc == -1 and np.all(out == 77)
+
+
+FAST_KINDS = [
+    ("conv", "dsg_conv_s8"),
+    ("conv1", "dsg_conv_s8"),
+    ("pw", "dsg_pointwise_conv_s8"),
+    ("dw3", "dsg_depthwise_conv_3x3_s8"),
+    ("dw3", "dsg_depthwise_conv_3x3_hwc_s8"),
+]
+
+
+def fast_case(rng, kind):
+    """A random case for the DSP fast paths (GEMM, 4-channel depthwise, 5-instruction RQ)."""
+    if kind == "conv1":  # the KWS first layer's shape family: C_in = 1, tall kernels, stride 2
+        case = random_conv(rng, "conv")
+        kh, kw = int(rng.choice([3, 10])), int(rng.choice([3, 4]))
+        h, w = kh + int(rng.integers(0, 9)), kw + int(rng.integers(0, 5))
+        case.update(x=rng.integers(-128, 128, (h, w, 1)), groups=1, stride=(2, 2), dil=(1, 1),
+                    w=rng.integers(-127, 128, (case["w"].shape[0], kh, kw, 1)))  # fmt: skip
+        case["bias"] = rng.integers(-3000, 3000, case["w"].shape[0])
+    else:
+        case = random_conv(rng, kind)
+    if kind == "conv" and case["groups"] != 1:
+        case["groups"] = 1
+        case["w"] = rng.integers(-127, 128, (*case["w"].shape[:3], case["x"].shape[2]))
+    if kind == "dw3" and rng.random() < 0.5:  # channel counts with and without a C % 4 tail
+        c = int(rng.choice([4, 8, 13]))
+        case["x"] = rng.integers(-128, 128, (*case["x"].shape[:2], c))
+        case.update(w=rng.integers(-127, 128, (c, 3, 3, 1)), groups=c,
+                    bias=rng.integers(-5000, 5000, c))  # fmt: skip
+        case["q"], case["s"] = mults(rng, c, -12, -4)
+    cout = case["w"].shape[0]
+    if len(case["q"]) != cout:
+        case["q"], case["s"] = mults(rng, cout, -12, -4)
+    return make_fast(case, rng)
+
+
+@pytest.mark.parametrize("kind,fn", FAST_KINDS)
+def test_fast_paths_s8(lib, kind, fn):
+    """Cases every one of which the DSP build runs through its fast paths."""
+    rng = np.random.default_rng(zlib.crc32(repr(("fast", kind, fn)).encode()) ^ fuzz_seed())
+    for trial in range(40):
+        case = fast_case(rng, kind)
+        out, want, rc = run_conv(lib, fn, **case)
+        assert rc in (0, None) or fn == "dsg_conv_s8"
+        assert_exact(out, want, f"{fn} fast trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+def test_fast_requantization_exhaustive(lib):
+    """The 5-instruction requantization over accumulators of every size, ties included: a
+    1x1 conv with weights (1, 0, 0, 0) makes acc = bias[c] + x - z_in."""
+    rng = np.random.default_rng(7)
+    cout, h, w = 64, 8, 16
+    x = rng.integers(-128, 128, (h, w, 4))
+    x[:3, :, 0] = 0  # acc = bias exactly: the tie biases below hit both roundings' halves
+    wt = np.zeros((cout, 1, 1, 4), np.int64)
+    wt[:, 0, 0, 0] = 1
+    for trial in range(12):
+        r = rng.integers(1, 24, cout)
+        bias = rng.integers(-(2**31) + 300, 2**31 - 300, cout) >> rng.integers(0, 31, cout)
+        q = rng.integers(2**30, 2**31, cout)
+        q[: cout // 2] = 2**30  # exact halves: both roundings' ties
+        r[: cout // 4] = np.minimum(r[: cout // 4], 20)
+        bias[: cout // 4] = (rng.integers(-999, 999, cout // 4) * 2 + 1) << (r[: cout // 4] - 1)
+        z_out = int(rng.integers(-128, 128))
+        lo, hi = (-128, 127) if trial % 2 else (z_out, 127)
+        out, want, rc = run_conv(lib, "dsg_pointwise_conv_s8", x, wt, bias, stride=(1, 1),
+                                 dil=(1, 1), pads=(0, 0, 0, 0), groups=1, z_in=0, z_out=z_out,
+                                 q=q, s=-r, lo=lo, hi=hi)  # fmt: skip
+        assert rc == 0
+        assert_exact(out, want, f"fast requantization trial {trial}")
+
+
+def test_long_dot_products_take_the_direct_path(lib):
+    """k > DSG_KMAX (256): the GEMM declines, the direct kernels compute the same integers."""
+    rng = np.random.default_rng(8)
+    for cin, kh in [(300, 1), (40, 3)]:
+        x = rng.integers(-128, 128, (5, 5, cin))
+        wt = rng.integers(-127, 128, (6, kh, kh, cin))
+        q, s = mults(rng, 6, -16, -12)
+        for fn in ("dsg_conv_s8", "dsg_pointwise_conv_s8") if kh == 1 else ("dsg_conv_s8",):
+            out, want, _ = run_conv(lib, fn, x, wt, rng.integers(-999, 999, 6), stride=(1, 1),
+                                    dil=(1, 1), pads=(0, 0, 0, 0), groups=1, z_in=3, z_out=-2,
+                                    q=q, s=s, lo=-128, hi=127)  # fmt: skip
+            assert_exact(out, want, f"{fn} k={cin * kh * kh}")
 
 
 def test_pointwise_large_and_strided(lib):
@@ -676,7 +787,8 @@ def emit_conv_case(idx, fn, case, want):
     t = "int8_t" if case["bits"] == 8 else "int16_t"
     x, w = case["x"], case["w"]
     ho, wo, cout = want.shape
-    src = c_array(f"x{idx}", x, t) + c_array(f"w{idx}", w, "int8_t")
+    wk = hwc_weights(w) if fn.endswith("_hwc_s8") else w
+    src = c_array(f"x{idx}", x, t) + c_array(f"w{idx}", wk, "int8_t")
     src += c_array(f"b{idx}", case["bias"], "int32_t") + c_array(f"q{idx}", case["q"], "int32_t")
     src += c_array(f"s{idx}", case["s"], "int32_t") + c_array(f"y{idx}", want, t)
     leaky = case["qn"] is not None
@@ -727,15 +839,18 @@ static uint32_t ticks(void) { return SYST_CVR; }
 
 
 def bench_src(name, fn, h, w, cin, cout, k, stride, pad, groups, dw=False):
-    """A timed kernel call on zero data (timing does not depend on values)."""
-    ho, wo = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
-    macs = ho * wo * cout * k * k * (cin // groups)
+    """A timed kernel call on zero data (timing does not depend on values).  k: size or
+    (kh, kw); pad: all sides or (top, bottom, left, right)."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    pt, pb, pl, pr = (pad,) * 4 if isinstance(pad, int) else pad
+    ho, wo = (h + pt + pb - kh) // stride + 1, (w + pl + pr - kw) // stride + 1
+    macs = ho * wo * cout * kh * kw * (cin // groups)
     return f"""
     {{
-        static int8_t bx[{h * w * cin}], by[{ho * wo * cout}], bw[{cout * k * k * (cin // groups)}];
+        static int8_t bx[{h * w * cin}], by[{ho * wo * cout}], bw[{cout * kh * kw * cin // groups}];
         static int32_t bq[{cout}], bs[{cout}];
-        const dsg_conv_params p = {{{h}, {w}, {cin}, {ho}, {wo}, {cout}, {k}, {k}, {stride},
-            {stride}, 1, 1, {pad}, {pad}, {groups}, 0, 0, -128, 127, bq, bs, 0, 0, bw, 0}};
+        const dsg_conv_params p = {{{h}, {w}, {cin}, {ho}, {wo}, {cout}, {kh}, {kw}, {stride},
+            {stride}, 1, 1, {pt}, {pl}, {groups}, 0, 0, -128, 127, bq, bs, 0, 0, bw, 0}};
         uint32_t t0, t1;
         int i;
         for (i = 0; i < {cout}; ++i) {{ bq[i] = 1 << 30; bs[i] = -8; }}
@@ -755,6 +870,10 @@ BENCHES = [  # name, fn, h, w, cin, cout, k, stride, pad, groups
     ("depthwise_generic_24x24x64", "dsg_depthwise_conv_s8", 24, 24, 64, 64, 3, 1, 1, 64),
     ("conv3x3_48x48_3to8_s2", "dsg_conv_s8", 48, 48, 3, 8, 3, 2, 1, 1),
     ("conv3x3_12x12_32to32", "dsg_conv_s8", 12, 12, 32, 32, 3, 1, 1, 1),
+    # the DS-CNN keyword spotter's layers (49x10 MFCC input)
+    ("kws_conv10x4_s2_1to64", "dsg_conv_s8", 49, 10, 1, 64, (10, 4), 2, (4, 5, 1, 1), 1),
+    ("kws_depthwise3x3_25x5x64", "dsg_depthwise_conv_3x3_hwc_s8", 25, 5, 64, 64, 3, 1, 1, 64),
+    ("kws_pointwise_25x5_64to64", "dsg_pointwise_conv_s8", 25, 5, 64, 64, 1, 1, 0, 1),
 ]
 
 
@@ -770,10 +889,15 @@ def test_c_kernels_qemu(tmp_path):
         + [("dsg_depthwise_conv_s8", "dw")] * 3
         + [("dsg_conv_s8", "conv")] * 5
         + [("dsg_conv_s16", "conv16")] * 2
+        + [("dsg_depthwise_conv_3x3_hwc_s8", "dw3")] * 2
+        + [(fn, "fast:" + kind) for kind, fn in FAST_KINDS for _ in range(3)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
-        case = random_conv(rng, kind.replace("16", ""), bits=16 if kind.endswith("16") else 8)
+        if kind.startswith("fast:"):
+            case = fast_case(rng, kind[5:])
+        else:
+            case = random_conv(rng, kind.replace("16", ""), bits=16 if kind.endswith("16") else 8)
         want = ops.conv2d(
             case["x"],
             case["w"],

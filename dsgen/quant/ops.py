@@ -99,6 +99,13 @@ def accumulate_conv2d(
     ho, wo = cols.shape[:2]
     if ho < 1 or wo < 1:
         raise ValueError(f"conv output is empty: input {h}x{wd}, kernel {kh}x{kw}, pads {pads}")
+    if cin_g == 1:
+        # Depthwise (with multiplier M = Cout/Cin): a batch of tiny GEMMs is slow in numpy, while
+        # an element-wise multiply over the taps and a sum is exact in int64 and fast.
+        m = cout // cin
+        taps = np.repeat(cols, m, axis=4) if m > 1 else cols  # (Ho, Wo, kh, kw, Cout)
+        acc = np.einsum("hwijc,cij->hwc", taps, w[..., 0])
+        return acc if bias is None else acc + np.asarray(bias, dtype=np.int64)
     # (G, P, kh*kw*Cin_g) @ (G, kh*kw*Cin_g, Cout_g): one GEMM per group (a batch of tiny GEMMs for
     # depthwise, where Cin_g = 1).
     a = cols.reshape(ho * wo, kh, kw, groups, cin_g).transpose(3, 0, 1, 2, 4)

@@ -355,8 +355,9 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
     const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
     const int32_t dense_px = p->stride_h == 1 && p->stride_w == 1;
     int32_t c, i;
-    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left)
-        return DSG_ERR_ARG;
+    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
+        (p->out_h - 1) * p->stride_h >= p->in_h || (p->out_w - 1) * p->stride_w >= p->in_w)
+        return DSG_ERR_ARG; /* padding on any side */
 #if DSG_USE_DSP
     if (dsg_gemm_s8(in, out, p)) return DSG_OK;
 #endif
@@ -779,7 +780,10 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
 {
     const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
     const int32_t n_pix = p->out_h * p->out_w;
-    const int32_t in_place = p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top && !p->pad_left;
+    /* a 1x1 conv whose every output pixel reads an input pixel (no padding on any side) */
+    const int32_t in_place = p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top &&
+                             !p->pad_left && (p->out_h - 1) * p->stride_h < p->in_h &&
+                             (p->out_w - 1) * p->stride_w < p->in_w;
     const int32_t nz = dsg_u2i(((uint32_t)(-p->z_in) & 0xFFFFu) * 0x10001u);
     int32_t xb[2 * DSG_KMAX];
     int8_t raw[4][DSG_KMAX];
