@@ -9,7 +9,7 @@ DSGEN   := $(VENV)/bin/dsgen
 STAMP   := $(VENV)/.dsgen-installed
 JOBS    ?= 2
 DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang
-DEMO    := demo_out
+DEMO    ?= demo_out
 
 .PHONY: demo test install sysdeps lint clean
 
@@ -31,13 +31,23 @@ sysdeps:
 		echo "warning: missing Debian packages:$$missing (tests that need them will skip)"; \
 	fi
 
-demo: $(STAMP)
+demo: $(STAMP) sysdeps
 	@mkdir -p $(DEMO)
 	$(DSGEN) zoo ds_cnn_kws -o $(DEMO)/ds_cnn_kws.onnx
-	$(DSGEN) show $(DEMO)/ds_cnn_kws.onnx
 	$(DSGEN) report $(DEMO)/ds_cnn_kws.onnx
-	$(DSGEN) verify $(DEMO)/ds_cnn_kws.onnx --target float
-	@echo "demo outputs are in $(DEMO)/"
+	$(DSGEN) compile $(DEMO)/ds_cnn_kws.onnx --target c -o $(DEMO)/c
+	$(MAKE) -s -C $(DEMO)/c host
+	$(DSGEN) compile $(DEMO)/ds_cnn_kws.onnx --target hls --multipliers 64 -o $(DEMO)/hls
+	$(DSGEN) compile $(DEMO)/ds_cnn_kws.onnx --target rtl --multipliers 64 -o $(DEMO)/rtl
+	$(DSGEN) report $(DEMO)/ds_cnn_kws.onnx --html $(DEMO)/report.html --multipliers 64 \
+		--samples 2 --verify float,int,c,mcu,hls,rtl
+	@echo
+	@echo "demo outputs in $(DEMO)/:"
+	@echo "  ds_cnn_kws.onnx   the example model (dsgen zoo)"
+	@echo "  c/                C for microcontrollers: make -C $(DEMO)/c host | cortex-m4"
+	@echo "  hls/              Vitis HLS project: cd $(DEMO)/hls && vitis_hls -f run_hls.tcl"
+	@echo "  rtl/              Verilog + cocotb bench + yosys script"
+	@echo "  report.html       the report, with every target verified (float, int, C, Cortex-M4, HLS, RTL)"
 
 test: $(STAMP) sysdeps
 	$(PY) -m pytest -n $(JOBS) -q -p no:cacheprovider
