@@ -102,3 +102,32 @@ def test_c_backend_vs_integer_reference(spec, bits, kernels_obj):
         xs = [qg.quantize_input(calib[0]), rng.integers(lo, hi + 1, shape), np.full(shape, hi),
               np.full(shape, lo)]  # fmt: skip
         _c_matches(qg, d / "c", kernels_obj, xs)
+
+
+N_HLS = int(os.environ.get("DSGEN_FUZZ_HLS_EXAMPLES", "16"))
+
+
+@seed(SEED)
+@settings(FUZZ, max_examples=N_HLS)
+@given(spec=specs(), bits=st.sampled_from([8, 16]))
+def test_hls_backend_vs_integer_reference(spec, bits):
+    """Fewer examples: every one is a g++ build of a whole dataflow design."""
+    from dsgen.backends.hls import compile_hls
+    from dsgen.backends.hls.verify import build_csim, run_csim
+
+    note(f"replay with DSGEN_FUZZ_SEED={SEED}; bits={bits} spec={spec}")
+    with tempfile.TemporaryDirectory() as td:
+        d = Path(td)
+        g = load_ir(_save(build(spec), d))
+        rng = np.random.default_rng(spec.seed)
+        calib = rng.standard_normal((4, *g.shape(g.input)))
+        qg = quantize(g, calib, QuantConfig(bits=bits))
+        lo, hi = (-128, 127) if bits == 8 else (-32768, 32767)
+        xs = np.stack([qg.quantize_input(calib[0]), rng.integers(lo, hi + 1, g.shape(g.input))])
+        s = compile_hls(qg, d / "hls", model_sha256="0" * 64, tb_inputs=xs)
+        rc, log, frames = run_csim(d / "hls", build_csim(d / "hls", s.top))
+        assert rc == 0, log[-2000:]
+        for x, got in zip(xs, frames, strict=True):
+            ref = int_ref.run(qg, x)[qg.int_outputs[0]].reshape(-1)
+            bad = np.flatnonzero(got != ref)
+            assert not bad.size, f"HLS differs at {bad[0]}: {got[bad[0]]} vs {ref[bad[0]]}"
