@@ -73,11 +73,25 @@ def library_flash(path: Path, tmp: Path) -> tuple[int, int, int, int]:
     s = compile_c(qg, d, model_sha256="0" * 64)
     objs = []
     for src in (f"{s.name}.c", f"{s.name}_weights.c", "dsg_kernels.c"):
-        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-O2", "-std=c99", "-c",
-                        src, "-o", src + ".o"], cwd=d, check=True)  # fmt: skip
+        subprocess.run(
+            [
+                "arm-none-eabi-gcc",
+                "-mcpu=cortex-m4",
+                "-mthumb",
+                "-O2",
+                "-std=c99",
+                "-c",
+                src,
+                "-o",
+                src + ".o",
+            ],
+            cwd=d,
+            check=True,
+        )
         objs.append(src + ".o")
-    out = subprocess.run(["arm-none-eabi-size", *objs], cwd=d, capture_output=True, text=True,
-                         check=True).stdout.splitlines()[1:]  # fmt: skip
+    out = subprocess.run(
+        ["arm-none-eabi-size", *objs], cwd=d, capture_output=True, text=True, check=True
+    ).stdout.splitlines()[1:]
     flash = sum(int(ln.split()[0]) + int(ln.split()[1]) for ln in out)
     return flash, s.weight_bytes, s.arena_bytes, s.arena_lower_bound
 
@@ -102,15 +116,21 @@ def main() -> int:
         print("### Host: time per inference, generated C (gcc -O2) vs onnxruntime (1 thread)\n")
         print("| model | dsgen C (µs) | onnxruntime (µs) | onnxruntime / dsgen |")
         print("|---|---|---|---|")
-        for name in ("mlperf_kws_dscnn_float_nchw", "mlperf_kws_dscnn_int8_qdq_nchw",
-                     "mlperf_vww_mbv1_025_float_nchw", "mlperf_vww_mbv1_025_int8_qdq_nchw"):  # fmt: skip
+        for name in (
+            "mlperf_kws_dscnn_float_nchw",
+            "mlperf_kws_dscnn_int8_qdq_nchw",
+            "mlperf_vww_mbv1_025_float_nchw",
+            "mlperf_vww_mbv1_025_int8_qdq_nchw",
+        ):
             p = SHARED / f"{name}.onnx"
             if p.exists():
                 c, o = host_vs_ort(p, tmp)
                 print(f"| {name} | {c * 1e6:.0f} | {o * 1e6:.0f} | {o / c:.2f} |")
         print("\n### Cortex-M4 (qemu mps2-an386, arm-none-eabi-gcc -O2): instructions per MAC\n")
-        print("| model | overall | conv | depthwise | pointwise | dense | arena / lower bound | "
-              "flash (model + library objects) / constant bytes |")
+        print(
+            "| model | overall | conv | depthwise | pointwise | dense | arena / lower bound | "
+            "flash (model + library objects) / constant bytes |"
+        )
         print("|---|---|---|---|---|---|---|---|")
         models = [("ds_cnn_kws (zoo)", zoo_kws), ("mobilenet_v1_025_96 (zoo)", mbv1)]
         real = SHARED / "mlperf_kws_dscnn_float_nchw.onnx"
@@ -120,14 +140,16 @@ def main() -> int:
             m = m4(p)
             r, k = m["r"], m["kinds"]
 
-            def ipm(kind):
+            def ipm(kind, k=k):
                 v = k.get(kind)
                 return f"{v[0] / v[1]:.2f}" if v and v[1] else "–"
 
             flash, const, arena, bound = library_flash(p, tmp)
-            print(f"| {label} | {r['instructions_per_mac']:.2f} | {ipm('conv')} | "
-                  f"{ipm('depthwise_conv')} | {ipm('pointwise_conv')} | {ipm('dense')} | "
-                  f"{arena} / {bound} | {flash} / {const} ({flash / const:.2f}) |")
+            print(
+                f"| {label} | {r['instructions_per_mac']:.2f} | {ipm('conv')} | "
+                f"{ipm('depthwise_conv')} | {ipm('pointwise_conv')} | {ipm('dense')} | "
+                f"{arena} / {bound} | {flash} / {const} ({flash / const:.2f}) |"
+            )
     return 0
 
 

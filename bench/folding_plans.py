@@ -20,8 +20,10 @@ CLOCK_MHZ = 100
 
 
 def main() -> int:
-    print("| model | multipliers (budget) | used | II cycles | bottleneck | MAC utilization | "
-          f"inferences/s at {CLOCK_MHZ} MHz |")
+    print(
+        "| model | multipliers (budget) | used | II cycles | bottleneck | MAC utilization | "
+        f"inferences/s at {CLOCK_MHZ} MHz |"
+    )
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as td:
         for name in ("ds_cnn_kws", "mobilenet_v1_025_96"):
@@ -36,8 +38,10 @@ def main() -> int:
                     print(f"| {name} | {budget} | – | – | {exc} | – | – |")
                     continue
                 util = macs / (plan.used_multipliers * plan.ii_cycles)
-                print(f"| {name} | {budget} | {plan.used_multipliers} | {plan.ii_cycles:,} | "
-                      f"{plan.bottleneck} | {util:.2f} | {CLOCK_MHZ * 1e6 / plan.ii_cycles:,.0f} |")
+                print(
+                    f"| {name} | {budget} | {plan.used_multipliers} | {plan.ii_cycles:,} | "
+                    f"{plan.bottleneck} | {util:.2f} | {CLOCK_MHZ * 1e6 / plan.ii_cycles:,.0f} |"
+                )
     return 0
 
 

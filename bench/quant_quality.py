@@ -39,7 +39,9 @@ def dsgen_outputs(path: Path, calib_ir: np.ndarray, test_ir: np.ndarray, bits: i
     qg = quantize(g, calib_ir, QuantConfig(bits=bits))
     outs = []
     for x in test_ir:
-        y = qg.dequantize(qg.int_outputs[0], int_ref.run(qg, qg.quantize_input(x))[qg.int_outputs[0]])
+        y = qg.dequantize(
+            qg.int_outputs[0], int_ref.run(qg, qg.quantize_input(x))[qg.int_outputs[0]]
+        )
         outs.append(float_ref.softmax(y) if qg.softmax_after else y)
     return np.stack([o.reshape(-1) for o in outs])
 
@@ -97,8 +99,10 @@ def main() -> int:
             x = x.transpose(0, 3, 1, 2)
             cal, test = x[::3], np.delete(x, np.s_[::3], axis=0)
             rows.append(("MLPerf KWS (real clips)", measure(kws, cal, test, tmp)))
-    print("| model | onnxruntime int8 SNR dB / top-1 | dsgen int8 SNR dB / top-1 | "
-          "dsgen 16x8 SNR dB / top-1 | dsgen int8 − onnxruntime (dB) |")
+    print(
+        "| model | onnxruntime int8 SNR dB / top-1 | dsgen int8 SNR dB / top-1 | "
+        "dsgen 16x8 SNR dB / top-1 | dsgen int8 − onnxruntime (dB) |"
+    )
     print("|---|---|---|---|---|")
     for name, r in rows:
         cells = [f"{r[k][0]:.1f} / {r[k][1]:.2f}" for k in ("ort", "dsgen8", "dsgen16")]

@@ -49,15 +49,20 @@ def _emit(target: str, qg, tmp: Path, sha: str, opts: CompileOptions):
     if target == "hls":
         from dsgen.backends.hls import compile_hls
 
-        return compile_hls(qg, tmp, part=opts.part, clock_ns=opts.clock_ns,
-                           multipliers=opts.multipliers, model_sha256=sha)  # fmt: skip
+        return compile_hls(
+            qg,
+            tmp,
+            part=opts.part,
+            clock_ns=opts.clock_ns,
+            multipliers=opts.multipliers,
+            model_sha256=sha,
+        )
     from dsgen.backends.rtl import compile_rtl
 
     return compile_rtl(qg, tmp, multipliers=opts.multipliers, model_sha256=sha)
 
 
-def compile_model(model: str | Path, target: str, out: str | Path, opts: CompileOptions,
-                  warn=None):  # fmt: skip
+def compile_model(model: str | Path, target: str, out: str | Path, opts: CompileOptions, warn=None):
     if target not in TARGETS:
         raise DsgenError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
     out = Path(out)
@@ -68,8 +73,9 @@ def compile_model(model: str | Path, target: str, out: str | Path, opts: Compile
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
     except OSError as exc:
-        raise DsgenError(f"cannot create the output directory: {exc.strerror}",
-                         path=str(out)) from None  # fmt: skip
+        raise DsgenError(
+            f"cannot create the output directory: {exc.strerror}", path=str(out)
+        ) from None
     try:
         summary = _emit(target, qg, tmp, sha, opts)
         _replace(tmp, out)

@@ -29,19 +29,29 @@ def _quant_args(p: argparse.ArgumentParser) -> None:
     q = p.add_argument_group("quantization")
     q.add_argument("--bits", type=int, choices=(8, 16), default=8, help="activation bits")
     q.add_argument("--calib", help=".npy calibration samples in the model's (NCHW) input layout")
-    q.add_argument("--calib-method", choices=("auto", "minmax", "percentile"), default="auto",
-                   help="activation ranges: auto = 99.99th percentile at 8 bits, min/max at 16")
+    q.add_argument(
+        "--calib-method",
+        choices=("auto", "minmax", "percentile"),
+        default="auto",
+        help="activation ranges: auto = 99.99th percentile at 8 bits, min/max at 16",
+    )
     q.add_argument("--per-tensor", action="store_true", help="per-tensor weight scales")
     q.add_argument("--pow2", action="store_true", help="power-of-two scales (pure shifts)")
-    q.add_argument("--quant-config", help="TOML: [quant] defaults, [layers.\"name\"] overrides")
+    q.add_argument("--quant-config", help='TOML: [quant] defaults, [layers."name"] overrides')
 
 
 def _quant_options(args):
     from dsgen.quant.api import QuantOptions
 
-    return QuantOptions(bits=args.bits, calib=args.calib, config=args.quant_config,
-                        per_tensor=args.per_tensor, pow2=args.pow2, method=args.calib_method,
-                        seed=args.seed)  # fmt: skip
+    return QuantOptions(
+        bits=args.bits,
+        calib=args.calib,
+        config=args.quant_config,
+        per_tensor=args.per_tensor,
+        pow2=args.pow2,
+        method=args.calib_method,
+        seed=args.seed,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,13 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="print the IR after the passes")
     _model_args(p)
 
-    p = sub.add_parser("report", help="per-layer MACs, parameters, memory; standard-conv comparison")
+    p = sub.add_parser(
+        "report", help="per-layer MACs, parameters, memory; standard-conv comparison"
+    )
     _model_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--html", help="write a self-contained HTML report with plots to this file")
     p.add_argument("--multipliers", type=int, default=64, help="--html: folding budget shown")
-    p.add_argument("--verify", default="", help="--html: targets to verify and tabulate, e.g. float,int,c")
-    p.add_argument("--samples", type=int, default=4, help="--html: samples for SNR and verification")
+    p.add_argument(
+        "--verify", default="", help="--html: targets to verify and tabulate, e.g. float,int,c"
+    )
+    p.add_argument(
+        "--samples", type=int, default=4, help="--html: samples for SNR and verification"
+    )
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     _quant_args(p)
 
@@ -78,8 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", required=True, choices=("c", "hls", "rtl"))
     p.add_argument("-o", "--output", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
-    p.add_argument("--external-arena", action="store_true",
-                   help="C: the caller passes the activation arena to <name>_run")
+    p.add_argument(
+        "--external-arena",
+        action="store_true",
+        help="C: the caller passes the activation arena to <name>_run",
+    )
     p.add_argument("--multipliers", type=int, help="HLS/RTL: MAC multiplier budget")
     p.add_argument("--part", default="xc7z020clg400-1", help="HLS: FPGA part")
     p.add_argument("--clock-ns", type=float, default=10.0, help="HLS: clock period")
@@ -126,9 +145,16 @@ def _write_html(args) -> int:
     if out.is_dir():
         raise DsgenError("the --html path is a directory", path=str(out))
     targets = [t for t in args.verify.split(",") if t]
-    html = build_html(args.model, HtmlOptions(multipliers=args.multipliers, samples=args.samples,
-                                              verify=targets, quant=_quant_options(args),
-                                              input_shape=args.input_shape))  # fmt: skip
+    html = build_html(
+        args.model,
+        HtmlOptions(
+            multipliers=args.multipliers,
+            samples=args.samples,
+            verify=targets,
+            quant=_quant_options(args),
+            input_shape=args.input_shape,
+        ),
+    )
     try:
         out.write_text(html)
     except OSError as exc:
@@ -144,9 +170,16 @@ def cmd_verify(args) -> int:
         raise DsgenError("--samples must be at least 1")
     if args.multipliers is not None and args.multipliers < 1:
         raise DsgenError("--multipliers must be at least 1")
-    res = verify_model(args.model, args.target, samples=args.samples, inputs=args.inputs,
-                       input_shape=args.input_shape, seed=args.seed, quant=_quant_options(args),
-                       multipliers=args.multipliers)  # fmt: skip
+    res = verify_model(
+        args.model,
+        args.target,
+        samples=args.samples,
+        inputs=args.inputs,
+        input_shape=args.input_shape,
+        seed=args.seed,
+        quant=_quant_options(args),
+        multipliers=args.multipliers,
+    )
     if args.json:
         print(json.dumps(res.to_json()))
     else:
@@ -194,15 +227,26 @@ def cmd_compile(args) -> int:
 
     if args.multipliers is not None and args.multipliers < 1:
         raise DsgenError("--multipliers must be at least 1")
-    opts = CompileOptions(external_arena=args.external_arena, multipliers=args.multipliers,
-                          part=args.part, clock_ns=args.clock_ns, quant=_quant_options(args),
-                          input_shape=args.input_shape)  # fmt: skip
+    opts = CompileOptions(
+        external_arena=args.external_arena,
+        multipliers=args.multipliers,
+        part=args.part,
+        clock_ns=args.clock_ns,
+        quant=_quant_options(args),
+        input_shape=args.input_shape,
+    )
     summary = compile_model(args.model, args.target, args.output, opts)
     print(summary.describe())
     return 0
 
 
-COMMANDS = {"compile": cmd_compile, "show": cmd_show, "report": cmd_report, "verify": cmd_verify, "zoo": cmd_zoo}
+COMMANDS = {
+    "compile": cmd_compile,
+    "show": cmd_show,
+    "report": cmd_report,
+    "verify": cmd_verify,
+    "zoo": cmd_zoo,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

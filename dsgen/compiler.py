@@ -38,9 +38,13 @@ def check_sizes(g: Graph, path: str) -> None:
     for layer in g.layers:
         n = g.tensors[layer.output].size
         if n > MAX_TENSOR_ELEMENTS:
-            raise DsgenError(f"activation '{layer.output}' has {n} elements, more than any target "
-                             f"can hold ({MAX_TENSOR_ELEMENTS})", path=path, node=layer.name,
-                             op=layer.kind)  # fmt: skip
-    total = sum(getattr(l, "weight").size for l in g.layers if hasattr(l, "weight"))
+            raise DsgenError(
+                f"activation '{layer.output}' has {n} elements, more than any target "
+                f"can hold ({MAX_TENSOR_ELEMENTS})",
+                path=path,
+                node=layer.name,
+                op=layer.kind,
+            )
+    total = sum(l.weight.size for l in g.layers if hasattr(l, "weight"))
     if total > MAX_WEIGHTS:
         raise DsgenError(f"{total} weights: more than any target can hold", path=path)

@@ -6,8 +6,14 @@ from __future__ import annotations
 class DsgenError(Exception):
     """A problem with the user's input (model, options, paths), as opposed to a dsgen bug."""
 
-    def __init__(self, message: str, *, path: str | None = None, node: str | None = None,
-                 op: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        node: str | None = None,
+        op: str | None = None,
+    ) -> None:
         self.path, self.node, self.op, self.detail = path, node, op, message
         super().__init__(self.format())
 
@@ -16,7 +22,9 @@ class DsgenError(Exception):
         if self.path:
             where.append(str(self.path))
         if self.node is not None:
-            where.append(f"node {self.node!r} (op {self.op!r})" if self.op else f"node {self.node!r}")
+            where.append(
+                f"node {self.node!r} (op {self.op!r})" if self.op else f"node {self.node!r}"
+            )
         text = " ".join(self.detail.split())  # one line, whatever the message contained
         if self.node is not None and text.startswith("is "):  # "node 'n' (op 'Erf') is not …"
             return ": ".join(where[:-1] + [f"{where[-1]} {text}"])

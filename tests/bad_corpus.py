@@ -33,7 +33,9 @@ def _conv_model(shape=(1, 2, 6, 6)):
 
 
 def _save(d: Path, name: str, model) -> str:
-    (d / name).write_bytes(model.SerializeToString() if hasattr(model, "SerializeToString") else model)
+    (d / name).write_bytes(
+        model.SerializeToString() if hasattr(model, "SerializeToString") else model
+    )
     return name
 
 
@@ -49,13 +51,21 @@ def write_corpus(d: Path) -> list[Case]:
     good, out = _conv_model()
     blob = good.model(out).SerializeToString()
     add("truncated.onnx", blob[: len(blob) // 2], ["report", "{f}"], ["truncated.onnx"])
-    add("text.onnx", b"ir_version: 8\nthis is a text file, not a protobuf\n", ["show", "{f}"],
-        ["text.onnx"])  # fmt: skip
+    add(
+        "text.onnx",
+        b"ir_version: 8\nthis is a text file, not a protobuf\n",
+        ["show", "{f}"],
+        ["text.onnx"],
+    )
     add("png.onnx", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, ["show", "{f}"], ["png.onnx"])
 
     b, c = _conv_model()
-    add("unsupported_op.onnx", b.model(b.node("Erf", [c], name="erf_node")), ["show", "{f}"],
-        ["node 'erf_node' (op 'Erf') is not supported", "supported ops"])  # fmt: skip
+    add(
+        "unsupported_op.onnx",
+        b.model(b.node("Erf", [c], name="erf_node")),
+        ["show", "{f}"],
+        ["node 'erf_node' (op 'Erf') is not supported", "supported ops"],
+    )
     b, c = _conv_model()
     b.nodes.append(helper.make_node("Magic", [c], ["y"], name="magic", domain="com.vendor"))
     m = b.model("y")
@@ -72,32 +82,67 @@ def write_corpus(d: Path) -> list[Case]:
     b, c = _conv_model((1, 3, 70000, 70000))
     add("absurd_activation.onnx", b.model(c), ["report", "{f}"], ["elements", "any target"])
     b = G((1, 2, 4, 4))
-    w = b.node("ConstantOfShape", [b.const(np.array([4096, 2, 4096, 4096], np.int64))],
-               name="huge_weights",
-               value=onnx.numpy_helper.from_array(np.array([0.5], np.float32)))  # fmt: skip
-    add("absurd_weights.onnx", b.model(b.node("Conv", ["x", w], name="big_conv")),
-        ["show", "{f}"], ["huge_weights", "too large"])  # fmt: skip
+    w = b.node(
+        "ConstantOfShape",
+        [b.const(np.array([4096, 2, 4096, 4096], np.int64))],
+        name="huge_weights",
+        value=onnx.numpy_helper.from_array(np.array([0.5], np.float32)),
+    )
+    add(
+        "absurd_weights.onnx",
+        b.model(b.node("Conv", ["x", w], name="big_conv")),
+        ["show", "{f}"],
+        ["huge_weights", "too large"],
+    )
 
     b, c = _conv_model((1, 4, 8, 8))
     p = d / "external.onnx"
-    onnx.save_model(b.model(c), str(p), save_as_external_data=True, location="external.bin",
-                    size_threshold=0)  # fmt: skip
+    onnx.save_model(
+        b.model(c), str(p), save_as_external_data=True, location="external.bin", size_threshold=0
+    )
     (d / "external.bin").unlink()
-    cases.append(Case("external.onnx", ["show", "{f}"], ["external.bin", "missing"], "external.onnx"))
+    cases.append(
+        Case("external.onnx", ["show", "{f}"], ["external.bin", "missing"], "external.onnx")
+    )
 
     b = G((1, 2, 6, 6))
-    add("bad_autopad.onnx", b.model(b.conv("x", 2, 2, name="pad_conv", auto_pad="SIDEWAYS")),
-        ["show", "{f}"], ["node 'pad_conv' (op 'Conv')", "SIDEWAYS"])  # fmt: skip
+    add(
+        "bad_autopad.onnx",
+        b.model(b.conv("x", 2, 2, name="pad_conv", auto_pad="SIDEWAYS")),
+        ["show", "{f}"],
+        ["node 'pad_conv' (op 'Conv')", "SIDEWAYS"],
+    )
     b = G((1, 2, 6, 6))
-    add("reflect_pad.onnx", b.model(b.node("Pad", ["x", b.const(np.array([0, 0, 1, 1] * 2,
-        np.int64))], name="refl", mode="reflect")), ["show", "{f}"], ["'refl'", "reflect"])  # fmt: skip
+    add(
+        "reflect_pad.onnx",
+        b.model(
+            b.node(
+                "Pad",
+                ["x", b.const(np.array([0, 0, 1, 1] * 2, np.int64))],
+                name="refl",
+                mode="reflect",
+            )
+        ),
+        ["show", "{f}"],
+        ["'refl'", "reflect"],
+    )
     b = G((1, 2, 6, 6))
-    add("concat_axis.onnx", b.model(b.node("Concat", ["x", "x"], name="cat", axis=2)),
-        ["show", "{f}"], ["node 'cat' (op 'Concat')", "axis"])  # fmt: skip
+    add(
+        "concat_axis.onnx",
+        b.model(b.node("Concat", ["x", "x"], name="cat", axis=2)),
+        ["show", "{f}"],
+        ["node 'cat' (op 'Concat')", "axis"],
+    )
     inp = helper.make_tensor_value_info("x", TensorProto.DOUBLE, [1, 2, 4, 4])
-    m = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [inp],
-                          [helper.make_tensor_value_info("y", TensorProto.DOUBLE, None)]),
-                          opset_imports=[helper.make_opsetid("", 13)])  # fmt: skip
+    m = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("Relu", ["x"], ["y"])],
+            "g",
+            [inp],
+            [helper.make_tensor_value_info("y", TensorProto.DOUBLE, None)],
+        ),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
     add("double_input.onnx", m, ["show", "{f}"], ["DOUBLE"])
     b, c = _conv_model()
     m = b.model(c, opset=7)
@@ -106,15 +151,36 @@ def write_corpus(d: Path) -> list[Case]:
     b, c = _conv_model()
     _save(d, "good.onnx", b.model(c))
     (d / "a_file").write_text("occupied")
-    cases.append(Case("out_is_file", ["compile", "{d}/good.onnx", "--target", "c", "-o",
-                      "{d}/a_file"], ["a_file", "not a directory"]))  # fmt: skip
-    cases.append(Case("out_under_file", ["compile", "{d}/good.onnx", "--target", "c", "-o",
-                      "{d}/a_file/sub"], ["a_file/sub"], compile_out="a_file/sub"))  # fmt: skip
-    cases.append(Case("out_unwritable", ["compile", "{d}/good.onnx", "--target", "c", "-o",
-                      "/proc/dsgen_out"], ["/proc/dsgen_out"]))  # fmt: skip
+    cases.append(
+        Case(
+            "out_is_file",
+            ["compile", "{d}/good.onnx", "--target", "c", "-o", "{d}/a_file"],
+            ["a_file", "not a directory"],
+        )
+    )
+    cases.append(
+        Case(
+            "out_under_file",
+            ["compile", "{d}/good.onnx", "--target", "c", "-o", "{d}/a_file/sub"],
+            ["a_file/sub"],
+            compile_out="a_file/sub",
+        )
+    )
+    cases.append(
+        Case(
+            "out_unwritable",
+            ["compile", "{d}/good.onnx", "--target", "c", "-o", "/proc/dsgen_out"],
+            ["/proc/dsgen_out"],
+        )
+    )
     cases.append(Case("missing_file", ["verify", "{d}/nothing_here.onnx"], ["no such file"]))
-    cases.append(Case("bad_inputs_npy", ["verify", "{d}/good.onnx", "--inputs", "{d}/a_file"],
-                      ["a_file", "cannot read inputs"]))  # fmt: skip
+    cases.append(
+        Case(
+            "bad_inputs_npy",
+            ["verify", "{d}/good.onnx", "--inputs", "{d}/a_file"],
+            ["a_file", "cannot read inputs"],
+        )
+    )
     return cases
 
 

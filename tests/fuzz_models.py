@@ -51,21 +51,35 @@ def blocks(draw) -> Block:
     kind = draw(st.sampled_from(["ds", "ds", "residual", "concat", "pool", "grouped"]))
     kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     pads = tuple(draw(st.integers(0, max(0, k - 1))) for k in (kh, kw, kh, kw))
-    return Block(kind=kind, k=(kh, kw), stride=draw(st.integers(1, 2)),
-                 pads=(pads[0], pads[1], pads[2], pads[3]), mult=draw(st.sampled_from([1, 1, 2])),
-                 act=draw(st.sampled_from(ACTS)), out_c=draw(st.integers(2, 12)),
-                 pool=draw(st.sampled_from(["max", "avg"])), cip=draw(st.integers(0, 1)),
-                 groups=draw(st.sampled_from([2, 4])))  # fmt: skip
+    return Block(
+        kind=kind,
+        k=(kh, kw),
+        stride=draw(st.integers(1, 2)),
+        pads=(pads[0], pads[1], pads[2], pads[3]),
+        mult=draw(st.sampled_from([1, 1, 2])),
+        act=draw(st.sampled_from(ACTS)),
+        out_c=draw(st.integers(2, 12)),
+        pool=draw(st.sampled_from(["max", "avg"])),
+        cip=draw(st.integers(0, 1)),
+        groups=draw(st.sampled_from([2, 4])),
+    )
 
 
 @st.composite
 def specs(draw) -> Spec:
-    return Spec(c=draw(st.integers(1, 6)), h=draw(st.integers(6, 14)), w=draw(st.integers(5, 12)),
-                stem_k=(draw(st.integers(1, 5)), draw(st.integers(1, 4))),
-                stem_stride=draw(st.integers(1, 2)), stem_c=draw(st.sampled_from([4, 8, 12])),
-                blocks=draw(st.lists(blocks(), min_size=1, max_size=3)),
-                head=draw(st.sampled_from(["gap", "flatten"])), classes=draw(st.integers(2, 8)),
-                softmax=draw(st.booleans()), seed=draw(st.integers(0, 2**16)))  # fmt: skip
+    return Spec(
+        c=draw(st.integers(1, 6)),
+        h=draw(st.integers(6, 14)),
+        w=draw(st.integers(5, 12)),
+        stem_k=(draw(st.integers(1, 5)), draw(st.integers(1, 4))),
+        stem_stride=draw(st.integers(1, 2)),
+        stem_c=draw(st.sampled_from([4, 8, 12])),
+        blocks=draw(st.lists(blocks(), min_size=1, max_size=3)),
+        head=draw(st.sampled_from(["gap", "flatten"])),
+        classes=draw(st.integers(2, 8)),
+        softmax=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**16)),
+    )
 
 
 class _Builder:
@@ -75,10 +89,16 @@ class _Builder:
 
     def bn_act(self, x: str, c: int, act: str) -> str:
         b, rng = self.b, self.b.rng
-        x = b.node("BatchNormalization", [x, b.const(rng.uniform(0.5, 1.5, c).astype(np.float32)),
-                   b.const(rng.normal(0, 0.2, c).astype(np.float32)),
-                   b.const(rng.normal(0, 0.2, c).astype(np.float32)),
-                   b.const(rng.uniform(0.5, 1.5, c).astype(np.float32))])  # fmt: skip
+        x = b.node(
+            "BatchNormalization",
+            [
+                x,
+                b.const(rng.uniform(0.5, 1.5, c).astype(np.float32)),
+                b.const(rng.normal(0, 0.2, c).astype(np.float32)),
+                b.const(rng.normal(0, 0.2, c).astype(np.float32)),
+                b.const(rng.uniform(0.5, 1.5, c).astype(np.float32)),
+            ],
+        )
         if act == "relu":
             return b.node("Relu", [x])
         if act == "relu6":
@@ -109,8 +129,9 @@ def _scaled(t, s):
 def build(spec: Spec):
     bb = _Builder(spec)
     b = bb.b
-    x = bb.bn_act(bb.conv("x", spec.stem_c, spec.stem_k, spec.stem_stride, (0, 0, 0, 0)),
-                  spec.stem_c, "relu")  # fmt: skip
+    x = bb.bn_act(
+        bb.conv("x", spec.stem_c, spec.stem_k, spec.stem_stride, (0, 0, 0, 0)), spec.stem_c, "relu"
+    )
     for blk in spec.blocks:
         x = _block(bb, x, blk)
     c, h, w = bb.shape
@@ -120,8 +141,7 @@ def build(spec: Spec):
     else:
         x = b.node("Flatten", [x])
         n = c * h * w
-    y = b.node("Gemm", [x, b.w(spec.classes, n, scale=1 / np.sqrt(n)), b.w(spec.classes)],
-               transB=1)  # fmt: skip
+    y = b.node("Gemm", [x, b.w(spec.classes, n, scale=1 / np.sqrt(n)), b.w(spec.classes)], transB=1)
     if spec.softmax:
         y = b.node("Softmax", [y], axis=1)
     return b.model(y)
@@ -161,5 +181,9 @@ def _block(bb: _Builder, x: str, blk: Block) -> str:
 
 
 def _same(k):
-    return ((k[0] - 1) // 2, (k[1] - 1) // 2, k[0] - 1 - (k[0] - 1) // 2, k[1] - 1 - (k[1] - 1) // 2)
-
+    return (
+        (k[0] - 1) // 2,
+        (k[1] - 1) // 2,
+        k[0] - 1 - (k[0] - 1) // 2,
+        k[1] - 1 - (k[1] - 1) // 2,
+    )

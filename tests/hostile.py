@@ -7,10 +7,32 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 HOSTILE = [
-    "int", "return", "module", "wire", "class", 'quo"te', "it's", "*/ evil /*", "line\nbreak",
-    "#include <evil.h>", "../../etc/passwd", "a/b\\c", "ŝŧřäñğé", "名前", "a-b", "a_b", "A_B",
-    "__reserved", "9lives", "", " ", "dsg_conv_s8", "main", "end", "always @(posedge clk)",
-]  # fmt: skip
+    "int",
+    "return",
+    "module",
+    "wire",
+    "class",
+    'quo"te',
+    "it's",
+    "*/ evil /*",
+    "line\nbreak",
+    "#include <evil.h>",
+    "../../etc/passwd",
+    "a/b\\c",
+    "ŝŧřäñğé",
+    "名前",
+    "a-b",
+    "a_b",
+    "A_B",
+    "__reserved",
+    "9lives",
+    "",
+    " ",
+    "dsg_conv_s8",
+    "main",
+    "end",
+    "always @(posedge clk)",
+]
 
 
 def hostile_model(seed: int = 0) -> onnx.ModelProto:
@@ -35,8 +57,9 @@ def hostile_model(seed: int = 0) -> onnx.ModelProto:
     r1 = "a-b"
     nodes.append(helper.make_node("Relu", [c1], [r1], name="a-b"))
     d1 = "a_b"
-    nodes.append(helper.make_node("Conv", [r1, w(8, 1, 3, 3), w(8)], [d1], name="a_b", group=8,
-                                  pads=[1] * 4))  # fmt: skip
+    nodes.append(
+        helper.make_node("Conv", [r1, w(8, 1, 3, 3), w(8)], [d1], name="a_b", group=8, pads=[1] * 4)
+    )
     p1 = "line\nbreak"
     nodes.append(helper.make_node("Conv", [d1, w(8, 8, 1, 1), w(8)], [p1], name="*/ evil /*"))
     a1 = "#include <evil.h>"
@@ -46,11 +69,16 @@ def hostile_model(seed: int = 0) -> onnx.ModelProto:
     f1 = "../../etc/passwd"
     nodes.append(helper.make_node("Flatten", [g1], [f1], name="return"))
     y = "out'put"
-    nodes.append(helper.make_node("Gemm", [f1, w(4, 8), w(4)], [y], name="always @(posedge clk)",
-                                  transB=1))  # fmt: skip
+    nodes.append(
+        helper.make_node("Gemm", [f1, w(4, 8), w(4)], [y], name="always @(posedge clk)", transB=1)
+    )
     graph = helper.make_graph(
-        nodes, "class", [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)], list(t.values()))  # fmt: skip
+        nodes,
+        "class",
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)],
+        list(t.values()),
+    )
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     m.ir_version = 8
     return m

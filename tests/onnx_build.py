@@ -24,17 +24,20 @@ class G:
     def w(self, *shape, scale: float = 0.3) -> str:
         return self.const((self.rng.standard_normal(shape) * scale).astype(np.float32))
 
-    def node(self, op: str, inputs: list[str], n_out: int = 1, name: str | None = None,
-             **attrs) -> str:  # fmt: skip
+    def node(
+        self, op: str, inputs: list[str], n_out: int = 1, name: str | None = None, **attrs
+    ) -> str:
         self.n += 1
         outs = [f"t{self.n}_{i}" for i in range(n_out)]
-        self.nodes.append(helper.make_node(op, inputs, outs, name=name or f"n{self.n}_{op}",
-                                           **attrs))  # fmt: skip
+        self.nodes.append(
+            helper.make_node(op, inputs, outs, name=name or f"n{self.n}_{op}", **attrs)
+        )
         return outs[0]
 
     def conv(self, x: str, c_in: int, c_out: int, k=(3, 3), group: int = 1, **attrs) -> str:
-        return self.node("Conv", [x, self.w(c_out, c_in // group, *k), self.w(c_out)],
-                         group=group, **attrs)  # fmt: skip
+        return self.node(
+            "Conv", [x, self.w(c_out, c_in // group, *k), self.w(c_out)], group=group, **attrs
+        )
 
     def model(self, out: str, opset: int = 13) -> onnx.ModelProto:
         o = helper.make_tensor_value_info(out, TensorProto.FLOAT, None)

@@ -20,13 +20,19 @@ def corpus(tmp_path_factory):
     return d, {c.name: c for c in write_corpus(d)}
 
 
-CASE_NAMES = [c.name for c in write_corpus(__import__("pathlib").Path(
-    __import__("tempfile").mkdtemp(prefix="dsgen_corpus_")))]  # fmt: skip
+CASE_NAMES = [
+    c.name
+    for c in write_corpus(
+        __import__("pathlib").Path(__import__("tempfile").mkdtemp(prefix="dsgen_corpus_"))
+    )
+]
 
 
 def _args(case, d):
-    return [a.replace("{f}", str(d / case.file) if case.file else "").replace("{d}", str(d))
-            for a in case.args]  # fmt: skip
+    return [
+        a.replace("{f}", str(d / case.file) if case.file else "").replace("{d}", str(d))
+        for a in case.args
+    ]
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
@@ -51,7 +57,10 @@ def test_corpus_through_a_real_process(corpus):
     """The same contract from a subprocess (exit status, stderr, empty stdout)."""
     d, cases = corpus
     for name in ("truncated.onnx", "unsupported_op.onnx", "absurd_activation.onnx"):
-        r = subprocess.run([sys.executable, "-m", "dsgen.cli", *_args(cases[name], d)],
-                           capture_output=True, text=True)  # fmt: skip
+        r = subprocess.run(
+            [sys.executable, "-m", "dsgen.cli", *_args(cases[name], d)],
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 2 and r.stdout == "", (name, r.stdout, r.stderr)
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr

@@ -42,8 +42,9 @@ def test_unsupported_op(tmp_path, capsys):
     out = b.node("Erf", [c], name="my_erf")
     p = save(tmp_path, b.model(out))
     code, _, err = run_cli(["show", str(p)], capsys)
-    assert_one_line_error(code, err, str(p), "node 'my_erf' (op 'Erf') is not supported",
-                          "supported ops:", "Conv")  # fmt: skip
+    assert_one_line_error(
+        code, err, str(p), "node 'my_erf' (op 'Erf') is not supported", "supported ops:", "Conv"
+    )
 
 
 def test_custom_domain_op(tmp_path, capsys):
@@ -90,8 +91,14 @@ def test_missing_external_data(tmp_path, capsys):
     out = b.conv("x", 16, 16, pads=[1, 1, 1, 1])
     m = b.model(out)
     p = tmp_path / "ext.onnx"
-    onnx.save_model(m, str(p), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location="ext.onnx.data", size_threshold=0)  # fmt: skip
+    onnx.save_model(
+        m,
+        str(p),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="ext.onnx.data",
+        size_threshold=0,
+    )
     code, text, _ = run_cli(["show", str(p)], capsys)  # with its data: fine
     assert code == 0 and "conv" in text
     (tmp_path / "ext.onnx.data").unlink()
@@ -109,8 +116,9 @@ def test_unsupported_attribute_value(tmp_path, capsys):
 def test_subprocess_exit_code_and_no_traceback(tmp_path):
     p = tmp_path / "junk.onnx"
     p.write_bytes(b"junk")
-    r = subprocess.run([sys.executable, "-m", "dsgen.cli", "verify", str(p)],
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "dsgen.cli", "verify", str(p)], capture_output=True, text=True
+    )
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert r.stdout == ""
@@ -121,17 +129,27 @@ def test_int_input_graph_parses(tmp_path, capsys):
     inp = helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 4, 4])
     out = helper.make_tensor_value_info("y", TensorProto.INT8, None)
     w = np.ones((2, 2, 1, 1), np.int8)
-    inits = [onnx.numpy_helper.from_array(a, n) for a, n in [
-        (np.array(0.5, np.float32), "s"), (np.array(3, np.int8), "z"), (w, "wq"),
-        (np.array([0.1, 0.2], np.float32), "ws"), (np.zeros(2, np.int8), "wz"),
-        (np.array(0.25, np.float32), "so"), (np.array(-5, np.int8), "zo")]]  # fmt: skip
+    inits = [
+        onnx.numpy_helper.from_array(a, n)
+        for a, n in [
+            (np.array(0.5, np.float32), "s"),
+            (np.array(3, np.int8), "z"),
+            (w, "wq"),
+            (np.array([0.1, 0.2], np.float32), "ws"),
+            (np.zeros(2, np.int8), "wz"),
+            (np.array(0.25, np.float32), "so"),
+            (np.array(-5, np.int8), "zo"),
+        ]
+    ]
     nodes = [
         helper.make_node("DequantizeLinear", ["x", "s", "z"], ["xf"]),
         helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wf"], axis=0),
         helper.make_node("Conv", ["xf", "wf"], ["c"], name="conv"),
         helper.make_node("QuantizeLinear", ["c", "so", "zo"], ["y"]),
     ]
-    m = helper.make_model(helper.make_graph(nodes, "q", [inp], [out], inits),
-                          opset_imports=[helper.make_opsetid("", 13)])  # fmt: skip
+    m = helper.make_model(
+        helper.make_graph(nodes, "q", [inp], [out], inits),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
     code, text, _ = run_cli(["show", str(save(tmp_path, m))], capsys)
     assert code == 0 and "int-weights" in text and "int8" in text and "q(s=0.25,z=-5,8b)" in text

@@ -17,9 +17,13 @@ from dsgen.quant.api import QuantOptions, quantize_graph
 from tests.conftest import require_tool
 
 SMALL_ZOO = [n for n in zoo.names() if not n.endswith("_224")]
-REAL = ["mlperf_kws_dscnn_float_nchw.onnx", "mlperf_kws_dscnn_int8_qdq_nchw.onnx",
-        "arm_kws_ds_cnn_S_float_nchw.onnx", "mlperf_vww_mbv1_025_float_nchw.onnx",
-        "mlperf_vww_mbv1_025_int8_qdq_nchw.onnx"]  # fmt: skip
+REAL = [
+    "mlperf_kws_dscnn_float_nchw.onnx",
+    "mlperf_kws_dscnn_int8_qdq_nchw.onnx",
+    "arm_kws_ds_cnn_S_float_nchw.onnx",
+    "mlperf_vww_mbv1_025_float_nchw.onnx",
+    "mlperf_vww_mbv1_025_int8_qdq_nchw.onnx",
+]
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
 
 
@@ -67,8 +71,10 @@ def test_real_models_bit_exact(shared_models, tmp_path, name):
     check_bit_exact(qg, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["tiny_dscnn", "ds_cnn_kws", "fire_module", "shufflenet_unit",
-                                  "xception_block", "igc_block"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    ["tiny_dscnn", "ds_cnn_kws", "fire_module", "shufflenet_unit", "xception_block", "igc_block"],
+)
 def test_16x8_bit_exact(zoo_dir, tmp_path, name):
     check_bit_exact(quantized(zoo_dir / f"{name}.onnx", bits=16), tmp_path, n=2)
 
@@ -88,8 +94,9 @@ def test_example_builds_and_passes(zoo_dir, tmp_path, cc):
     require_tool(cc)
     qg = quantized(zoo_dir / "shufflenet_unit.onnx")
     compile_c(qg, tmp_path, model_sha256="0" * 64)
-    r = subprocess.run(["make", "-s", "-C", str(tmp_path), "host", f"CC={cc}"],
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        ["make", "-s", "-C", str(tmp_path), "host", f"CC={cc}"], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     assert re.match(r"PASS checksum [0-9a-f]{8}", r.stdout), r.stdout
 
@@ -99,8 +106,12 @@ def test_cortex_m4_compiles_warning_free(zoo_dir, tmp_path):
     qg = quantized(zoo_dir / "ds_cnn_kws.onnx")
     s = compile_c(qg, tmp_path, model_sha256="0" * 64)
     for src in [f"{s.name}.c", f"{s.name}_weights.c", "dsg_kernels.c"]:
-        r = subprocess.run([cc, "-mcpu=cortex-m4", "-mthumb", "-O2", *STRICT, "-c", src, "-o",
-                            src + ".o"], cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+        r = subprocess.run(
+            [cc, "-mcpu=cortex-m4", "-mthumb", "-O2", *STRICT, "-c", src, "-o", src + ".o"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stderr
 
 
@@ -109,8 +120,12 @@ def test_library_contract(zoo_dir, tmp_path):
     is the arena; weights are const (flash)."""
     qg = quantized(zoo_dir / "fire_module.onnx")
     s = compile_c(qg, tmp_path, model_sha256="0" * 64)
-    srcs = [tmp_path / f"{s.name}.c", tmp_path / f"{s.name}_weights.c",
-            tmp_path / "dsg_kernels.c", tmp_path / "dsg_kernels_typed.inc"]  # fmt: skip
+    srcs = [
+        tmp_path / f"{s.name}.c",
+        tmp_path / f"{s.name}_weights.c",
+        tmp_path / "dsg_kernels.c",
+        tmp_path / "dsg_kernels_typed.inc",
+    ]
     code = "\n".join(re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S) for p in srcs)
     for word in ("malloc", "free(", "printf", "stdio", "float", "double"):
         assert word not in code, word
@@ -118,8 +133,9 @@ def test_library_contract(zoo_dir, tmp_path):
     for src in srcs[:3]:
         obj = tmp_path / (src.name + ".o")
         # -fno-pic as on a microcontroller: structs holding addresses are then plain .rodata
-        subprocess.run(["cc", *STRICT, "-fno-pic", "-c", str(src), "-o", str(obj)], check=True,
-                       cwd=tmp_path)
+        subprocess.run(
+            ["cc", *STRICT, "-fno-pic", "-c", str(src), "-o", str(obj)], check=True, cwd=tmp_path
+        )
         objs.append(obj)
     nm = subprocess.run(["nm", *map(str, objs)], capture_output=True, text=True).stdout
     writable = [ln.split()[-1] for ln in nm.splitlines() if re.search(r" [bBdD] ", ln)]
@@ -134,10 +150,16 @@ def test_library_contract(zoo_dir, tmp_path):
 def test_reproducible(zoo_dir, tmp_path):
     for d in ("a", "b"):
         compile_c(quantized(zoo_dir / "xception_block.onnx"), tmp_path / d, model_sha256="1" * 64)
-    a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*")
-         if p.is_file()}  # fmt: skip
-    b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*")
-         if p.is_file()}  # fmt: skip
+    a = {
+        p.relative_to(tmp_path / "a"): p.read_bytes()
+        for p in (tmp_path / "a").rglob("*")
+        if p.is_file()
+    }
+    b = {
+        p.relative_to(tmp_path / "b"): p.read_bytes()
+        for p in (tmp_path / "b").rglob("*")
+        if p.is_file()
+    }
     assert a == b
 
 
@@ -162,5 +184,3 @@ def test_cli_compile_refuses_a_file_destination(zoo_dir, tmp_path, capsys):
     f.write_text("x")
     assert main(["compile", str(zoo_dir / "tiny_dscnn.onnx"), "--target", "c", "-o", str(f)]) == 2
     assert f.read_text() == "x" and "not a directory" in capsys.readouterr().err
-
-

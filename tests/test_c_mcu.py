@@ -47,8 +47,9 @@ def test_zoo_models_bit_exact_on_cortex_m4(tmp_path, name, max_ipm):
     check(verify_model(zoo_path(tmp_path, name), "mcu", samples=3), max_ipm)
 
 
-@pytest.mark.parametrize("fname", ["mlperf_kws_dscnn_float_nchw.onnx",
-                                   "mlperf_kws_dscnn_int8_qdq_nchw.onnx"])  # fmt: skip
+@pytest.mark.parametrize(
+    "fname", ["mlperf_kws_dscnn_float_nchw.onnx", "mlperf_kws_dscnn_int8_qdq_nchw.onnx"]
+)
 def test_mlperf_kws_bit_exact_on_cortex_m4(shared_models, fname):
     # the float model quantized by dsgen with QuantOptions(), the QDQ one as given
     check(verify_model(shared_models / fname, "mcu", samples=3, quant=QuantOptions()), 2.5)
@@ -71,11 +72,14 @@ def test_instruction_count_is_deterministic_and_matches_a_trace(tmp_path):
     name = r["summary"].name
     nm = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True).stdout
     entry = int(re.search(rf"^([0-9a-f]+) T {name}_run$", nm, re.M)[1], 16) & ~1
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True,
-                         text=True).stdout  # fmt: skip
+    dis = subprocess.run(
+        ["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True
+    ).stdout
     ret = int(re.search(rf"bl\s+[0-9a-f]+ <{name}_run>\n\s+([0-9a-f]+):", dis)[1], 16)
-    pcs = [int(m[1], 16) for m in re.finditer(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/",
-                                              log.read_text(), re.M)]  # fmt: skip
+    pcs = [
+        int(m[1], 16)
+        for m in re.finditer(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/", log.read_text(), re.M)
+    ]
     first = pcs.index(entry)
     traced = pcs.index(ret, first) - first  # instructions from the call's entry to its return
     assert abs(traced - counts[0]) <= 2 * mcu.INSN_PER_TICK, (traced, counts[0])

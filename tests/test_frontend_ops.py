@@ -1,15 +1,15 @@
-"""Each supported ONNX op form, converted and executed by the float reference, against onnxruntime."""
+"""Each supported ONNX op form, converted and run by the float reference, against onnxruntime."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from dsgen import frontend
 from dsgen.compiler import load_ir
 from dsgen.ir import float_ref
 from dsgen.ir.verify import verify
 from dsgen.passes import PIPELINE
-from dsgen import frontend
 from tests.onnx_build import G
 
 ort = pytest.importorskip("onnxruntime")
@@ -21,7 +21,7 @@ def check(tmp_path, model, shape, kinds=None, seed=1):
     path.write_bytes(model.SerializeToString())
     g = frontend.load(path)
     verify(g)
-    for name, fn in PIPELINE:
+    for _name, fn in PIPELINE:
         fn(g)
         verify(g)  # the IR verifier after every pass
     verify(g, final=True)
@@ -30,20 +30,25 @@ def check(tmp_path, model, shape, kinds=None, seed=1):
     ref = sess.run(None, {"x": x})[0]
     xi = x[0].transpose(1, 2, 0) if x.ndim == 4 else x[0]
     got = g.output_to_onnx(0, float_ref.run(g, xi)[g.outputs[0]])
-    np.testing.assert_allclose(got.reshape(ref.shape), ref, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(ref).max()))
+    np.testing.assert_allclose(
+        got.reshape(ref.shape), ref, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(ref).max())
+    )
     if kinds is not None:
         assert [layer.kind for layer in g.layers] == kinds
     return g
 
 
-@pytest.mark.parametrize("attrs", [
-    dict(pads=[1, 1, 1, 1]),
-    dict(pads=[4, 1, 5, 2], strides=[2, 2]),          # asymmetric, as the KWS first layer
-    dict(auto_pad="SAME_UPPER", strides=[2, 2]),
-    dict(auto_pad="SAME_LOWER", strides=[2, 1]),
-    dict(auto_pad="VALID"),
-    dict(pads=[2, 2, 2, 2], dilations=[2, 2]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        dict(pads=[1, 1, 1, 1]),
+        dict(pads=[4, 1, 5, 2], strides=[2, 2]),  # asymmetric, as the KWS first layer
+        dict(auto_pad="SAME_UPPER", strides=[2, 2]),
+        dict(auto_pad="SAME_LOWER", strides=[2, 1]),
+        dict(auto_pad="VALID"),
+        dict(pads=[2, 2, 2, 2], dilations=[2, 2]),
+    ],
+)
 @pytest.mark.parametrize("k", [(3, 3), (10, 4), (1, 1)])
 def test_conv_geometry(tmp_path, attrs, k):
     b = G((1, 3, 16, 12))
@@ -51,12 +56,15 @@ def test_conv_geometry(tmp_path, attrs, k):
     check(tmp_path, b.model(out), (1, 3, 16, 12))
 
 
-@pytest.mark.parametrize("c_in,c_out,group,kind", [
-    (8, 8, 8, "depthwise_conv"),
-    (8, 16, 8, "depthwise_conv"),      # depth multiplier 2
-    (8, 12, 4, "grouped_conv"),
-    (8, 6, 1, "conv"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "c_in,c_out,group,kind",
+    [
+        (8, 8, 8, "depthwise_conv"),
+        (8, 16, 8, "depthwise_conv"),  # depth multiplier 2
+        (8, 12, 4, "grouped_conv"),
+        (8, 6, 1, "conv"),
+    ],
+)
 def test_conv_groups(tmp_path, c_in, c_out, group, kind):
     b = G((1, c_in, 9, 9))
     out = b.conv("x", c_in, c_out, group=group, pads=[1, 1, 1, 1], strides=[2, 2])
@@ -67,10 +75,17 @@ def test_batchnorm_relu6_fold(tmp_path):
     b = G((1, 4, 8, 8))
     c = b.conv("x", 4, 6, pads=[1, 1, 1, 1])
     rng = b.rng
-    bn = b.node("BatchNormalization", [c, b.const(rng.uniform(0.5, 1.5, 6).astype(np.float32)),
-                b.const(rng.normal(0, 0.1, 6).astype(np.float32)),
-                b.const(rng.normal(0, 0.1, 6).astype(np.float32)),
-                b.const(rng.uniform(0.5, 1.5, 6).astype(np.float32))], epsilon=1e-3)  # fmt: skip
+    bn = b.node(
+        "BatchNormalization",
+        [
+            c,
+            b.const(rng.uniform(0.5, 1.5, 6).astype(np.float32)),
+            b.const(rng.normal(0, 0.1, 6).astype(np.float32)),
+            b.const(rng.normal(0, 0.1, 6).astype(np.float32)),
+            b.const(rng.uniform(0.5, 1.5, 6).astype(np.float32)),
+        ],
+        epsilon=1e-3,
+    )
     out = b.node("Clip", [bn, b.const(np.float32(0)), b.const(np.float32(6))])
     g = check(tmp_path, b.model(out), (1, 4, 8, 8), kinds=["conv"])
     assert g.layers[0].act.label() == "relu6"
@@ -99,8 +114,14 @@ def test_pad_into_avgpool_and_conv(tmp_path, cip):
     b = G((1, 3, 10, 10))
     p = b.node("Pad", ["x", b.const(np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64))])
     c = b.conv(p, 3, 4)
-    out = b.node("AveragePool", [c], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
-                 count_include_pad=cip)  # fmt: skip
+    out = b.node(
+        "AveragePool",
+        [c],
+        kernel_shape=[3, 3],
+        strides=[2, 2],
+        pads=[1, 1, 1, 1],
+        count_include_pad=cip,
+    )
     check(tmp_path, b.model(out), (1, 3, 10, 10), kinds=["conv", "pool"])
 
 
@@ -112,8 +133,12 @@ def test_maxpool_residual_concat(tmp_path):
     mp = b.node("MaxPool", [add], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
     c2 = b.conv(mp, 4, 3, k=(1, 1))
     out = b.node("Concat", [mp, c2], axis=1)
-    check(tmp_path, b.model(out), (1, 4, 8, 8),
-          kinds=["conv", "add", "pool", "pointwise_conv", "concat"])  # fmt: skip
+    check(
+        tmp_path,
+        b.model(out),
+        (1, 4, 8, 8),
+        kinds=["conv", "add", "pool", "pointwise_conv", "concat"],
+    )
 
 
 def test_channel_shuffle_pattern(tmp_path):
@@ -160,9 +185,18 @@ def test_constant_node_and_folding(tmp_path):
     c = b.conv("x", 2, 3, pads=[1, 1, 1, 1])
     shape = b.node("Shape", [c])
     first = b.node("Gather", [shape, b.const(np.array(0, np.int64))], axis=0)
-    tgt = b.node("Concat", [b.node("Unsqueeze", [first, b.const(np.array([0], np.int64))]),
-                            b.node("Constant", [], value=__import__("onnx").numpy_helper.from_array(
-                                np.array([-1], np.int64)))], axis=0)  # fmt: skip
+    tgt = b.node(
+        "Concat",
+        [
+            b.node("Unsqueeze", [first, b.const(np.array([0], np.int64))]),
+            b.node(
+                "Constant",
+                [],
+                value=__import__("onnx").numpy_helper.from_array(np.array([-1], np.int64)),
+            ),
+        ],
+        axis=0,
+    )
     out = b.node("Reshape", [c, tgt])
     check(tmp_path, b.model(out), (1, 2, 5, 5), kinds=["conv", "flatten"])
 

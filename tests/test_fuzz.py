@@ -31,8 +31,12 @@ ort = pytest.importorskip("onnxruntime")
 N_FLOAT = int(os.environ.get("DSGEN_FUZZ_EXAMPLES", "150"))
 N_C = int(os.environ.get("DSGEN_FUZZ_C_EXAMPLES", "120"))
 SEED = fuzz_seed()
-FUZZ = settings(deadline=None, print_blob=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+FUZZ = settings(
+    deadline=None,
+    print_blob=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _save(model, d: Path) -> Path:
@@ -50,18 +54,32 @@ def test_float_reference_vs_onnxruntime(spec):
         p = _save(build(spec), Path(td))
         g = load_ir(p)
         x = np.random.default_rng(spec.seed).standard_normal(g.onnx_input_shape).astype(np.float32)
-        ref = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+        ref = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {"x": x})[
+            0
+        ]
         got = g.output_to_onnx(0, float_ref.run(g, x[0].transpose(1, 2, 0))[g.outputs[0]])
-        np.testing.assert_allclose(got.reshape(ref.shape), ref, rtol=1e-4,
-                                   atol=1e-4 * max(1.0, float(np.abs(ref).max())))  # fmt: skip
+        np.testing.assert_allclose(
+            got.reshape(ref.shape), ref, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(ref).max()))
+        )
 
 
 @pytest.fixture(scope="module")
 def kernels_obj(tmp_path_factory):
     d = tmp_path_factory.mktemp("kernels")
     obj = d / "dsg_kernels.o"
-    subprocess.run(["cc", "-std=c99", "-O1", "-fPIC", "-c", str(templates_dir() / "c" /
-                    "dsg_kernels.c"), "-o", str(obj)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "cc",
+            "-std=c99",
+            "-O1",
+            "-fPIC",
+            "-c",
+            str(templates_dir() / "c" / "dsg_kernels.c"),
+            "-o",
+            str(obj),
+        ],
+        check=True,
+    )
     return obj
 
 
@@ -71,8 +89,19 @@ def _c_matches(qg, d: Path, kernels_obj: Path, xs) -> None:
     s = compile_c(qg, d, model_sha256="f" * 64)
     lib = d / "model.so"
     flags = [f for f in HOST_FLAGS if f != "-O2"] + ["-O1"]
-    subprocess.run(["cc", *flags, str(d / f"{s.name}.c"), str(d / f"{s.name}_weights.c"),
-                    str(kernels_obj), "-o", str(lib)], check=True, cwd=d)  # fmt: skip
+    subprocess.run(
+        [
+            "cc",
+            *flags,
+            str(d / f"{s.name}.c"),
+            str(d / f"{s.name}_weights.c"),
+            str(kernels_obj),
+            "-o",
+            str(lib),
+        ],
+        check=True,
+        cwd=d,
+    )
     run = getattr(ctypes.CDLL(str(lib)), f"{s.name}_run")
     ct = np.int16 if qg.bits == 16 else np.int8
     out_t = qg.int_outputs[0]
@@ -99,8 +128,12 @@ def test_c_backend_vs_integer_reference(spec, bits, kernels_obj):
         qg = quantize(g, calib, QuantConfig(bits=bits))
         lo, hi = (-128, 127) if bits == 8 else (-32768, 32767)
         shape = g.shape(g.input)
-        xs = [qg.quantize_input(calib[0]), rng.integers(lo, hi + 1, shape), np.full(shape, hi),
-              np.full(shape, lo)]  # fmt: skip
+        xs = [
+            qg.quantize_input(calib[0]),
+            rng.integers(lo, hi + 1, shape),
+            np.full(shape, hi),
+            np.full(shape, lo),
+        ]
         _c_matches(qg, d / "c", kernels_obj, xs)
 
 

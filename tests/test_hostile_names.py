@@ -26,7 +26,7 @@ def _no_raw_names(tree, allowed=re.compile(r"[\x09\x0a\x20-\x7e]*")):
         if f.is_file():
             text = f.read_text()
             assert allowed.fullmatch(text), f"non-ASCII in {f.name}"
-            for bad in ('quo"te', "*/ evil", "#include <evil.h>", "../../etc", "ŝŧ", "in\"put"):
+            for bad in ('quo"te', "*/ evil", "#include <evil.h>", "../../etc", "ŝŧ", 'in"put'):
                 assert bad not in text, (bad, f.name)
 
 

@@ -12,12 +12,27 @@ from dsgen import zoo
 from dsgen.cli import main
 from tests.conftest import require_tool
 
-SECTIONS = ["Where the MACs go", "Standard convolution vs depthwise separable", "Layers",
-            "Activation memory", "Quantization (8-bit activations)", "Folding for 32 multipliers",
-            "Verification"]  # fmt: skip
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--enable-logging=stderr", "--v=0"]  # fmt: skip
+SECTIONS = [
+    "Where the MACs go",
+    "Standard convolution vs depthwise separable",
+    "Layers",
+    "Activation memory",
+    "Quantization (8-bit activations)",
+    "Folding for 32 multipliers",
+    "Verification",
+]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +41,24 @@ def report(tmp_path_factory):
     model = d / "ds_cnn_kws.onnx"
     model.write_bytes(zoo.build("ds_cnn_kws").SerializeToString())
     out = d / "report.html"
-    assert main(["-q", "report", str(model), "--html", str(out), "--multipliers", "32",
-                 "--verify", "float,int,c", "--samples", "2"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "-q",
+                "report",
+                str(model),
+                "--html",
+                str(out),
+                "--multipliers",
+                "32",
+                "--verify",
+                "float,int,c",
+                "--samples",
+                "2",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -42,9 +73,18 @@ def test_self_contained(report):
 
 def test_renders_in_headless_chromium(report, tmp_path):
     exe = require_tool("chromium")
-    r = subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                        "--dump-dom", report.as_uri()], capture_output=True, text=True,
-                       timeout=120)  # fmt: skip
+    r = subprocess.run(
+        [
+            exe,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     dom = r.stdout
     for s in SECTIONS:

@@ -14,8 +14,10 @@ from dsgen.compiler import load_ir
 from tests.conftest import shared_models_dir
 
 SMALL_ZOO = [n for n in zoo.names() if not n.endswith("_224")]
-SHARED = sorted(p.name for p in (shared_models_dir() or __import__("pathlib").Path("/nonexistent"))
-                .glob("*.onnx"))  # fmt: skip
+SHARED = sorted(
+    p.name
+    for p in (shared_models_dir() or __import__("pathlib").Path("/nonexistent")).glob("*.onnx")
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +35,17 @@ def _all_commands(path, capsys):
     assert main(["report", str(path), "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["total"]["macs"] == sum(layer["macs"] for layer in rep["layers"]) > 0
-    for key in ("name", "kind", "in_shape", "out_shape", "kernel", "stride", "groups", "macs",
-                "params"):  # fmt: skip
+    for key in (
+        "name",
+        "kind",
+        "in_shape",
+        "out_shape",
+        "kernel",
+        "stride",
+        "groups",
+        "macs",
+        "params",
+    ):
         assert key in rep["layers"][0]
     assert main(["verify", str(path), "--target", "float", "--samples", "3", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
@@ -64,8 +75,12 @@ def test_shared_kws_real_inputs(shared_models, tmp_path, capsys):
     feats = np.load(shared_models / "kws_mlperf_mfcc.npz")["features_nhwc"][:20]
     np.save(tmp_path / "x.npy", feats.transpose(0, 3, 1, 2))
     path = shared_models / "mlperf_kws_dscnn_float_nchw.onnx"
-    assert main(["verify", str(path), "--inputs", str(tmp_path / "x.npy"), "--samples", "20",
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            ["verify", str(path), "--inputs", str(tmp_path / "x.npy"), "--samples", "20", "--json"]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["samples"] == 20 and res["top1_agreement"] == 1.0
 

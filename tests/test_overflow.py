@@ -53,7 +53,17 @@ def test_all_max_inputs_with_extreme_weights_match_reference():
     bias = np.zeros(4, np.int64)
     for val in (-128, 127):
         x = np.full((5, 5, 8), val)
-        y = ops.conv2d(x, w, bias, pads=(1, 1, 1, 1), z_in=0, z_out=0, q=np.full(4, 1 << 30),
-                       shift=np.full(4, -12), lo=-128, hi=127)  # fmt: skip
+        y = ops.conv2d(
+            x,
+            w,
+            bias,
+            pads=(1, 1, 1, 1),
+            z_in=0,
+            z_out=0,
+            q=np.full(4, 1 << 30),
+            shift=np.full(4, -12),
+            lo=-128,
+            hi=127,
+        )
         assert set(np.unique(y)) <= {-128, 127} | set(range(-128, 128))
         assert y.max() == 127 and y.min() == -128

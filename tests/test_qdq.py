@@ -38,7 +38,9 @@ def expose_quantized_tensors(path, tmp_path):
     have = {o.name for o in m.graph.output}
     for name in set(q_of.values()):
         if name not in have:
-            m.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.INT8, None))
+            m.graph.output.append(
+                onnx.helper.make_tensor_value_info(name, onnx.TensorProto.INT8, None)
+            )
     out = tmp_path / "exposed.onnx"
     onnx.save(m, str(out))
     return out, q_of
@@ -65,8 +67,13 @@ def test_layer_by_layer_within_one_lsb(shared_models, tmp_path, model):
     xs = real_inputs(shared_models, MODELS[model])[:6]
     checked, worst = set(), 0
     for x in xs:
-        outs = dict(zip(names, sess.run(None, {g.onnx_input_name: x.transpose(2, 0, 1)[None].astype(np.int8)}),
-                        strict=True))  # fmt: skip
+        outs = dict(
+            zip(
+                names,
+                sess.run(None, {g.onnx_input_name: x.transpose(2, 0, 1)[None].astype(np.int8)}),
+                strict=True,
+            )
+        )
         outs[g.onnx_input_name] = x.transpose(2, 0, 1)[None]
         for layer in qg.int_layers:
             tensors = [*layer.inputs, layer.output]
@@ -78,8 +85,10 @@ def test_layer_by_layer_within_one_lsb(shared_models, tmp_path, model):
             diff = np.abs(got - ref.astype(np.int64))
             if diff.max() > 1:
                 idx = np.unravel_index(int(diff.argmax()), diff.shape)
-                pytest.fail(f"{layer.name}: {int(diff.max())} LSB at {idx}: ours {got[idx]}, "
-                            f"onnxruntime {ref[idx]}")  # fmt: skip
+                pytest.fail(
+                    f"{layer.name}: {int(diff.max())} LSB at {idx}: ours {got[idx]}, "
+                    f"onnxruntime {ref[idx]}"
+                )
             worst = max(worst, int(diff.max()))
             checked.add(layer.name)
     convs = {l.name for l in qg.int_layers if l.kind.endswith("conv") or l.kind == "dense"}

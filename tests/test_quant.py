@@ -47,8 +47,10 @@ def test_kws_int8_matches_or_beats_onnxruntime_quantizer(shared_models, tmp_path
     ours8 = agreement_dsgen(path, calib.astype(np.float64), test.astype(np.float64), 8)
     ours16 = agreement_dsgen(path, calib.astype(np.float64), test.astype(np.float64), 16)
     peer = agreement_ort(path, calib.transpose(0, 3, 1, 2), test.transpose(0, 3, 1, 2), tmp_path)
-    print(f"top-1 agreement with float: dsgen int8 {ours8:.3f}, 16x8 {ours16:.3f}, "
-          f"onnxruntime quantize_static {peer:.3f}")  # fmt: skip
+    print(
+        f"top-1 agreement with float: dsgen int8 {ours8:.3f}, 16x8 {ours16:.3f}, "
+        f"onnxruntime quantize_static {peer:.3f}"
+    )
     assert ours8 >= peer
     assert ours16 >= 0.99
 
@@ -71,8 +73,8 @@ def _logit_snr(g, qg, xs):
 
 def test_per_channel_beats_per_tensor_on_spread_mobilenet_v2(tmp_path):
     """Folded BatchNorm with per-channel ranges over orders of magnitude: per-tensor int8 weights
-    round the small channels away (the known MobileNet failure); per-channel keeps them.  With 16-bit
-    activations the weights are the only coarse part, so the gap is the weights' alone."""
+    round the small channels away (the known MobileNet failure); per-channel keeps them.  With
+    16-bit activations the weights are the only coarse part, so the gap is the weights' alone."""
     p = tmp_path / "m.onnx"
     p.write_bytes(zoo.build("mobilenet_v2_spread_32").SerializeToString())
     rng = np.random.default_rng(3)
@@ -84,8 +86,12 @@ def test_per_channel_beats_per_tensor_on_spread_mobilenet_v2(tmp_path):
         for pc in (True, False):
             qg = quantize(load_ir(p), calib, QuantConfig(bits=bits, per_channel=pc))
             snr[bits, pc] = _logit_snr(g, qg, test)
-    print({f"{b}-bit act, {'per-channel' if pc else 'per-tensor'}": round(v, 1)
-           for (b, pc), v in snr.items()})  # fmt: skip
+    print(
+        {
+            f"{b}-bit act, {'per-channel' if pc else 'per-tensor'}": round(v, 1)
+            for (b, pc), v in snr.items()
+        }
+    )
     assert snr[8, True] > snr[8, False] + 4
     assert snr[16, True] > snr[16, False] + 15
     assert snr[16, False] < 10  # per-tensor is broken even with 16-bit activations
@@ -132,8 +138,11 @@ def test_per_layer_override_config(tmp_path):
     cfg.write_text(f'[quant]\nweight_bits = 6\n\n[layers."{first}"]\nweight_bits = 4\n')
     qg = quantize_graph(g, QuantOptions(config=str(cfg)), warn=lambda m: None)
     assert qg.params[first].weight_bits == 4
-    assert all(qg.params[l.name].weight_bits == 6 for l in qg.int_layers[1:]
-               if hasattr(qg.params[l.name], "weight_bits"))  # fmt: skip
+    assert all(
+        qg.params[l.name].weight_bits == 6
+        for l in qg.int_layers[1:]
+        if hasattr(qg.params[l.name], "weight_bits")
+    )
 
 
 def test_accumulator_bound_widens_weight_scales(tmp_path):

@@ -35,9 +35,25 @@ def test_compile_twice_identical(model, tmp_path, target):
     for i, hashseed in enumerate(("0", "12345")):
         out = tmp_path / f"out{i}"
         env = dict(os.environ, PYTHONHASHSEED=hashseed)
-        r = subprocess.run([sys.executable, "-m", "dsgen.cli", "-q", "compile", str(model),
-                            "--target", target, "--multipliers", "32", "-o", str(out)],
-                           capture_output=True, text=True, env=env)  # fmt: skip
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dsgen.cli",
+                "-q",
+                "compile",
+                str(model),
+                "--target",
+                target,
+                "--multipliers",
+                "32",
+                "-o",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert r.returncode == 0, r.stderr
         outs.append(tree(out))
     assert outs[0].keys() == outs[1].keys()

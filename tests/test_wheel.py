@@ -16,27 +16,43 @@ REPO = Path(__file__).resolve().parent.parent
 def test_wheel_installs_and_runs(tmp_path):
     pytest.importorskip("build")
     dist = tmp_path / "dist"
-    r = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                        str(dist), str(REPO)], capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     wheel = next(dist.glob("dsgen-*.whl"))
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
-    r = subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)],
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     work = tmp_path / "work"  # outside the checkout: nothing can come from the source tree
     work.mkdir()
     dsgen = env_dir / "bin" / "dsgen"
-    r = subprocess.run([str(dsgen), "zoo", "tiny_dscnn", "-o", "t.onnx"], cwd=work,
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [str(dsgen), "zoo", "tiny_dscnn", "-o", "t.onnx"], cwd=work, capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     r = subprocess.run([str(dsgen), "show", "t.onnx"], cwd=work, capture_output=True, text=True)
     assert r.returncode == 0 and "depthwise_conv" in r.stdout, r.stderr
-    probe = ("import dsgen, dsgen.resources as r; print(dsgen.__file__); "
-             "print(sorted(p.name for p in r.templates_dir().rglob('*') if p.is_file())); "
-             "print(sorted(p.name for p in r.hw_dir().glob('*.v')))")  # fmt: skip
+    probe = (
+        "import dsgen, dsgen.resources as r; print(dsgen.__file__); "
+        "print(sorted(p.name for p in r.templates_dir().rglob('*') if p.is_file())); "
+        "print(sorted(p.name for p in r.hw_dir().glob('*.v')))"
+    )
     r = subprocess.run([str(py), "-c", probe], cwd=work, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     where, templates, hw = r.stdout.splitlines()

@@ -68,8 +68,19 @@ def layer_cost(g: ir.Graph, layer: ir.Layer) -> LayerCost:
     elif isinstance(layer, ir.Pool):
         kernel, stride = list(layer.kernel), list(layer.stride)
     act = getattr(layer, "act", ir.NONE)
-    return LayerCost(layer.name, layer.kind, in_shape, out_shape, kernel, stride, groups,
-                     act.label(), macs, params, math.prod(out_shape))  # fmt: skip
+    return LayerCost(
+        layer.name,
+        layer.kind,
+        in_shape,
+        out_shape,
+        kernel,
+        stride,
+        groups,
+        act.label(),
+        macs,
+        params,
+        math.prod(out_shape),
+    )
 
 
 def _block(g: ir.Graph, dw: ir.Conv, pw: ir.Conv, costs: dict[str, LayerCost]) -> BlockCost:
@@ -97,9 +108,15 @@ def cost_report(g: ir.Graph) -> CostReport:
         model=g.name,
         input={"name": g.onnx_input_name or g.input, "shape": list(g.onnx_input_shape)},
         layers=list(costs.values()),
-        total={"macs": total_macs, "params": total_params,
-               "act_bytes_max": max((c.act_bytes for c in costs.values()), default=0)},
-        standard_conv_equivalent={"macs": std_macs, "params": std_params,
-                                  "ratio": total_macs / std_macs if std_macs else 1.0},
+        total={
+            "macs": total_macs,
+            "params": total_params,
+            "act_bytes_max": max((c.act_bytes for c in costs.values()), default=0),
+        },
+        standard_conv_equivalent={
+            "macs": std_macs,
+            "params": std_params,
+            "ratio": total_macs / std_macs if std_macs else 1.0,
+        },
         blocks=blocks,
-    )  # fmt: skip
+    )

@@ -28,12 +28,20 @@ class HtmlOptions:
 
 def _cost_section(rep) -> dict:
     compute = [c for c in rep.layers if c.macs]
-    macs = svg.hbars([svg.Bar(c.name[-36:], [c.macs, c.params]) for c in compute],
-                     ["MACs", "parameters"], "MACs and parameters per layer (log scale)", log=True)  # fmt: skip
-    blocks = svg.hbars([svg.Bar(f"{b.depthwise[-20:]} + {b.pointwise[-14:]}",
-                                [b.macs, b.standard_macs]) for b in rep.blocks],
-                       ["depthwise separable", "standard convolution"],
-                       "Each depthwise-separable block vs one standard convolution (MACs)")  # fmt: skip
+    macs = svg.hbars(
+        [svg.Bar(c.name[-36:], [c.macs, c.params]) for c in compute],
+        ["MACs", "parameters"],
+        "MACs and parameters per layer (log scale)",
+        log=True,
+    )
+    blocks = svg.hbars(
+        [
+            svg.Bar(f"{b.depthwise[-20:]} + {b.pointwise[-14:]}", [b.macs, b.standard_macs])
+            for b in rep.blocks
+        ],
+        ["depthwise separable", "standard convolution"],
+        "Each depthwise-separable block vs one standard convolution (MACs)",
+    )
     return {"macs_svg": macs, "blocks_svg": blocks if rep.blocks else "", "rep": rep}
 
 
@@ -42,11 +50,15 @@ def _arena_section(qg) -> dict:
 
     elem = 2 if qg.bits == 16 else 1
     plan = plan_arena(qg.graph, qg.int_layers, qg.int_outputs[0], elem)
-    blocks = [svg.Block(s.key[-30:], s.first, s.last, s.offset, s.size)
-              for s in plan.storages.values() if s.where == "arena"]  # fmt: skip
+    blocks = [
+        svg.Block(s.key[-30:], s.first, s.last, s.offset, s.size)
+        for s in plan.storages.values()
+        if s.where == "arena"
+    ]
     steps = [layer.name for layer in qg.int_layers]
-    chart = svg.arena_map(blocks, steps, plan.arena_bytes,
-                          "Activation arena over time (C backend layout)")  # fmt: skip
+    chart = svg.arena_map(
+        blocks, steps, plan.arena_bytes, "Activation arena over time (C backend layout)"
+    )
     return {"arena_svg": chart, "arena_bytes": plan.arena_bytes, "lower_bound": plan.lower_bound}
 
 
@@ -59,8 +71,12 @@ def _snr_section(qg, n: int) -> dict:
     snr = per_layer_snr(qg, xs)
     worst = min(snr, key=snr.get) if snr else None
     bars = [svg.Bar(k[-36:], [max(v, 0.0)], mark=k == worst) for k, v in snr.items()]
-    return {"snr_svg": svg.hbars(bars, ["SNR (dB)"], "Per-layer quantization SNR vs float"),
-            "snr": snr, "worst": worst, "bits": qg.bits}  # fmt: skip
+    return {
+        "snr_svg": svg.hbars(bars, ["SNR (dB)"], "Per-layer quantization SNR vs float"),
+        "snr": snr,
+        "worst": worst,
+        "bits": qg.bits,
+    }
 
 
 def _folding_section(qg, multipliers: int) -> dict:
@@ -68,8 +84,11 @@ def _folding_section(qg, multipliers: int) -> dict:
 
     plan = plan_folding(qg, multipliers)
     bars = [svg.Bar(f.name[-36:], [f.cycles], mark=f.name == plan.bottleneck) for f in plan.layers]
-    chart = svg.hbars(bars, ["cycles per inference"],
-                      f"Folding for {multipliers} multipliers: cycles per layer (bottleneck red)")  # fmt: skip
+    chart = svg.hbars(
+        bars,
+        ["cycles per inference"],
+        f"Folding for {multipliers} multipliers: cycles per layer (bottleneck red)",
+    )
     return {"fold_svg": chart, "plan": plan}
 
 
@@ -78,12 +97,36 @@ def _verify_section(path: Path, opts: HtmlOptions) -> list[dict]:
 
     rows = []
     for t in opts.verify:
-        r = verify_model(path, t, samples=opts.samples, quant=opts.quant,
-                         input_shape=opts.input_shape, multipliers=opts.multipliers).to_json()  # fmt: skip
-        rows.append({k: r.get(k) for k in ("target", "samples", "bit_exact", "mismatches",
-                                           "max_abs_err", "snr_db", "top1_agreement", "ok")}
-                    | {"extra": {k: v for k, v in r.items() if k in (
-                        "cycles", "instructions", "ii_cycles", "multipliers", "arena_bytes")}})  # fmt: skip
+        r = verify_model(
+            path,
+            t,
+            samples=opts.samples,
+            quant=opts.quant,
+            input_shape=opts.input_shape,
+            multipliers=opts.multipliers,
+        ).to_json()
+        rows.append(
+            {
+                k: r.get(k)
+                for k in (
+                    "target",
+                    "samples",
+                    "bit_exact",
+                    "mismatches",
+                    "max_abs_err",
+                    "snr_db",
+                    "top1_agreement",
+                    "ok",
+                )
+            }
+            | {
+                "extra": {
+                    k: v
+                    for k, v in r.items()
+                    if k in ("cycles", "instructions", "ii_cycles", "multipliers", "arena_bytes")
+                }
+            }
+        )
     return rows
 
 
@@ -92,8 +135,13 @@ def build_html(path: str | Path, opts: HtmlOptions) -> str:
     g = load_ir(path, opts.input_shape)
     rep = cost_report(g)
     qg = quantize_graph(load_ir(path, opts.input_shape), opts.quant, warn=lambda m: None)
-    ctx = {"version": __version__, "model": g.name, "sha": file_sha256(path),
-           "file": path.name, "multipliers": opts.multipliers}  # fmt: skip
+    ctx = {
+        "version": __version__,
+        "model": g.name,
+        "sha": file_sha256(path),
+        "file": path.name,
+        "multipliers": opts.multipliers,
+    }
     ctx |= _cost_section(rep) | _arena_section(qg) | _snr_section(qg, opts.samples)
     ctx |= _folding_section(qg, opts.multipliers)
     ctx["verify_rows"] = _verify_section(path, opts)

@@ -14,7 +14,7 @@ def _shape(s) -> str:
 
 def _name(n: str, width: int = 32) -> str:
     """Long exporter names (TensorFlow scopes) keep their informative tail."""
-    return n if len(n) <= width else "…" + n[-(width - 1):]
+    return n if len(n) <= width else "…" + n[-(width - 1) :]
 
 
 def _m(n: int) -> str:
@@ -23,16 +23,48 @@ def _m(n: int) -> str:
 
 def print_cost(rep: CostReport, console: Console) -> None:
     t = Table(title=f"{rep.model}: input {rep.input['name']} {_shape(rep.input['shape'])}")
-    for col in ("layer", "kind", "in", "out", "kernel", "stride", "groups", "act", "MACs",
-                "params", "act bytes"):  # fmt: skip
+    for col in (
+        "layer",
+        "kind",
+        "in",
+        "out",
+        "kernel",
+        "stride",
+        "groups",
+        "act",
+        "MACs",
+        "params",
+        "act bytes",
+    ):
         t.add_column(col, justify="right" if col in ("MACs", "params", "act bytes") else "left")
     for c in rep.layers:
-        t.add_row(_name(c.name), c.kind, _shape(c.in_shape), _shape(c.out_shape), _shape(c.kernel),
-                  _shape(c.stride), "" if c.groups is None else str(c.groups), c.act,
-                  f"{c.macs:,}", f"{c.params:,}", f"{c.act_bytes:,}")  # fmt: skip
+        t.add_row(
+            _name(c.name),
+            c.kind,
+            _shape(c.in_shape),
+            _shape(c.out_shape),
+            _shape(c.kernel),
+            _shape(c.stride),
+            "" if c.groups is None else str(c.groups),
+            c.act,
+            f"{c.macs:,}",
+            f"{c.params:,}",
+            f"{c.act_bytes:,}",
+        )
     t.add_section()
-    t.add_row("total", "", "", "", "", "", "", "", f"{rep.total['macs']:,}",
-              f"{rep.total['params']:,}", f"max {rep.total['act_bytes_max']:,}")  # fmt: skip
+    t.add_row(
+        "total",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        f"{rep.total['macs']:,}",
+        f"{rep.total['params']:,}",
+        f"max {rep.total['act_bytes_max']:,}",
+    )
     console.print(t)
     std = rep.standard_conv_equivalent
     console.print(
@@ -45,6 +77,12 @@ def print_cost(rep: CostReport, console: Console) -> None:
         for col in ("depthwise", "pointwise", "MACs", "standard MACs", "ratio", "1/N + 1/Dk²"):
             b.add_column(col)
         for blk in rep.blocks:
-            b.add_row(_name(blk.depthwise), _name(blk.pointwise), f"{blk.macs:,}", f"{blk.standard_macs:,}",
-                      f"{blk.ratio:.4f}", f"{blk.formula:.4f}")  # fmt: skip
+            b.add_row(
+                _name(blk.depthwise),
+                _name(blk.pointwise),
+                f"{blk.macs:,}",
+                f"{blk.standard_macs:,}",
+                f"{blk.ratio:.4f}",
+                f"{blk.formula:.4f}",
+            )
         console.print(b)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-KEYWORDS = frozenset("""
+KEYWORDS = frozenset(
+    """
 auto break case char const continue default do double else enum extern float for goto if inline
 int long register restrict return short signed sizeof static struct switch typedef union unsigned
 void volatile while _bool _complex _imaginary bool true false alignas alignof and and_eq asm bitand
@@ -26,7 +27,8 @@ pmos posedge primitive pull0 pull1 pulldown pullup pulsestyle_onevent pulsestyle
 real realtime reg release repeat rnmos rpmos rtran rtranif0 rtranif1 scalared showcancelled
 small specify specparam strong0 strong1 supply0 supply1 table task time tran tranif0 tranif1 tri
 tri0 tri1 triand trior trireg uwire vectored wait wand weak0 weak1 wire wor xnor logic main
-""".split())
+""".split()
+)
 
 
 def ascii_ident(text: str, max_len: int = 40) -> str:

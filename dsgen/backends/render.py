@@ -32,4 +32,4 @@ def file_sha256(path: str | Path) -> str:
 def rows(values, per_row: int = 16) -> list[str]:
     """Integer literals, `per_row` to a line, each line ending in a comma."""
     vals = [str(int(v)) for v in values]
-    return [", ".join(vals[i:i + per_row]) + "," for i in range(0, len(vals), per_row)] or ["0,"]
+    return [", ".join(vals[i : i + per_row]) + "," for i in range(0, len(vals), per_row)] or ["0,"]

@@ -47,16 +47,21 @@ def _add_input(ctx: Ctx) -> None:
     if tt.elem_type in _INT_TYPES:
         ctx.graph.input_dtype = _INT_TYPES[tt.elem_type]
     elif tt.elem_type != onnx.TensorProto.FLOAT:
-        raise DsgenError(f"input '{inp.name}' has element type "
-                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; float32, int8 or int16 "
-                         "expected", path=ctx.path)  # fmt: skip
+        raise DsgenError(
+            f"input '{inp.name}' has element type "
+            f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; float32, int8 or int16 "
+            "expected",
+            path=ctx.path,
+        )
     if len(dims) == 4 and dims[0] == 1:
         shape, kind = (dims[2], dims[3], dims[1]), VKind.SPATIAL
     elif len(dims) == 2 and dims[0] == 1:
         shape, kind = (dims[1],), VKind.FLAT
     else:
-        raise DsgenError(f"input '{inp.name}' of shape {list(dims)}: dsgen expects [1,C,H,W] (NCHW)",
-                         path=ctx.path)  # fmt: skip
+        raise DsgenError(
+            f"input '{inp.name}' of shape {list(dims)}: dsgen expects [1,C,H,W] (NCHW)",
+            path=ctx.path,
+        )
     ir_name = ctx.unique(inp.name)
     ctx.graph.input = ir_name
     ctx.graph.onnx_input_name, ctx.graph.onnx_input_shape = inp.name, dims
@@ -88,7 +93,9 @@ MAX_CONST_ELEMENTS = 1 << 26  # a folded constant larger than this is no real mo
 def _inferred_size(ctx: Ctx, name: str) -> int | None:
     for vi in ctx.model.graph.value_info:
         if vi.name == name and vi.type.tensor_type.HasField("shape"):
-            dims = [d.dim_value if d.HasField("dim_value") else 0 for d in vi.type.tensor_type.shape.dim]
+            dims = [
+                d.dim_value if d.HasField("dim_value") else 0 for d in vi.type.tensor_type.shape.dim
+            ]
             return int(np.prod(dims, dtype=np.float64)) if dims else 1
     return None
 
@@ -117,9 +124,13 @@ def _add_outputs(ctx: Ctx) -> None:
     for out in ctx.model.graph.output:
         v = ctx.values.get(out.name)
         if v is None or v.kind not in (VKind.SPATIAL, VKind.FLAT):
-            raise DsgenError(f"graph output '{out.name}' is not an activation tensor", path=ctx.path)
+            raise DsgenError(
+                f"graph output '{out.name}' is not an activation tensor", path=ctx.path
+            )
         if v.ir == g.input or v.ir in g.outputs:
-            raise DsgenError(f"graph output '{out.name}' is not computed by any layer", path=ctx.path)
+            raise DsgenError(
+                f"graph output '{out.name}' is not computed by any layer", path=ctx.path
+            )
         g.outputs.append(v.ir)
         g.onnx_output_names.append(out.name)
         g.output_nchw_src.append(v.nchw_src)

@@ -53,8 +53,9 @@ class Ctx:
     # ---- errors ------------------------------------------------------------------------------
     def error(self, message: str) -> DsgenError:
         n = self.node
-        return DsgenError(message, path=self.path, node=node_label(n) if n else None,
-                          op=n.op_type if n else None)  # fmt: skip
+        return DsgenError(
+            message, path=self.path, node=node_label(n) if n else None, op=n.op_type if n else None
+        )
 
     # ---- values ------------------------------------------------------------------------------
     def get(self, name: str) -> Value:
@@ -106,8 +107,9 @@ class Ctx:
         self._layer_names.add(name)
         return name
 
-    def emit(self, layer: Layer, out_onnx: str, shape: tuple[int, ...], kind: VKind,
-             **value_fields) -> Value:  # fmt: skip
+    def emit(
+        self, layer: Layer, out_onnx: str, shape: tuple[int, ...], kind: VKind, **value_fields
+    ) -> Value:
         """Append `layer`, whose output tensor gets the IR name `layer.output`."""
         self.graph.tensors[layer.output] = TensorInfo(layer.output, tuple(int(s) for s in shape))
         self.graph.layers.append(layer)

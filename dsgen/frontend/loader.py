@@ -21,7 +21,9 @@ def read_model(path: str | Path, input_shape: tuple[int, ...] | None = None) -> 
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf raises several unrelated types
-        raise DsgenError(f"not a readable ONNX model ({type(exc).__name__})", path=str(path)) from None
+        raise DsgenError(
+            f"not a readable ONNX model ({type(exc).__name__})", path=str(path)
+        ) from None
     if not model.graph.node and not model.graph.input:
         raise DsgenError("not an ONNX model (empty graph)", path=str(path))
     _load_external(model, path)

@@ -96,8 +96,9 @@ def run_layer(layer: ir.Layer, ins: list[np.ndarray]) -> np.ndarray:
     return act.apply(y)
 
 
-def run(g: ir.Graph, x: np.ndarray, *, fake_quantize: bool | None = None,
-        keep: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
+def run(
+    g: ir.Graph, x: np.ndarray, *, fake_quantize: bool | None = None, keep: bool = False
+) -> dict[str, np.ndarray]:
     """Execute on one sample `x` in IR layout ((H,W,C) or (N,)); returns the output tensors
     (every tensor with keep=True).  An integer input of a QDQ model is dequantized first."""
     if fake_quantize is None:

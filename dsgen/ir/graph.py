@@ -1,8 +1,8 @@
 """IR data types.
 
 Activations are NHWC with the batch dimension dropped: a spatial tensor has shape (H, W, C), a flat
-one (N,).  Conv weights are [C_out][kh][kw][C_in/groups] (the layout every dsgen kernel reads), dense
-weights [out][in].  Layers appear in topological order; each produces exactly one tensor.
+one (N,).  Conv weights are [C_out][kh][kw][C_in/groups] (the layout every dsgen kernel
+reads), dense weights [out][in].  Layers appear in topological order; each makes one tensor.
 """
 
 from __future__ import annotations
@@ -14,10 +14,30 @@ from enum import StrEnum
 import numpy as np
 
 __all__ = [
-    "ActKind", "Activation", "QParams", "TensorInfo", "Layer", "Conv", "Dense", "Pool",
-    "GlobalPool", "Add", "Concat", "Shuffle", "Softmax", "Flatten", "Affine", "Act", "Pad",
-    "Identity", "ShuffleSplit", "ShuffleSwap", "ShuffleMerge", "Graph", "NONE",
-]  # fmt: skip
+    "ActKind",
+    "Activation",
+    "QParams",
+    "TensorInfo",
+    "Layer",
+    "Conv",
+    "Dense",
+    "Pool",
+    "GlobalPool",
+    "Add",
+    "Concat",
+    "Shuffle",
+    "Softmax",
+    "Flatten",
+    "Affine",
+    "Act",
+    "Pad",
+    "Identity",
+    "ShuffleSplit",
+    "ShuffleSwap",
+    "ShuffleMerge",
+    "Graph",
+    "NONE",
+]
 
 
 class ActKind(StrEnum):
@@ -233,9 +253,22 @@ class ShuffleMerge(Layer):
 
 
 FINAL_KINDS = frozenset(
-    {"conv", "pointwise_conv", "depthwise_conv", "grouped_conv", "dense", "pool", "global_pool",
-     "add", "concat", "shuffle", "softmax", "flatten", "act"}
-)  # fmt: skip
+    {
+        "conv",
+        "pointwise_conv",
+        "depthwise_conv",
+        "grouped_conv",
+        "dense",
+        "pool",
+        "global_pool",
+        "add",
+        "concat",
+        "shuffle",
+        "softmax",
+        "flatten",
+        "act",
+    }
+)
 
 
 @dataclass

@@ -18,8 +18,11 @@ def infer_shape(layer: ir.Layer, ins: list[tuple[int, ...]]) -> tuple[int, ...]:
         (sh, sw), (dh, dw), p = layer.stride, layer.dilation, layer.pads
         if x[2] != layer.c_in:
             return ("channel mismatch", x[2], layer.c_in)
-        return (_window(x[0], kh, sh, dh, p[0], p[2]), _window(x[1], kw, sw, dw, p[1], p[3]),
-                layer.c_out)  # fmt: skip
+        return (
+            _window(x[0], kh, sh, dh, p[0], p[2]),
+            _window(x[1], kw, sw, dw, p[1], p[3]),
+            layer.c_out,
+        )
     if isinstance(layer, ir.Pool):
         (kh, kw), (sh, sw), p = layer.kernel, layer.stride, layer.pads
         return (_window(x[0], kh, sh, 1, p[0], p[2]), _window(x[1], kw, sw, 1, p[1], p[3]), x[2])
@@ -40,4 +43,3 @@ def infer_shape(layer: ir.Layer, ins: list[tuple[int, ...]]) -> tuple[int, ...]:
     if isinstance(layer, ir.Add) and ins[1] != x:
         return ("add shape mismatch", x, ins[1])
     return x
-

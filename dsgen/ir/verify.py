@@ -1,4 +1,4 @@
-"""The IR verifier: structural invariants that every pass must preserve (run between passes in tests)."""
+"""The IR verifier: structural invariants every pass must preserve (run between passes in tests)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ def verify(g: ir.Graph, *, final: bool = False) -> None:
         defined.add(layer.output)
         expected = infer_shape(layer, [g.shape(t) for t in layer.inputs])
         if expected != g.shape(layer.output):
-            raise IRError(f"layer '{layer.name}' ({layer.kind}): output shape "
-                          f"{g.shape(layer.output)} but inputs imply {expected}")  # fmt: skip
+            raise IRError(
+                f"layer '{layer.name}' ({layer.kind}): output shape "
+                f"{g.shape(layer.output)} but inputs imply {expected}"
+            )
         if final and layer.kind not in ir.FINAL_KINDS:
             raise IRError(f"layer '{layer.name}' of kind '{layer.kind}' survived the passes")
     for t in g.outputs:

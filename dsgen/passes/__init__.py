@@ -22,7 +22,7 @@ PIPELINE: list[tuple[str, Pass]] = [
 
 
 def run_pipeline(g: Graph, *, check: Callable[[Graph, str], None] | None = None) -> Graph:
-    """Run every pass in order; `check(graph, pass_name)` runs after each (the verifier in tests)."""
+    """Run every pass in order; `check(graph, pass_name)` runs after each (tests: the verifier)."""
     for name, fn in PIPELINE:
         fn(g)
         if check is not None:

@@ -38,7 +38,7 @@ def remove_identities(g: ir.Graph) -> None:
 
 
 def fold_affine(g: ir.Graph) -> None:
-    """Fold per-channel y = x·mul + add (BatchNorm, tf2onnx's Mul/Add) into the conv/dense before it."""
+    """Fold per-channel y = x·mul + add (BatchNorm, tf2onnx's Mul/Add) into the conv before."""
     changed = True
     while changed:
         changed = False
@@ -60,8 +60,10 @@ def fold_affine(g: ir.Graph) -> None:
             changed = True
     left = [l for l in g.layers if isinstance(l, ir.Affine)]
     if left:
-        raise DsgenError(f"node '{left[0].name}': a per-channel scale/shift that does not follow a "
-                         "convolution or dense layer is not supported")  # fmt: skip
+        raise DsgenError(
+            f"node '{left[0].name}': a per-channel scale/shift that does not follow a "
+            "convolution or dense layer is not supported"
+        )
 
 
 def _fold_into_weights(prod: ir.Conv | ir.Dense, aff: ir.Affine) -> None:
@@ -82,12 +84,17 @@ def fold_pad(g: ir.Graph) -> None:
         nxt = _sole_consumer(g, pad.output)
         ok = pad.value == 0.0 and (
             isinstance(nxt, ir.Conv)
-            or (isinstance(nxt, ir.Pool) and nxt.mode == "avg"
-                and (nxt.count_include_pad or nxt.pads == (0, 0, 0, 0)))
-        )  # fmt: skip
+            or (
+                isinstance(nxt, ir.Pool)
+                and nxt.mode == "avg"
+                and (nxt.count_include_pad or nxt.pads == (0, 0, 0, 0))
+            )
+        )
         if not ok:
-            raise DsgenError(f"node '{pad.name}': a Pad is supported only (with value 0) before a "
-                             "convolution or an average pool")  # fmt: skip
+            raise DsgenError(
+                f"node '{pad.name}': a Pad is supported only (with value 0) before a "
+                "convolution or an average pool"
+            )
         nxt.pads = tuple(a + b for a, b in zip(nxt.pads, pad.pads, strict=True))
         if isinstance(nxt, ir.Pool):
             nxt.count_include_pad = True  # the explicit zeros were counted by the original graph

@@ -11,19 +11,25 @@ def fuse_channel_shuffle(g: ir.Graph) -> None:
     for merge in [l for l in g.layers if isinstance(l, ir.ShuffleMerge)]:
         swap = g.producer(merge.inputs[0])
         split = g.producer(swap.inputs[0]) if isinstance(swap, ir.ShuffleSwap) else None
-        if not isinstance(split, ir.ShuffleSplit) or len(g.consumers(split.output)) != 1 \
-                or len(g.consumers(swap.output)) != 1:  # fmt: skip
+        if (
+            not isinstance(split, ir.ShuffleSplit)
+            or len(g.consumers(split.output)) != 1
+            or len(g.consumers(swap.output)) != 1
+        ):
             raise DsgenError(f"node '{merge.name}': incomplete channel-shuffle pattern")
-        shuffle = ir.Shuffle(name=split.name, inputs=split.inputs, output=merge.output,
-                             groups=split.groups)  # fmt: skip
+        shuffle = ir.Shuffle(
+            name=split.name, inputs=split.inputs, output=merge.output, groups=split.groups
+        )
         g.layers[g.layers.index(merge)] = shuffle
         for dead in (split, swap):
             g.layers.remove(dead)
             del g.tensors[dead.output]
     leftover = [l for l in g.layers if isinstance(l, (ir.ShuffleSplit, ir.ShuffleSwap))]
     if leftover:
-        raise DsgenError(f"node '{leftover[0].name}': a 5-D reshape/transpose that is not a "
-                         "channel shuffle is not supported")  # fmt: skip
+        raise DsgenError(
+            f"node '{leftover[0].name}': a 5-D reshape/transpose that is not a "
+            "channel shuffle is not supported"
+        )
 
 
 def whole_map_pool_to_global(g: ir.Graph) -> None:
@@ -32,8 +38,13 @@ def whole_map_pool_to_global(g: ir.Graph) -> None:
         if isinstance(layer, ir.Pool) and layer.pads == (0, 0, 0, 0):
             h, w, _ = g.shape(layer.inputs[0])
             if layer.kernel == (h, w):
-                g.layers[i] = ir.GlobalPool(name=layer.name, inputs=layer.inputs,
-                                            output=layer.output, mode=layer.mode, act=layer.act)  # fmt: skip
+                g.layers[i] = ir.GlobalPool(
+                    name=layer.name,
+                    inputs=layer.inputs,
+                    output=layer.output,
+                    mode=layer.mode,
+                    act=layer.act,
+                )
 
 
 def mark_ds_blocks(g: ir.Graph) -> None:
@@ -42,6 +53,10 @@ def mark_ds_blocks(g: ir.Graph) -> None:
     for layer in g.layers:
         if isinstance(layer, ir.Conv) and layer.kind == "depthwise_conv":
             users = g.consumers(layer.output)
-            if len(users) == 1 and isinstance(users[0], ir.Conv) \
-                    and users[0].kind == "pointwise_conv" and layer.output not in g.outputs:  # fmt: skip
+            if (
+                len(users) == 1
+                and isinstance(users[0], ir.Conv)
+                and users[0].kind == "pointwise_conv"
+                and layer.output not in g.outputs
+            ):
                 g.ds_blocks.append((layer.name, users[0].name))

@@ -1,1 +1,1 @@
-"""Fixed-point quantization: the arithmetic contract (docs/fixed_point.md) and the integer reference."""
+"""Fixed-point quantization: the arithmetic contract (docs/fixed_point.md), integer reference."""

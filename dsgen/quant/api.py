@@ -33,12 +33,20 @@ def read_config(path: str, cfg: QuantConfig) -> QuantConfig:
         data = tomllib.loads(Path(path).read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise DsgenError(f"cannot read quantization config: {exc}", path=path) from None
-    known = {"bits", "weight_bits", "per_channel", "pow2", "method", "percentile",
-             "bias_correction"}  # fmt: skip
+    known = {
+        "bits",
+        "weight_bits",
+        "per_channel",
+        "pow2",
+        "method",
+        "percentile",
+        "bias_correction",
+    }
     for k, v in data.get("quant", {}).items():
         if k not in known:
-            raise DsgenError(f"unknown [quant] key '{k}' (known: {', '.join(sorted(known))})",
-                             path=path)  # fmt: skip
+            raise DsgenError(
+                f"unknown [quant] key '{k}' (known: {', '.join(sorted(known))})", path=path
+            )
         setattr(cfg, k, v)
     for name, over in data.get("layers", {}).items():
         bad = set(over) - {"weight_bits", "per_channel"}
@@ -55,8 +63,10 @@ def calibration_samples(g: Graph, opts: QuantOptions, warn=None) -> np.ndarray |
     from dsgen.verify.core import load_inputs, to_ir_layout
 
     if opts.calib is None:
-        (warn or _stderr)(f"warning: no --calib data: calibrating on {SYNTHETIC_SAMPLES} synthetic "
-                          "standard-normal inputs; accuracy on real data will be worse")  # fmt: skip
+        (warn or _stderr)(
+            f"warning: no --calib data: calibrating on {SYNTHETIC_SAMPLES} synthetic "
+            "standard-normal inputs; accuracy on real data will be worse"
+        )
         xs = load_inputs(g, None, SYNTHETIC_SAMPLES, seed=opts.seed + 1000)
     else:
         xs = load_inputs(g, opts.calib, 0)
@@ -78,8 +88,9 @@ def set_quiet(q: bool) -> None:
 
 
 def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
-    cfg = QuantConfig(bits=opts.bits, per_channel=not opts.per_tensor, pow2=opts.pow2,
-                      method=opts.method)  # fmt: skip
+    cfg = QuantConfig(
+        bits=opts.bits, per_channel=not opts.per_tensor, pow2=opts.pow2, method=opts.method
+    )
     if opts.config:
         cfg = read_config(opts.config, cfg)
     return quantize(g, calibration_samples(g, opts, warn), cfg)

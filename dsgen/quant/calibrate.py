@@ -1,4 +1,4 @@
-"""Activation ranges from calibration data, and the tensors that must share quantization parameters."""
+"""Activation ranges from calibration data; the tensors that must share quantization parameters."""
 
 from __future__ import annotations
 
@@ -57,8 +57,13 @@ class Stats:
     means: dict[str, np.ndarray]  # per-channel means (last axis), for bias correction
 
 
-def collect(g: ir.Graph, samples: np.ndarray, method: str = "minmax",
-            percentile: float = 99.99, seed: int = 0) -> Stats:  # fmt: skip
+def collect(
+    g: ir.Graph,
+    samples: np.ndarray,
+    method: str = "minmax",
+    percentile: float = 99.99,
+    seed: int = 0,
+) -> Stats:
     """One float pass over the calibration samples (IR layout, one per row)."""
     rng = np.random.default_rng(seed)
     lo: dict[str, float] = {}
@@ -81,8 +86,10 @@ def collect(g: ir.Graph, samples: np.ndarray, method: str = "minmax",
     for name in lo:
         if method == "percentile":
             v = np.concatenate(keep[name])
-            rng_out[name] = (float(np.percentile(v, 100 - percentile)),
-                             float(np.percentile(v, percentile)))  # fmt: skip
+            rng_out[name] = (
+                float(np.percentile(v, 100 - percentile)),
+                float(np.percentile(v, percentile)),
+            )
         else:
             rng_out[name] = (lo[name], hi[name])
     n = max(len(samples), 1)

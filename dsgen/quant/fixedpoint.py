@@ -1,9 +1,9 @@
 """The scalar arithmetic of docs/fixed_point.md, vectorised with numpy int64.
 
 Every backend (C, HLS, RTL) implements exactly these functions.  They follow TFLite's reference
-integer kernels (``MultiplyByQuantizedMultiplier`` with its double rounding), so single layers can be
-checked bit-exactly against TFLite Micro.  Values are held in int64 and every result is asserted to fit
-the width the contract declares, so an overflow is a loud failure rather than a silent wrap.
+integer kernels (``MultiplyByQuantizedMultiplier`` with its double rounding), so single layers
+can be checked bit-exactly against TFLite Micro.  Values are held in int64 and every result is
+asserted to fit the width the contract declares: an overflow is a loud failure, not a silent wrap.
 """
 
 from __future__ import annotations

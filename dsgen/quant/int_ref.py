@@ -14,23 +14,58 @@ from dsgen.quant.qgraph import ActQ, QGraph
 
 
 def _conv(layer: ir.Conv, p, x):
-    return ops.conv2d(x, p.weight, p.bias, stride=layer.stride, dilation=layer.dilation,
-                      pads=layer.pads, groups=layer.groups, z_in=p.z_in, z_out=p.z_out, q=p.mult,
-                      shift=p.shift, lo=p.lo, hi=p.hi, q_neg=p.mult_neg, shift_neg=p.shift_neg)  # fmt: skip
+    return ops.conv2d(
+        x,
+        p.weight,
+        p.bias,
+        stride=layer.stride,
+        dilation=layer.dilation,
+        pads=layer.pads,
+        groups=layer.groups,
+        z_in=p.z_in,
+        z_out=p.z_out,
+        q=p.mult,
+        shift=p.shift,
+        lo=p.lo,
+        hi=p.hi,
+        q_neg=p.mult_neg,
+        shift_neg=p.shift_neg,
+    )
 
 
 def _dense(layer: ir.Dense, p, x):
-    return ops.dense(x, p.weight, p.bias, z_in=p.z_in, z_out=p.z_out, q=p.mult, shift=p.shift,
-                     lo=p.lo, hi=p.hi, q_neg=p.mult_neg, shift_neg=p.shift_neg)  # fmt: skip
+    return ops.dense(
+        x,
+        p.weight,
+        p.bias,
+        z_in=p.z_in,
+        z_out=p.z_out,
+        q=p.mult,
+        shift=p.shift,
+        lo=p.lo,
+        hi=p.hi,
+        q_neg=p.mult_neg,
+        shift_neg=p.shift_neg,
+    )
 
 
 def _pool(layer: ir.Pool, p, x):
     if layer.mode == "max":
-        return saturate(ops.max_pool(x, kernel=layer.kernel, stride=layer.stride,
-                                     pads=layer.pads), p.lo, p.hi)  # fmt: skip
-    return ops.avg_pool(x, kernel=layer.kernel, stride=layer.stride, pads=layer.pads,
-                        count_include_pad=layer.count_include_pad, z_in=p.z_in, z_out=p.z_out,
-                        lo=p.lo, hi=p.hi, rq=p.rq)  # fmt: skip
+        return saturate(
+            ops.max_pool(x, kernel=layer.kernel, stride=layer.stride, pads=layer.pads), p.lo, p.hi
+        )
+    return ops.avg_pool(
+        x,
+        kernel=layer.kernel,
+        stride=layer.stride,
+        pads=layer.pads,
+        count_include_pad=layer.count_include_pad,
+        z_in=p.z_in,
+        z_out=p.z_out,
+        lo=p.lo,
+        hi=p.hi,
+        rq=p.rq,
+    )
 
 
 def _global(layer: ir.GlobalPool, p, x):
@@ -62,8 +97,19 @@ def run_layer(layer: ir.Layer, p, ins: list[np.ndarray]) -> np.ndarray:
         case ir.GlobalPool():
             return _global(layer, p, x)
         case ir.Add():
-            return ops.add(ins[0], ins[1], z_a=p.z_a, z_b=p.z_b, z_out=p.z_out, m_a=p.m_a,
-                           m_b=p.m_b, m_out=p.m_out, left_shift=p.left_shift, lo=p.lo, hi=p.hi)  # fmt: skip
+            return ops.add(
+                ins[0],
+                ins[1],
+                z_a=p.z_a,
+                z_b=p.z_b,
+                z_out=p.z_out,
+                m_a=p.m_a,
+                m_b=p.m_b,
+                m_out=p.m_out,
+                left_shift=p.left_shift,
+                lo=p.lo,
+                hi=p.hi,
+            )
         case ir.Concat():
             return ops.concat(ins, rqs=p.rqs, z_ins=p.z_ins, z_out=p.z_out, lo=p.lo, hi=p.hi)
         case ir.Shuffle():

@@ -85,8 +85,9 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         if stats is not None and cfg.bias_correction:
             s_w0 = s_w
             wq, _ = _quantize_weights(w, s_w0, wbits)
-            bias = bias - _bias_error(layer, wq * s_w0.reshape((-1,) + (1,) * (w.ndim - 1)) - w,
-                                      stats)  # fmt: skip
+            bias = bias - _bias_error(
+                layer, wq * s_w0.reshape((-1,) + (1,) * (w.ndim - 1)) - w, stats
+            )
         raised = 0
         for _ in range(24):  # coarsen the weight scale of channels that could overflow int32
             wq, _ = _quantize_weights(w, s_w, wbits)
@@ -105,12 +106,26 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         mult_neg, shift_neg = (np.array(v, np.int64) for v in zip(*pairs, strict=True))
     lo, hi = clamp_range(layer.act, qo)
     if a_lo.min() < INT32_MIN or a_hi.max() > INT32_MAX:
-        raise DsgenError(f"layer '{layer.name}': accumulators could leave int32 "
-                         f"([{a_lo.min()}, {a_hi.max()}]) with {qi.bits}-bit activations; use "
-                         "8-bit activations or fewer input channels")  # fmt: skip
-    rec = ConvQ(weight=wq, bias=bias_q, mult=mult, shift=shift, z_in=qi.zero_point,
-                z_out=qo.zero_point, lo=lo, hi=hi, mult_neg=mult_neg, shift_neg=shift_neg,
-                weight_bits=wbits, acc_min=int(a_lo.min()), acc_max=int(a_hi.max()))  # fmt: skip
+        raise DsgenError(
+            f"layer '{layer.name}': accumulators could leave int32 "
+            f"([{a_lo.min()}, {a_hi.max()}]) with {qi.bits}-bit activations; use "
+            "8-bit activations or fewer input channels"
+        )
+    rec = ConvQ(
+        weight=wq,
+        bias=bias_q,
+        mult=mult,
+        shift=shift,
+        z_in=qi.zero_point,
+        z_out=qo.zero_point,
+        lo=lo,
+        hi=hi,
+        mult_neg=mult_neg,
+        shift_neg=shift_neg,
+        weight_bits=wbits,
+        acc_min=int(a_lo.min()),
+        acc_max=int(a_hi.max()),
+    )
     return rec, {"weight_bits": wbits, "per_channel": per_channel, "scales_raised": raised}
 
 
@@ -146,8 +161,10 @@ def pool_params(g, layer, params, stats, cfg) -> tuple[PoolQ, dict]:
         elif layer.count_include_pad or layer.pads == (0, 0, 0, 0):
             n = layer.kernel[0] * layer.kernel[1]
         else:
-            raise DsgenError(f"layer '{layer.name}': an average pool that changes scale with "
-                             "padded windows is not supported")  # fmt: skip
+            raise DsgenError(
+                f"layer '{layer.name}': an average pool that changes scale with "
+                "padded windows is not supported"
+            )
         rq = _rq(qi.scale / (qo.scale * n))
     return PoolQ(qi.zero_point, qo.zero_point, lo, hi, rq), {}
 
@@ -158,8 +175,17 @@ def add_params(g, layer, params, stats, cfg) -> tuple[AddQ, dict]:
     shift = ADD_LEFT_SHIFT[qo.bits]
     twice = 2 * max(qa.scale, qb.scale)
     lo, hi = clamp_range(layer.act, qo)
-    return AddQ(qa.zero_point, qb.zero_point, qo.zero_point, _rq(qa.scale / twice),
-                _rq(qb.scale / twice), _rq(twice / ((1 << shift) * qo.scale)), shift, lo, hi), {}  # fmt: skip
+    return AddQ(
+        qa.zero_point,
+        qb.zero_point,
+        qo.zero_point,
+        _rq(qa.scale / twice),
+        _rq(qb.scale / twice),
+        _rq(twice / ((1 << shift) * qo.scale)),
+        shift,
+        lo,
+        hi,
+    ), {}
 
 
 def concat_params(g, layer, params, stats, cfg) -> tuple[ConcatQ, dict]:

@@ -53,7 +53,9 @@ def _pow2_ceil(x: float) -> float:
 
 def activation_qparams(lo: float, hi: float, cfg: QuantConfig) -> ir.QParams:
     lo, hi = min(lo, 0.0), max(hi, 0.0)
-    if hi - lo < 1e-2:  # a dead tensor (always 0): any scale is exact; a tiny one would blow up biases
+    if (
+        hi - lo < 1e-2
+    ):  # a dead tensor (always 0): any scale is exact; a tiny one would blow up biases
         hi = lo + 1e-2
     if cfg.bits == 16 or cfg.pow2:
         qmax = (1 << (cfg.bits - 1)) - 1
@@ -75,18 +77,26 @@ def integer_part(g: ir.Graph) -> tuple[list[ir.Layer], list[str], bool]:
     return layers[:-1], [soft[0].inputs[0]], True
 
 
-def assign_activation_params(g: ir.Graph, layers, stats: calibrate.Stats | None,
-                             cfg: QuantConfig) -> None:  # fmt: skip
+def assign_activation_params(
+    g: ir.Graph, layers, stats: calibrate.Stats | None, cfg: QuantConfig
+) -> None:
     groups = calibrate.share_groups(layers)
     if stats is None:  # a QDQ model: parameters given; no-arithmetic layers inherit them
         for layer in layers:
             for t in [*layer.inputs, layer.output]:
                 if g.tensors[t].quant is None:
-                    src = next((o for o, r in groups.items() if r == groups[t]
-                                and g.tensors[o].quant is not None), None)  # fmt: skip
+                    src = next(
+                        (
+                            o
+                            for o, r in groups.items()
+                            if r == groups[t] and g.tensors[o].quant is not None
+                        ),
+                        None,
+                    )
                     if src is None:
-                        raise DsgenError(f"tensor '{t}' has no quantization parameters in the "
-                                         "QDQ model")  # fmt: skip
+                        raise DsgenError(
+                            f"tensor '{t}' has no quantization parameters in the QDQ model"
+                        )
                     g.tensors[t].quant = g.tensors[src].quant
         return
     span: dict[str, tuple[float, float]] = {}
@@ -116,8 +126,12 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
     params, notes = {}, {}
     for layer in layers:
         params[layer.name], notes[layer.name] = layer_params(g, layer, params, stats, cfg)
-    return QGraph(graph=g, params=params, bits=bits, int_layers=layers, int_outputs=int_outputs,
-                  softmax_after=softmax_after, per_layer=notes)  # fmt: skip
-
-
-
+    return QGraph(
+        graph=g,
+        params=params,
+        bits=bits,
+        int_layers=layers,
+        int_outputs=int_outputs,
+        softmax_after=softmax_after,
+        per_layer=notes,
+    )

@@ -44,7 +44,9 @@ def to_ir_layout(g: Graph, x_onnx: np.ndarray) -> np.ndarray:
 def load_inputs(g: Graph, path: str | None, samples: int, seed: int = 0) -> np.ndarray:
     """Samples in ONNX layout, each with its batch dimension: shape (N, 1, C, H, W)."""
     shape = tuple(g.onnx_input_shape)
-    dtype = np.int8 if g.input_dtype == "int8" else np.int16 if g.input_dtype == "int16" else np.float32
+    dtype = (
+        np.int8 if g.input_dtype == "int8" else np.int16 if g.input_dtype == "int16" else np.float32
+    )
     if path is None:
         rng = np.random.default_rng(seed)
         if dtype is np.float32:
@@ -58,9 +60,12 @@ def load_inputs(g: Graph, path: str | None, samples: int, seed: int = 0) -> np.n
     except Exception as exc:
         raise DsgenError(f"cannot read inputs: {type(exc).__name__}", path=path) from None
     per = tuple(shape[1:])
-    if arr.shape[-len(per):] != per:
-        raise DsgenError(f"inputs of shape {list(arr.shape)} do not end with the model's input "
-                         f"shape {list(per)} (NCHW)", path=path)  # fmt: skip
+    if arr.shape[-len(per) :] != per:
+        raise DsgenError(
+            f"inputs of shape {list(arr.shape)} do not end with the model's input "
+            f"shape {list(per)} (NCHW)",
+            path=path,
+        )
     arr = arr.reshape(-1, 1, *per)[:samples] if samples else arr.reshape(-1, 1, *per)
     return arr.astype(dtype)
 
@@ -83,8 +88,12 @@ def compare(ref: list[np.ndarray], got: list[np.ndarray]) -> dict:
 
 
 # Backends register their own targets when imported.
-OPTIONAL_TARGETS = ["dsgen.backends.c.host", "dsgen.backends.c.mcu", "dsgen.backends.hls.verify",
-                    "dsgen.backends.rtl.verify"]  # fmt: skip
+OPTIONAL_TARGETS = [
+    "dsgen.backends.c.host",
+    "dsgen.backends.c.mcu",
+    "dsgen.backends.hls.verify",
+    "dsgen.backends.rtl.verify",
+]
 
 Target = Callable[..., VerifyResult]
 TARGETS: dict[str, Target] = {}

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 
-def ort_quantize_static(model: str | Path, calib_nchw: np.ndarray, out: str | Path,
-                        per_channel: bool = True) -> Path:  # fmt: skip
+def ort_quantize_static(
+    model: str | Path, calib_nchw: np.ndarray, out: str | Path, per_channel: bool = True
+) -> Path:
     """onnxruntime's `quantize_static` (QDQ, int8 activations and weights, min/max calibration)."""
     import onnx
     from onnxruntime.quantization import (
@@ -27,7 +28,13 @@ def ort_quantize_static(model: str | Path, calib_nchw: np.ndarray, out: str | Pa
         def get_next(self):
             return next(self.it, None)
 
-    quantize_static(str(model), str(out), Reader(), quant_format=QuantFormat.QDQ,
-                    per_channel=per_channel, activation_type=QuantType.QInt8,
-                    weight_type=QuantType.QInt8)  # fmt: skip
+    quantize_static(
+        str(model),
+        str(out),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=per_channel,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+    )
     return Path(out)

@@ -17,8 +17,9 @@ FLOAT_REL_TOL = 1e-4
 
 
 @target("float")
-def verify_float(path: Path, *, samples: int = 8, inputs: str | None = None,
-                 input_shape=None, seed: int = 0, **_) -> VerifyResult:  # fmt: skip
+def verify_float(
+    path: Path, *, samples: int = 8, inputs: str | None = None, input_shape=None, seed: int = 0, **_
+) -> VerifyResult:
     """Float reference vs onnxruntime on the same graph (fake-quantized for QDQ models)."""
     g = load_ir(path, input_shape)
     xs = load_inputs(g, inputs, samples, seed)
@@ -34,10 +35,18 @@ def verify_float(path: Path, *, samples: int = 8, inputs: str | None = None,
         gots.append(out)
     m = compare(refs, gots)
     ok = m["max_abs_err"] <= FLOAT_REL_TOL * max(m["ref_max"], 1e-12)
-    return VerifyResult(model=g.name, target="float", samples=len(xs), bit_exact=None,
-                        mismatches=0 if ok else m["mismatches"], max_abs_err=m["max_abs_err"],
-                        snr_db=m["snr_db"], top1_agreement=m["top1_agreement"],
-                        macs=cost_report(g).total["macs"], ok=ok)  # fmt: skip
+    return VerifyResult(
+        model=g.name,
+        target="float",
+        samples=len(xs),
+        bit_exact=None,
+        mismatches=0 if ok else m["mismatches"],
+        max_abs_err=m["max_abs_err"],
+        snr_db=m["snr_db"],
+        top1_agreement=m["top1_agreement"],
+        macs=cost_report(g).total["macs"],
+        ok=ok,
+    )
 
 
 def _int_outputs_as_float(qg, y_int: np.ndarray) -> np.ndarray:
@@ -70,8 +79,17 @@ INT_MIN_TOP1, INT_MIN_SNR_DB = 0.9, 10.0  # quality floor of `verify --target in
 
 
 @target("int")
-def verify_int(path: Path, *, samples: int = 8, inputs: str | None = None, input_shape=None,
-               seed: int = 0, quant=None, warn=None, **_) -> VerifyResult:  # fmt: skip
+def verify_int(
+    path: Path,
+    *,
+    samples: int = 8,
+    inputs: str | None = None,
+    input_shape=None,
+    seed: int = 0,
+    quant=None,
+    warn=None,
+    **_,
+) -> VerifyResult:
     """Integer reference vs onnxruntime's float (or QDQ) output."""
     from dsgen.quant import int_ref
     from dsgen.quant.api import QuantOptions, quantize_graph
@@ -94,8 +112,16 @@ def verify_int(path: Path, *, samples: int = 8, inputs: str | None = None, input
         gots.append(g.output_to_onnx(0, _int_outputs_as_float(qg, y)))
     m = compare(refs, gots)
     ok = m["top1_agreement"] >= INT_MIN_TOP1 and m["snr_db"] >= INT_MIN_SNR_DB
-    return VerifyResult(model=g.name, target="int", samples=len(xs), bit_exact=None,
-                        mismatches=m["mismatches"], max_abs_err=m["max_abs_err"],
-                        snr_db=m["snr_db"], top1_agreement=m["top1_agreement"],
-                        macs=cost_report(g).total["macs"], ok=ok,
-                        extra={"bits": qg.bits, "layer_snr_db": per_layer_snr(qg, xs_ir[:4])})  # fmt: skip
+    return VerifyResult(
+        model=g.name,
+        target="int",
+        samples=len(xs),
+        bit_exact=None,
+        mismatches=m["mismatches"],
+        max_abs_err=m["max_abs_err"],
+        snr_db=m["snr_db"],
+        top1_agreement=m["top1_agreement"],
+        macs=cost_report(g).total["macs"],
+        ok=ok,
+        extra={"bits": qg.bits, "layer_snr_db": per_layer_snr(qg, xs_ir[:4])},
+    )

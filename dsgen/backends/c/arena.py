@@ -42,8 +42,9 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def plan_arena(g: ir.Graph, layers: list[ir.Layer], output: str, elem_bytes: int,
-               in_place: bool = True) -> ArenaPlan:  # fmt: skip
+def plan_arena(
+    g: ir.Graph, layers: list[ir.Layer], output: str, elem_bytes: int, in_place: bool = True
+) -> ArenaPlan:
     of_tensor: dict[str, str] = {g.input: g.input}
     storages = {g.input: Storage(g.input, 0, -1, -1, "in", tensors=[g.input])}
     last_use: dict[str, int] = {}
@@ -69,8 +70,9 @@ def plan_arena(g: ir.Graph, layers: list[ir.Layer], output: str, elem_bytes: int
     arena = [s for s in storages.values() if s.where == "arena"]
     size = _place(arena)
     steps = range(len(layers))
-    bound = max((sum(_align(s.size) for s in arena if s.first <= i <= s.last) for i in steps),
-                default=0)  # fmt: skip
+    bound = max(
+        (sum(_align(s.size) for s in arena if s.first <= i <= s.last) for i in steps), default=0
+    )
     return ArenaPlan(storages, of_tensor, size, bound)
 
 
@@ -81,8 +83,11 @@ def _reuse(g, layer, i, of_tensor, storages, last_use, in_place) -> str | None:
     if in_place and isinstance(layer, (ir.Add, ir.Act)):
         for t in layer.inputs:
             st = storages[of_tensor[t]]
-            if st.where == "arena" and last_use.get(t) == i and \
-                    all(last_use.get(x, -1) <= i for x in st.tensors):  # fmt: skip
+            if (
+                st.where == "arena"
+                and last_use.get(t) == i
+                and all(last_use.get(x, -1) <= i for x in st.tensors)
+            ):
                 return st.key
     return None
 
@@ -92,8 +97,11 @@ def _place(arena: list[Storage]) -> int:
     placed: list[Storage] = []
     top = 0
     for s in sorted(arena, key=lambda s: (-s.size, s.first, s.key)):
-        busy = sorted((p.offset, p.offset + _align(p.size)) for p in placed
-                      if not (p.last < s.first or s.last < p.first))  # fmt: skip
+        busy = sorted(
+            (p.offset, p.offset + _align(p.size))
+            for p in placed
+            if not (p.last < s.first or s.last < p.first)
+        )
         offset = 0
         for lo, hi in busy:
             if offset + _align(s.size) <= lo:

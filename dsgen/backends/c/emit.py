@@ -32,19 +32,28 @@ class CSummary:
 
     def describe(self) -> str:
         ratio = self.arena_bytes / self.arena_lower_bound if self.arena_lower_bound else 1.0
-        return (f"C model '{self.name}' in {self.out_dir}: {self.layers} kernel calls; flash: "
-                f"{self.weight_bytes} bytes of constants (+ code); RAM: arena {self.arena_bytes} "
-                f"bytes ({ratio:.2f}x the lower bound {self.arena_lower_bound}) + stack")  # fmt: skip
+        return (
+            f"C model '{self.name}' in {self.out_dir}: {self.layers} kernel calls; flash: "
+            f"{self.weight_bytes} bytes of constants (+ code); RAM: arena {self.arena_bytes} "
+            f"bytes ({ratio:.2f}x the lower bound {self.arena_lower_bound}) + stack"
+        )
 
 
-def compile_c(qg: QGraph, out_dir: Path, *, model_sha256: str, external_arena: bool = False,
-              in_place: bool = True) -> CSummary:  # fmt: skip
+def compile_c(
+    qg: QGraph,
+    out_dir: Path,
+    *,
+    model_sha256: str,
+    external_arena: bool = False,
+    in_place: bool = True,
+) -> CSummary:
     g = qg.graph
     name = ascii_ident(g.name, 32)
     namer = Namer()
     namer.used.update({name, "in", "out", "arena", "arena_mem"})
-    idents = {layer.name: namer.ident(f"l{i}_{layer.name}", 36)
-              for i, layer in enumerate(qg.int_layers)}  # fmt: skip
+    idents = {
+        layer.name: namer.ident(f"l{i}_{layer.name}", 36) for i, layer in enumerate(qg.int_layers)
+    }
     elem = 2 if qg.bits == 16 else 1
     plan = plan_arena(g, qg.int_layers, qg.int_outputs[0], elem, in_place)
     lowered = Lowering(qg, plan, name, idents).lower()
@@ -52,40 +61,63 @@ def compile_c(qg: QGraph, out_dir: Path, *, model_sha256: str, external_arena: b
     env = environment()
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {
-        f"{name}.h": "c/model/model.h.j2", f"{name}.c": "c/model/model.c.j2",
-        f"{name}_weights.h": "c/model/weights.h.j2", f"{name}_weights.c": "c/model/weights.c.j2",
-        "main.c": "c/model/main.c.j2", "Makefile": "c/model/Makefile.j2",
-    }  # fmt: skip
+        f"{name}.h": "c/model/model.h.j2",
+        f"{name}.c": "c/model/model.c.j2",
+        f"{name}_weights.h": "c/model/weights.h.j2",
+        f"{name}_weights.c": "c/model/weights.c.j2",
+        "main.c": "c/model/main.c.j2",
+        "Makefile": "c/model/Makefile.j2",
+    }
     for fname, tpl in files.items():
         (out_dir / fname).write_text(env.get_template(tpl).render(**ctx))
     for lib in LIBRARY:
         shutil.copyfile(templates_dir() / "c" / lib, out_dir / lib)
     shutil.copytree(templates_dir() / "c" / "cortex_m4", out_dir / "cortex_m4", dirs_exist_ok=True)
     weight_bytes = sum(len(a.values) * _BYTES[a.ctype] for a in lowered.arrays)
-    return CSummary(name, out_dir, sorted([*files, *LIBRARY, "cortex_m4"]), plan.arena_bytes,
-                    plan.lower_bound, weight_bytes, len(lowered.calls))  # fmt: skip
+    return CSummary(
+        name,
+        out_dir,
+        sorted([*files, *LIBRARY, "cortex_m4"]),
+        plan.arena_bytes,
+        plan.lower_bound,
+        weight_bytes,
+        len(lowered.calls),
+    )
 
 
 def _context(qg, name, plan, lowered, sha, external_arena) -> dict:
     g = qg.graph
     qi, qo = qg.input_q, qg.qparams(qg.int_outputs[0])
     h_w_c = g.shape(g.input)
-    arrays = [{"name": a.name, "ctype": a.ctype, "count": len(a.values), "rows": rows(a.values)}
-              for a in lowered.arrays]  # fmt: skip
+    arrays = [
+        {"name": a.name, "ctype": a.ctype, "count": len(a.values), "rows": rows(a.values)}
+        for a in lowered.arrays
+    ]
     x = _example_input(qg)
     expected = int_ref.run(qg, x)[qg.int_outputs[0]].reshape(-1)
     return {
-        "stamp": stamp(sha), "name": name, "M": name.upper(),
-        "ctype": "int16_t" if qg.bits == 16 else "int8_t", "tsfx": "s16" if qg.bits == 16 else "s8",
+        "stamp": stamp(sha),
+        "name": name,
+        "M": name.upper(),
+        "ctype": "int16_t" if qg.bits == 16 else "int8_t",
+        "tsfx": "s16" if qg.bits == 16 else "s8",
         "in_layout": "x".join(map(str, h_w_c)) + (" (H x W x C, NHWC)" if len(h_w_c) == 3 else ""),
-        "in_size": int(np.prod(h_w_c)), "out_size": int(g.tensors[qg.int_outputs[0]].size),
-        "in_scale": repr(float(qi.scale)), "in_zp": qi.zero_point,
-        "out_scale": repr(float(qo.scale)), "out_zp": qo.zero_point,
-        "logits": qg.softmax_after, "logits_flag": int(qg.softmax_after),
-        "arena_bytes": plan.arena_bytes, "arena_decl": max(plan.arena_bytes, 1),
-        "external_arena": external_arena, "calls": lowered.calls, "arrays": arrays,
-        "input_rows": rows(x.reshape(-1)), "expected_rows": rows(expected),
-    }  # fmt: skip
+        "in_size": int(np.prod(h_w_c)),
+        "out_size": int(g.tensors[qg.int_outputs[0]].size),
+        "in_scale": repr(float(qi.scale)),
+        "in_zp": qi.zero_point,
+        "out_scale": repr(float(qo.scale)),
+        "out_zp": qo.zero_point,
+        "logits": qg.softmax_after,
+        "logits_flag": int(qg.softmax_after),
+        "arena_bytes": plan.arena_bytes,
+        "arena_decl": max(plan.arena_bytes, 1),
+        "external_arena": external_arena,
+        "calls": lowered.calls,
+        "arrays": arrays,
+        "input_rows": rows(x.reshape(-1)),
+        "expected_rows": rows(expected),
+    }
 
 
 def _example_input(qg: QGraph) -> np.ndarray:

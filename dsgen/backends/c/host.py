@@ -31,8 +31,9 @@ class HostModel:
             raise DsgenError(f"C compiler '{cc}' not found (install gcc or clang)")
         lib = c_dir / f"lib{name}_host.so"
         srcs = [c_dir / f"{name}.c", c_dir / f"{name}_weights.c", c_dir / "dsg_kernels.c"]
-        r = subprocess.run([cc_path, *HOST_FLAGS, *map(str, srcs), "-o", str(lib)],
-                           capture_output=True, text=True)  # fmt: skip
+        r = subprocess.run(
+            [cc_path, *HOST_FLAGS, *map(str, srcs), "-o", str(lib)], capture_output=True, text=True
+        )
         if r.returncode != 0:
             raise RuntimeError(f"generated C failed to compile:\n{r.stderr[-3000:]}")
         self._lib = ctypes.CDLL(str(lib))
@@ -54,8 +55,10 @@ def first_mismatch(expected: np.ndarray, got: np.ndarray, shape) -> str:
         return ""
     i = int(bad[0])
     idx = np.unravel_index(i, shape)
-    return f"first mismatch at {tuple(int(v) for v in idx)}: expected {expected.reshape(-1)[i]}, " \
-           f"got {got.reshape(-1)[i]}"  # fmt: skip
+    return (
+        f"first mismatch at {tuple(int(v) for v in idx)}: expected {expected.reshape(-1)[i]}, "
+        f"got {got.reshape(-1)[i]}"
+    )
 
 
 def int_samples(qg: QGraph, xs_onnx: np.ndarray) -> list[np.ndarray]:
@@ -89,15 +92,33 @@ def bit_exact_result(g, target_name: str, n: int, m: dict, extra: dict) -> Verif
     if m["first_mismatch"]:
         extra = {**extra, "first_mismatch": m["first_mismatch"]}
     ok = m["mismatches"] == 0
-    return VerifyResult(model=g.name, target=target_name, samples=n, bit_exact=ok,
-                        mismatches=m["mismatches"], max_abs_err=m["max_abs_err"],
-                        snr_db=m["snr_db"], top1_agreement=m["top1_agreement"],
-                        macs=cost_report(g).total["macs"], ok=ok, extra=extra)  # fmt: skip
+    return VerifyResult(
+        model=g.name,
+        target=target_name,
+        samples=n,
+        bit_exact=ok,
+        mismatches=m["mismatches"],
+        max_abs_err=m["max_abs_err"],
+        snr_db=m["snr_db"],
+        top1_agreement=m["top1_agreement"],
+        macs=cost_report(g).total["macs"],
+        ok=ok,
+        extra=extra,
+    )
 
 
 @target("c")
-def verify_c(path: Path, *, samples: int = 8, inputs: str | None = None, input_shape=None,
-             seed: int = 0, quant=None, warn=None, **_) -> VerifyResult:  # fmt: skip
+def verify_c(
+    path: Path,
+    *,
+    samples: int = 8,
+    inputs: str | None = None,
+    input_shape=None,
+    seed: int = 0,
+    quant=None,
+    warn=None,
+    **_,
+) -> VerifyResult:
     """The generated C, built for this machine, against the integer reference: bit for bit."""
     from dsgen.compiler import load_ir
     from dsgen.quant.api import QuantOptions, quantize_graph
@@ -110,6 +131,9 @@ def verify_c(path: Path, *, samples: int = 8, inputs: str | None = None, input_s
         model = HostModel(Path(tmp), summary.name, qg.bits)
         n_out = qg.graph.tensors[qg.int_outputs[0]].size
         m = compare_bit_exact(qg, xs, lambda x: model.run(x, n_out))
-    extra = {"arena_bytes": summary.arena_bytes, "arena_lower_bound": summary.arena_lower_bound,
-             "weight_bytes": summary.weight_bytes}  # fmt: skip
+    extra = {
+        "arena_bytes": summary.arena_bytes,
+        "arena_lower_bound": summary.arena_lower_bound,
+        "weight_bytes": summary.weight_bytes,
+    }
     return bit_exact_result(g, "c", len(xs), m, extra)

@@ -81,26 +81,47 @@ def _conv_fields(lw: Lowering, layer: ir.Conv, p, pre: str) -> list[tuple[str, s
     h, w, c = lw.qg.graph.shape(layer.inputs[0])
     ho, wo, co = lw.qg.graph.shape(layer.output)
     kh, kw = layer.kernel
-    f = [("in_h", h), ("in_w", w), ("in_c", c), ("out_h", ho), ("out_w", wo), ("out_c", co),
-         ("kernel_h", kh), ("kernel_w", kw), ("stride_h", layer.stride[0]),
-         ("stride_w", layer.stride[1]), ("dilation_h", layer.dilation[0]),
-         ("dilation_w", layer.dilation[1]), ("pad_top", layer.pads[0]),
-         ("pad_left", layer.pads[1]), ("groups", layer.groups)]  # fmt: skip
+    f = [
+        ("in_h", h),
+        ("in_w", w),
+        ("in_c", c),
+        ("out_h", ho),
+        ("out_w", wo),
+        ("out_c", co),
+        ("kernel_h", kh),
+        ("kernel_w", kw),
+        ("stride_h", layer.stride[0]),
+        ("stride_w", layer.stride[1]),
+        ("dilation_h", layer.dilation[0]),
+        ("dilation_w", layer.dilation[1]),
+        ("pad_top", layer.pads[0]),
+        ("pad_left", layer.pads[1]),
+        ("groups", layer.groups),
+    ]
     return [(k, str(v)) for k, v in f] + _mac_fields(lw, p, pre)
 
 
 def _mac_fields(lw: Lowering, p, pre: str) -> list[tuple[str, str]]:
     a = lw.arrays
-    f = [("z_in", str(p.z_in)), ("z_out", str(p.z_out)), ("act_min", str(p.lo)),
-         ("act_max", str(p.hi)), ("mult", _arr(a, pre, "mult", "int32_t", p.mult)),
-         ("shift", _arr(a, pre, "shift", "int32_t", p.shift))]  # fmt: skip
+    f = [
+        ("z_in", str(p.z_in)),
+        ("z_out", str(p.z_out)),
+        ("act_min", str(p.lo)),
+        ("act_max", str(p.hi)),
+        ("mult", _arr(a, pre, "mult", "int32_t", p.mult)),
+        ("shift", _arr(a, pre, "shift", "int32_t", p.shift)),
+    ]
     if p.mult_neg is not None:
-        f += [("mult_neg", _arr(a, pre, "mult_neg", "int32_t", p.mult_neg)),
-              ("shift_neg", _arr(a, pre, "shift_neg", "int32_t", p.shift_neg))]  # fmt: skip
+        f += [
+            ("mult_neg", _arr(a, pre, "mult_neg", "int32_t", p.mult_neg)),
+            ("shift_neg", _arr(a, pre, "shift_neg", "int32_t", p.shift_neg)),
+        ]
     else:
         f += [("mult_neg", "0"), ("shift_neg", "0")]
-    f += [("weights", _arr(a, pre, "w", "int8_t", p.weight)),
-          ("bias", _arr(a, pre, "b", "int32_t", p.bias))]  # fmt: skip
+    f += [
+        ("weights", _arr(a, pre, "w", "int8_t", p.weight)),
+        ("bias", _arr(a, pre, "b", "int32_t", p.bias)),
+    ]
     return f
 
 
@@ -108,8 +129,13 @@ def _conv_kernel(lw: Lowering, layer: ir.Conv) -> tuple[str, bool]:
     kind, t = layer.kind, lw.t
     if t == "s8" and kind == "pointwise_conv" and layer.pads == (0, 0, 0, 0):
         return "dsg_pointwise_conv_s8", True
-    if t == "s8" and kind == "depthwise_conv" and layer.kernel == (3, 3) \
-            and layer.c_out == layer.c_in and layer.dilation == (1, 1):  # fmt: skip
+    if (
+        t == "s8"
+        and kind == "depthwise_conv"
+        and layer.kernel == (3, 3)
+        and layer.c_out == layer.c_in
+        and layer.dilation == (1, 1)
+    ):
         return "dsg_depthwise_conv_3x3_s8", True
     if kind == "depthwise_conv":
         return f"dsg_depthwise_conv_{t}", False
@@ -122,15 +148,28 @@ def lower_conv(lw: Lowering, layer: ir.Conv, p) -> CCall:
     pre = lw.prefix(layer)
     kernel, checked = _conv_kernel(lw, layer)
     ident = lw.idents[layer.name]
-    return CCall(ident, layer.kind, kernel, "dsg_conv_params", _conv_fields(lw, layer, p, pre),
-                 [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"], checked)  # fmt: skip
+    return CCall(
+        ident,
+        layer.kind,
+        kernel,
+        "dsg_conv_params",
+        _conv_fields(lw, layer, p, pre),
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"],
+        checked,
+    )
 
 
 def lower_dense(lw: Lowering, layer: ir.Dense, p) -> CCall:
     pre, ident = lw.prefix(layer), lw.idents[layer.name]
     f = [("in_n", str(layer.weight.shape[1])), ("out_n", str(layer.weight.shape[0]))]
-    return CCall(ident, "dense", f"dsg_dense_{lw.t}", "dsg_dense_params", f + _mac_fields(lw, p, pre),
-                 [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"])  # fmt: skip
+    return CCall(
+        ident,
+        "dense",
+        f"dsg_dense_{lw.t}",
+        "dsg_dense_params",
+        f + _mac_fields(lw, p, pre),
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"],
+    )
 
 
 def _avg_tables(lw, layer, p, pre) -> tuple[str, str]:
@@ -146,8 +185,10 @@ def _avg_tables(lw, layer, p, pre) -> tuple[str, str]:
     mult = [m if isinstance(m, int) else m.q for m, *_ in [(x,) for x in pairs]]
     mult = [0] + [m.q for m in pairs[1:]]
     shift = [0] + [m.shift for m in pairs[1:]]
-    return (_arr(lw.arrays, pre, "rq_mult", "int32_t", mult),
-            _arr(lw.arrays, pre, "rq_shift", "int32_t", shift))  # fmt: skip
+    return (
+        _arr(lw.arrays, pre, "rq_mult", "int32_t", mult),
+        _arr(lw.arrays, pre, "rq_shift", "int32_t", shift),
+    )
 
 
 def lower_pool(lw: Lowering, layer: ir.Pool, p) -> CCall:
@@ -155,16 +196,34 @@ def lower_pool(lw: Lowering, layer: ir.Pool, p) -> CCall:
     h, w, c = lw.qg.graph.shape(layer.inputs[0])
     ho, wo, _ = lw.qg.graph.shape(layer.output)
     rq_m, rq_s = _avg_tables(lw, layer, p, pre) if layer.mode == "avg" else ("0", "0")
-    f = [("in_h", h), ("in_w", w), ("c", c), ("out_h", ho), ("out_w", wo),
-         ("kernel_h", layer.kernel[0]), ("kernel_w", layer.kernel[1]),
-         ("stride_h", layer.stride[0]), ("stride_w", layer.stride[1]),
-         ("pad_top", layer.pads[0]), ("pad_left", layer.pads[1]),
-         ("count_include_pad", int(layer.count_include_pad)), ("z_in", p.z_in),
-         ("z_out", p.z_out), ("act_min", p.lo), ("act_max", p.hi), ("rq_mult", rq_m),
-         ("rq_shift", rq_s)]  # fmt: skip
-    return CCall(ident, "pool", f"dsg_{layer.mode}_pool_{lw.t}", "dsg_pool_params",
-                 [(k, str(v)) for k, v in f],
-                 [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"])  # fmt: skip
+    f = [
+        ("in_h", h),
+        ("in_w", w),
+        ("c", c),
+        ("out_h", ho),
+        ("out_w", wo),
+        ("kernel_h", layer.kernel[0]),
+        ("kernel_w", layer.kernel[1]),
+        ("stride_h", layer.stride[0]),
+        ("stride_w", layer.stride[1]),
+        ("pad_top", layer.pads[0]),
+        ("pad_left", layer.pads[1]),
+        ("count_include_pad", int(layer.count_include_pad)),
+        ("z_in", p.z_in),
+        ("z_out", p.z_out),
+        ("act_min", p.lo),
+        ("act_max", p.hi),
+        ("rq_mult", rq_m),
+        ("rq_shift", rq_s),
+    ]
+    return CCall(
+        ident,
+        "pool",
+        f"dsg_{layer.mode}_pool_{lw.t}",
+        "dsg_pool_params",
+        [(k, str(v)) for k, v in f],
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"],
+    )
 
 
 def lower_global(lw: Lowering, layer: ir.GlobalPool, p) -> CCall:
@@ -174,23 +233,58 @@ def lower_global(lw: Lowering, layer: ir.GlobalPool, p) -> CCall:
         return lower_pool(lw, fake, p)
     ident = lw.idents[layer.name]
     q, s = p.rq if p.rq is not None else (0, 0)
-    f = [("h", h), ("w", w), ("c", c), ("z_in", p.z_in), ("z_out", p.z_out), ("act_min", p.lo),
-         ("act_max", p.hi), ("rq_mult", q), ("rq_shift", s)]  # fmt: skip
-    return CCall(ident, "global_pool", f"dsg_global_avg_pool_{lw.t}", "dsg_global_pool_params",
-                 [(k, str(v)) for k, v in f],
-                 [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"])  # fmt: skip
+    f = [
+        ("h", h),
+        ("w", w),
+        ("c", c),
+        ("z_in", p.z_in),
+        ("z_out", p.z_out),
+        ("act_min", p.lo),
+        ("act_max", p.hi),
+        ("rq_mult", q),
+        ("rq_shift", s),
+    ]
+    return CCall(
+        ident,
+        "global_pool",
+        f"dsg_global_avg_pool_{lw.t}",
+        "dsg_global_pool_params",
+        [(k, str(v)) for k, v in f],
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"],
+    )
 
 
 def lower_add(lw: Lowering, layer: ir.Add, p) -> CCall:
     ident = lw.idents[layer.name]
     n = lw.qg.graph.tensors[layer.output].size
-    f = [("z_a", p.z_a), ("z_b", p.z_b), ("z_out", p.z_out), ("mult_a", p.m_a[0]),
-         ("shift_a", p.m_a[1]), ("mult_b", p.m_b[0]), ("shift_b", p.m_b[1]),
-         ("mult_out", p.m_out[0]), ("shift_out", p.m_out[1]), ("left_shift", p.left_shift),
-         ("act_min", p.lo), ("act_max", p.hi)]  # fmt: skip
-    return CCall(ident, "add", f"dsg_add_{lw.t}", "dsg_add_params", [(k, str(v)) for k, v in f],
-                 [lw.buf(layer.inputs[0]), lw.buf(layer.inputs[1]), lw.buf(layer.output), str(n),
-                  f"&{ident}"])  # fmt: skip
+    f = [
+        ("z_a", p.z_a),
+        ("z_b", p.z_b),
+        ("z_out", p.z_out),
+        ("mult_a", p.m_a[0]),
+        ("shift_a", p.m_a[1]),
+        ("mult_b", p.m_b[0]),
+        ("shift_b", p.m_b[1]),
+        ("mult_out", p.m_out[0]),
+        ("shift_out", p.m_out[1]),
+        ("left_shift", p.left_shift),
+        ("act_min", p.lo),
+        ("act_max", p.hi),
+    ]
+    return CCall(
+        ident,
+        "add",
+        f"dsg_add_{lw.t}",
+        "dsg_add_params",
+        [(k, str(v)) for k, v in f],
+        [
+            lw.buf(layer.inputs[0]),
+            lw.buf(layer.inputs[1]),
+            lw.buf(layer.output),
+            str(n),
+            f"&{ident}",
+        ],
+    )
 
 
 def lower_concat(lw: Lowering, layer: ir.Concat, p) -> CCall:
@@ -201,18 +295,36 @@ def lower_concat(lw: Lowering, layer: ir.Concat, p) -> CCall:
         c = lw.qg.graph.shape(t)[2]
         m, s = rq if rq is not None else (0, 0)
         rows.append([lw.buf(t), str(c), str(int(rq is not None)), str(z), str(m), str(s)])
-    call = CCall(ident, "concat", f"dsg_concat_{lw.t}", None, [],
-                 [f"{ident}_in", str(len(rows)), str(h * w), str(p.z_out), str(p.lo), str(p.hi),
-                  lw.buf(layer.output)])  # fmt: skip
+    call = CCall(
+        ident,
+        "concat",
+        f"dsg_concat_{lw.t}",
+        None,
+        [],
+        [
+            f"{ident}_in",
+            str(len(rows)),
+            str(h * w),
+            str(p.z_out),
+            str(p.lo),
+            str(p.hi),
+            lw.buf(layer.output),
+        ],
+    )
     call.concat_inputs = rows
     return call
 
 
 def lower_shuffle(lw: Lowering, layer: ir.Shuffle, p) -> CCall:
     h, w, c = lw.qg.graph.shape(layer.output)
-    return CCall(lw.idents[layer.name], "shuffle", f"dsg_channel_shuffle_{lw.t}", None, [],
-                 [lw.buf(layer.inputs[0]), lw.buf(layer.output), str(h * w), str(c),
-                  str(layer.groups)])  # fmt: skip
+    return CCall(
+        lw.idents[layer.name],
+        "shuffle",
+        f"dsg_channel_shuffle_{lw.t}",
+        None,
+        [],
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), str(h * w), str(c), str(layer.groups)],
+    )
 
 
 def lower_act(lw: Lowering, layer: ir.Act, p) -> CCall:
@@ -220,11 +332,25 @@ def lower_act(lw: Lowering, layer: ir.Act, p) -> CCall:
     n = lw.qg.graph.tensors[layer.output].size
     q, s = p.rq if p.rq is not None else (0, 0)
     qn, sn = p.rq_neg if p.rq_neg is not None else (0, 0)
-    f = [("z_in", p.z_in), ("z_out", p.z_out), ("act_min", p.lo), ("act_max", p.hi),
-         ("requant", int(p.rq is not None)), ("mult", q), ("shift", s), ("mult_neg", qn),
-         ("shift_neg", sn)]  # fmt: skip
-    return CCall(ident, "act", f"dsg_act_{lw.t}", "dsg_act_params", [(k, str(v)) for k, v in f],
-                 [lw.buf(layer.inputs[0]), lw.buf(layer.output), str(n), f"&{ident}"])  # fmt: skip
+    f = [
+        ("z_in", p.z_in),
+        ("z_out", p.z_out),
+        ("act_min", p.lo),
+        ("act_max", p.hi),
+        ("requant", int(p.rq is not None)),
+        ("mult", q),
+        ("shift", s),
+        ("mult_neg", qn),
+        ("shift_neg", sn),
+    ]
+    return CCall(
+        ident,
+        "act",
+        f"dsg_act_{lw.t}",
+        "dsg_act_params",
+        [(k, str(v)) for k, v in f],
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), str(n), f"&{ident}"],
+    )
 
 
 def lower_flatten(lw: Lowering, layer: ir.Flatten, p) -> None:
@@ -232,7 +358,13 @@ def lower_flatten(lw: Lowering, layer: ir.Flatten, p) -> None:
 
 
 _KERNELS = {
-    ir.Conv: lower_conv, ir.Dense: lower_dense, ir.Pool: lower_pool, ir.GlobalPool: lower_global,
-    ir.Add: lower_add, ir.Concat: lower_concat, ir.Shuffle: lower_shuffle, ir.Act: lower_act,
+    ir.Conv: lower_conv,
+    ir.Dense: lower_dense,
+    ir.Pool: lower_pool,
+    ir.GlobalPool: lower_global,
+    ir.Add: lower_add,
+    ir.Concat: lower_concat,
+    ir.Shuffle: lower_shuffle,
+    ir.Act: lower_act,
     ir.Flatten: lower_flatten,
-}  # fmt: skip
+}

@@ -32,10 +32,27 @@ from dsgen.resources import templates_dir
 from dsgen.verify.core import VerifyResult, load_inputs, target
 
 TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm")
-M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-std=c99", "-O2", "-Wall",
-            "-Wextra", "-Werror"]  # fmt: skip
-QEMU = ["qemu-system-arm", "-M", "mps2-an386", "-cpu", "cortex-m4", "-nographic", "-semihosting",
-        "-icount", "shift=0"]  # fmt: skip
+M4_FLAGS = [
+    "-mcpu=cortex-m4",
+    "-mthumb",
+    "-mfloat-abi=soft",
+    "-std=c99",
+    "-O2",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+]
+QEMU = [
+    "qemu-system-arm",
+    "-M",
+    "mps2-an386",
+    "-cpu",
+    "cortex-m4",
+    "-nographic",
+    "-semihosting",
+    "-icount",
+    "shift=0",
+]
 INSN_PER_TICK = 40  # 1 instruction per ns (-icount shift=0) / SysTick at 25 MHz
 QEMU_TIMEOUT_S = 600
 
@@ -107,8 +124,9 @@ def _ticks(a: int, b: int) -> int:
     return (a - b) & 0xFFFFFF
 
 
-def build_elf(c_dir: Path, name: str, harness: str, tools: dict[str, str],
-              extra_flags: tuple[str, ...] = ()) -> Path:  # fmt: skip
+def build_elf(
+    c_dir: Path, name: str, harness: str, tools: dict[str, str], extra_flags: tuple[str, ...] = ()
+) -> Path:
     (c_dir / "mcu_main.c").write_text(harness)
     (c_dir / "mcu_hook.h").write_text(HOOK_H)
     m4 = c_dir / "cortex_m4"
@@ -116,15 +134,44 @@ def build_elf(c_dir: Path, name: str, harness: str, tools: dict[str, str],
         shutil.copytree(templates_dir() / "c" / "cortex_m4", m4)
     elf = c_dir / f"{name}_mcu.elf"
     objs = []
-    for src in (f"{name}.c", f"{name}_weights.c", "dsg_kernels.c", "mcu_main.c",
-                "cortex_m4/startup_cm4.c"):  # fmt: skip
+    for src in (
+        f"{name}.c",
+        f"{name}_weights.c",
+        "dsg_kernels.c",
+        "mcu_main.c",
+        "cortex_m4/startup_cm4.c",
+    ):
         obj = c_dir / (Path(src).stem + ".o")
         hook = ["-include", str(c_dir / "mcu_hook.h")] if src == f"{name}.c" else []
-        _run([tools["arm-none-eabi-gcc"], *M4_FLAGS, *extra_flags, *hook, f"-I{c_dir}", "-c",
-              str(c_dir / src), "-o", str(obj)], "cross-compiling " + src)  # fmt: skip
+        _run(
+            [
+                tools["arm-none-eabi-gcc"],
+                *M4_FLAGS,
+                *extra_flags,
+                *hook,
+                f"-I{c_dir}",
+                "-c",
+                str(c_dir / src),
+                "-o",
+                str(obj),
+            ],
+            "cross-compiling " + src,
+        )
         objs.append(str(obj))
-    _run([tools["arm-none-eabi-gcc"], *M4_FLAGS, "--specs=rdimon.specs", "-nostartfiles",
-          f"-T{m4 / 'mps2_an386.ld'}", *objs, "-lrdimon", "-o", str(elf)], "linking")  # fmt: skip
+    _run(
+        [
+            tools["arm-none-eabi-gcc"],
+            *M4_FLAGS,
+            "--specs=rdimon.specs",
+            "-nostartfiles",
+            f"-T{m4 / 'mps2_an386.ld'}",
+            *objs,
+            "-lrdimon",
+            "-o",
+            str(elf),
+        ],
+        "linking",
+    )
     return elf
 
 
@@ -144,13 +191,15 @@ def elf_size(elf: Path, tools: dict[str, str]) -> dict[str, int]:
 
 def run_qemu(elf: Path, extra: tuple[str, ...] = (), timeout: int = QEMU_TIMEOUT_S) -> str:
     try:
-        r = subprocess.run([*QEMU, *extra, "-kernel", str(elf)], capture_output=True, text=True,
-                           timeout=timeout)  # fmt: skip
+        r = subprocess.run(
+            [*QEMU, *extra, "-kernel", str(elf)], capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         raise DsgenError(f"qemu did not finish within {timeout} s") from None
     if "DONE" not in r.stdout:
-        raise DsgenError(f"the Cortex-M4 run failed (exit {r.returncode}):\n{r.stdout[-2000:]}"
-                         f"{r.stderr[-2000:]}")  # fmt: skip
+        raise DsgenError(
+            f"the Cortex-M4 run failed (exit {r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-2000:]}"
+        )
     return r.stdout
 
 
@@ -197,15 +246,24 @@ def run_on_mcu(qg: QGraph, xs_int: list[np.ndarray], c_dir: Path, model_sha256: 
         m = re.match(r"l(\d+)_", ident)
         layer = by_index.get(int(m[1])) if m else None
         macs = layer_cost(qg.graph, layer).macs if layer is not None else 0
-        layers.append({"call": ident, "kind": kind, "macs": macs,
-                       "instructions": samples[0]["layers"][j]})  # fmt: skip
-    return {"summary": summary, "samples": samples, "layers": layers,
-            "size": elf_size(elf, tools)}  # fmt: skip
+        layers.append(
+            {"call": ident, "kind": kind, "macs": macs, "instructions": samples[0]["layers"][j]}
+        )
+    return {"summary": summary, "samples": samples, "layers": layers, "size": elf_size(elf, tools)}
 
 
 @target("mcu")
-def verify_mcu(path: Path, *, samples: int = 8, inputs: str | None = None, input_shape=None,
-               seed: int = 0, quant=None, warn=None, **_) -> VerifyResult:  # fmt: skip
+def verify_mcu(
+    path: Path,
+    *,
+    samples: int = 8,
+    inputs: str | None = None,
+    input_shape=None,
+    seed: int = 0,
+    quant=None,
+    warn=None,
+    **_,
+) -> VerifyResult:
     """The generated C on a Cortex-M4 (qemu mps2-an386) against the integer reference."""
     from dsgen.compiler import load_ir
     from dsgen.quant.api import QuantOptions, quantize_graph
@@ -220,9 +278,13 @@ def verify_mcu(path: Path, *, samples: int = 8, inputs: str | None = None, input
     m = compare_bit_exact(qg, xs, lambda x: next(outs))
     counts = [s["instructions"] for s in r["samples"]]
     macs = sum(layer["macs"] for layer in r["layers"])
-    extra = {"instructions": counts[0], "instructions_per_sample": counts,
-             "instructions_per_mac": round(counts[0] / macs, 3) if macs else None,
-             **{f"{k}_bytes": v for k, v in r["size"].items()},
-             "arena_bytes": r["summary"].arena_bytes, "weight_bytes": r["summary"].weight_bytes,
-             "layer_instructions": r["layers"]}  # fmt: skip
+    extra = {
+        "instructions": counts[0],
+        "instructions_per_sample": counts,
+        "instructions_per_mac": round(counts[0] / macs, 3) if macs else None,
+        **{f"{k}_bytes": v for k, v in r["size"].items()},
+        "arena_bytes": r["summary"].arena_bytes,
+        "weight_bytes": r["summary"].weight_bytes,
+        "layer_instructions": r["layers"],
+    }
     return bit_exact_result(g, "mcu", len(xs), m, extra)

@@ -40,10 +40,12 @@ class HlsSummary:
     tb_frames: int
 
     def describe(self) -> str:
-        return (f"HLS project '{self.top}' in {self.out_dir}: initiation interval "
-                f"{self.ii_cycles} cycles per inference with {self.plan.used_multipliers} of "
-                f"{self.multipliers} multipliers (bottleneck {self.plan.bottleneck}); run "
-                f"`vitis_hls -f run_hls.tcl` there\n{self.plan.table()}")  # fmt: skip
+        return (
+            f"HLS project '{self.top}' in {self.out_dir}: initiation interval "
+            f"{self.ii_cycles} cycles per inference with {self.plan.used_multipliers} of "
+            f"{self.multipliers} multipliers (bottleneck {self.plan.bottleneck}); run "
+            f"`vitis_hls -f run_hls.tcl` there\n{self.plan.table()}"
+        )
 
 
 def _sha(model_sha256: str) -> str:

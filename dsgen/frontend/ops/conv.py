@@ -58,11 +58,17 @@ def conv(ctx: Ctx) -> None:
         return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
 
     layer = Conv(
-        name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(node.output[0]),
-        weight=nhwc(w).astype(np.float32), bias=np.asarray(b, np.float32).reshape(-1),
-        stride=stride, dilation=dilation, pads=pads, groups=groups,
+        name=ctx.layer_name(),
+        inputs=[x.ir],
+        output=ctx.out_tensor_name(node.output[0]),
+        weight=nhwc(w).astype(np.float32),
+        bias=np.asarray(b, np.float32).reshape(-1),
+        stride=stride,
+        dilation=dilation,
+        pads=pads,
+        groups=groups,
         wquant=_weight_quant(ctx, wv, bv, nhwc),
-    )  # fmt: skip
+    )
     ctx.emit(layer, node.output[0], (ho, wo, c_out), VKind.SPATIAL)
 
 
@@ -88,10 +94,13 @@ def _emit_dense(ctx: Ctx, x: Value, w_out_in: np.ndarray, bias: np.ndarray, wq) 
     if w_out_in.shape[1] != n_in:
         raise ctx.error(f"weight expects {w_out_in.shape[1]} inputs, activation has {n_in}")
     layer = Dense(
-        name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(node.output[0]),
-        weight=w_out_in.astype(np.float32), bias=np.asarray(bias, np.float32).reshape(-1),
+        name=ctx.layer_name(),
+        inputs=[x.ir],
+        output=ctx.out_tensor_name(node.output[0]),
+        weight=w_out_in.astype(np.float32),
+        bias=np.asarray(bias, np.float32).reshape(-1),
         wquant=wq,
-    )  # fmt: skip
+    )
     ctx.emit(layer, node.output[0], (w_out_in.shape[0],), VKind.FLAT)
 
 
@@ -145,6 +154,11 @@ def batchnorm(ctx: Ctx) -> None:
     scale, bias, mean, var = (ctx.const(n).astype(np.float64) for n in node.input[1:5])
     eps = float(ctx.attr("epsilon", 1e-5))
     mul = scale / np.sqrt(var + eps)
-    layer = Affine(name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(node.output[0]),
-                   mul=mul, add=bias - mean * mul)  # fmt: skip
+    layer = Affine(
+        name=ctx.layer_name(),
+        inputs=[x.ir],
+        output=ctx.out_tensor_name(node.output[0]),
+        mul=mul,
+        add=bias - mean * mul,
+    )
     ctx.emit(layer, node.output[0], ctx.shape(x), VKind.SPATIAL)

@@ -17,8 +17,12 @@ def _passthrough(ctx: Ctx, layer, x: Value) -> None:
 
 def _act(ctx: Ctx, act: Activation) -> None:
     x = ctx.activation(ctx.node.input[0])
-    layer = Act(name=ctx.layer_name(), inputs=[x.ir],
-                output=ctx.out_tensor_name(ctx.node.output[0]), act=act)  # fmt: skip
+    layer = Act(
+        name=ctx.layer_name(),
+        inputs=[x.ir],
+        output=ctx.out_tensor_name(ctx.node.output[0]),
+        act=act,
+    )
     _passthrough(ctx, layer, x)
 
 
@@ -61,19 +65,27 @@ def _per_channel(ctx: Ctx, c: np.ndarray, x: Value) -> np.ndarray:
         if np.broadcast_shapes(c.shape, target) != target:
             raise ValueError
     except ValueError:
-        raise ctx.error(f"constant of shape {list(c.shape)} does not broadcast per channel "
-                        f"onto {list(target)}") from None  # fmt: skip
+        raise ctx.error(
+            f"constant of shape {list(c.shape)} does not broadcast per channel onto {list(target)}"
+        ) from None
     full = np.broadcast_to(c, target)
     per = full[(0, slice(None)) + (0,) * (len(target) - 2)]
-    if not np.array_equal(full, np.broadcast_to(per.reshape((1, -1) + (1,) * (len(target) - 2)),
-                                                target)):  # fmt: skip
+    if not np.array_equal(
+        full, np.broadcast_to(per.reshape((1, -1) + (1,) * (len(target) - 2)), target)
+    ):
         raise ctx.error("only per-channel constants are supported in elementwise arithmetic")
     return per.copy()
 
 
 def _affine(ctx: Ctx, x: Value, mul: np.ndarray, add: np.ndarray, add_q=None) -> None:
-    layer = Affine(name=ctx.layer_name(), inputs=[x.ir],
-                   output=ctx.out_tensor_name(ctx.node.output[0]), mul=mul, add=add, add_q=add_q)  # fmt: skip
+    layer = Affine(
+        name=ctx.layer_name(),
+        inputs=[x.ir],
+        output=ctx.out_tensor_name(ctx.node.output[0]),
+        mul=mul,
+        add=add,
+        add_q=add_q,
+    )
     _passthrough(ctx, layer, x)
 
 
@@ -110,10 +122,13 @@ def _residual_add(ctx: Ctx, a: Value, b: Value) -> None:
     ctx.activation(ctx.node.input[0])
     ctx.activation(ctx.node.input[1])
     if ctx.shape(a) != ctx.shape(b) or a.kind is not b.kind:
-        raise ctx.error(f"Add of shapes {ctx.shape(a)} and {ctx.shape(b)}: broadcasting two "
-                        "activations is not supported")  # fmt: skip
-    layer = Add(name=ctx.layer_name(), inputs=[a.ir, b.ir],
-                output=ctx.out_tensor_name(ctx.node.output[0]))  # fmt: skip
+        raise ctx.error(
+            f"Add of shapes {ctx.shape(a)} and {ctx.shape(b)}: broadcasting two "
+            "activations is not supported"
+        )
+    layer = Add(
+        name=ctx.layer_name(), inputs=[a.ir, b.ir], output=ctx.out_tensor_name(ctx.node.output[0])
+    )
     _passthrough(ctx, layer, a)
 
 
@@ -127,8 +142,11 @@ def concat(ctx: Ctx) -> None:
     if len(hw) != 1:
         raise ctx.error(f"Concat inputs have different spatial sizes {sorted(hw)}")
     c = sum(ctx.shape(x)[2] for x in xs)
-    layer = Concat(name=ctx.layer_name(), inputs=[x.ir for x in xs],
-                   output=ctx.out_tensor_name(ctx.node.output[0]))  # fmt: skip
+    layer = Concat(
+        name=ctx.layer_name(),
+        inputs=[x.ir for x in xs],
+        output=ctx.out_tensor_name(ctx.node.output[0]),
+    )
     ctx.emit(layer, ctx.node.output[0], (*hw.pop(), c), VKind.SPATIAL)
 
 
@@ -138,8 +156,9 @@ def softmax(ctx: Ctx) -> None:
     axis = int(ctx.attr("axis", -1))
     if x.kind is not VKind.FLAT or axis not in (1, -1):
         raise ctx.error("Softmax is supported on the class axis of a [1, N] tensor only")
-    layer = Softmax(name=ctx.layer_name(), inputs=[x.ir],
-                    output=ctx.out_tensor_name(ctx.node.output[0]))  # fmt: skip
+    layer = Softmax(
+        name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(ctx.node.output[0])
+    )
     _passthrough(ctx, layer, x)
 
 
@@ -155,6 +174,7 @@ def identity(ctx: Ctx) -> None:
     if v.kind not in (VKind.SPATIAL, VKind.FLAT):
         ctx.alias(ctx.node.output[0], v)
         return
-    layer = Identity(name=ctx.layer_name(), inputs=[v.ir],
-                     output=ctx.out_tensor_name(ctx.node.output[0]))  # fmt: skip
+    layer = Identity(
+        name=ctx.layer_name(), inputs=[v.ir], output=ctx.out_tensor_name(ctx.node.output[0])
+    )
     _passthrough(ctx, layer, v)

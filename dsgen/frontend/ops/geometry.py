@@ -5,8 +5,13 @@ from __future__ import annotations
 from dsgen.frontend.context import Ctx
 
 
-def window_pads(ctx: Ctx, in_hw: tuple[int, int], kernel: tuple[int, int],
-                stride: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:  # fmt: skip
+def window_pads(
+    ctx: Ctx,
+    in_hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> tuple[int, int, int, int]:
     """(top, left, bottom, right) from `pads` or `auto_pad`."""
     auto = ctx.attr("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto

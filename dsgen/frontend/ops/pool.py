@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from dsgen.frontend.context import Ctx, VKind
 from dsgen.frontend.ops.geometry import out_hw, pair, window_pads
 from dsgen.frontend.ops.registry import handler
@@ -23,14 +22,23 @@ def pool(ctx: Ctx) -> None:
     pads = window_pads(ctx, (h, w), kernel, stride, (1, 1))
     ho, wo = out_hw((h, w), kernel, stride, (1, 1), pads)
     if ctx.attr("ceil_mode", 0):
-        ceil = tuple(-(-(s + pads[i] + pads[i + 2] - k) // st) + 1
-                     for i, (s, k, st) in enumerate(zip((h, w), kernel, stride, strict=True)))  # fmt: skip
+        ceil = tuple(
+            -(-(s + pads[i] + pads[i + 2] - k) // st) + 1
+            for i, (s, k, st) in enumerate(zip((h, w), kernel, stride, strict=True))
+        )
         if ceil != (ho, wo):
             raise ctx.error("ceil_mode=1 that changes the output size is not supported")
     mode = "max" if node.op_type == "MaxPool" else "avg"
-    layer = Pool(name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(node.output[0]),
-                 mode=mode, kernel=kernel, stride=stride, pads=pads,
-                 count_include_pad=bool(ctx.attr("count_include_pad", 0)))  # fmt: skip
+    layer = Pool(
+        name=ctx.layer_name(),
+        inputs=[x.ir],
+        output=ctx.out_tensor_name(node.output[0]),
+        mode=mode,
+        kernel=kernel,
+        stride=stride,
+        pads=pads,
+        count_include_pad=bool(ctx.attr("count_include_pad", 0)),
+    )
     ctx.emit(layer, node.output[0], (ho, wo, c), VKind.SPATIAL)
 
 
@@ -43,8 +51,11 @@ def _global(ctx: Ctx, mode: str, keepdims: bool) -> None:
     layer = GlobalPool(name=ctx.layer_name(), inputs=[x.ir], output=pooled, mode=mode)
     v = ctx.emit(layer, out, (1, 1, c), VKind.SPATIAL)
     if not keepdims:
-        flat = Flatten(name=ctx.unique_layer(layer.name + "_flatten"), inputs=[v.ir],
-                       output=ctx.out_tensor_name(out))  # fmt: skip
+        flat = Flatten(
+            name=ctx.unique_layer(layer.name + "_flatten"),
+            inputs=[v.ir],
+            output=ctx.out_tensor_name(out),
+        )
         ctx.emit(flat, out, (c,), VKind.FLAT)
 
 
@@ -60,7 +71,9 @@ def reduce(ctx: Ctx) -> None:
     if len(node.input) > 1 and node.input[1]:
         axes = ctx.const(node.input[1], "axes").reshape(-1).tolist()
     if axes is None or sorted(a % 4 for a in axes) != [2, 3]:
-        raise ctx.error(f"{node.op_type} over axes {axes}: only the spatial axes [2, 3] are supported")
+        raise ctx.error(
+            f"{node.op_type} over axes {axes}: only the spatial axes [2, 3] are supported"
+        )
     _global(ctx, "avg" if node.op_type == "ReduceMean" else "max", bool(ctx.attr("keepdims", 1)))
 
 
@@ -91,8 +104,11 @@ def pad(ctx: Ctx) -> None:
         raise ctx.error("negative Pad (cropping) is not supported")
     top, left, bottom, right = pads[2], pads[3], pads[6], pads[7]
     h, w, c = ctx.shape(x)
-    layer = Pad(name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(node.output[0]),
-                pads=(top, left, bottom, right), value=value)  # fmt: skip
+    layer = Pad(
+        name=ctx.layer_name(),
+        inputs=[x.ir],
+        output=ctx.out_tensor_name(node.output[0]),
+        pads=(top, left, bottom, right),
+        value=value,
+    )
     ctx.emit(layer, node.output[0], (h + top + bottom, w + left + right, c), VKind.SPATIAL)
-
-

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from dsgen.frontend.context import Ctx, QConst, Value
-from dsgen.ir.graph import QParams
 from dsgen.frontend.ops.registry import handler
+from dsgen.ir.graph import QParams
 
 _BITS = {np.dtype(np.int8): 8, np.dtype(np.int16): 16, np.dtype(np.int32): 32}
 
@@ -19,8 +19,11 @@ _BITS = {np.dtype(np.int8): 8, np.dtype(np.int16): 16, np.dtype(np.int32): 32}
 def _params(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     node = ctx.node
     scale = ctx.const(node.input[1], "scale").astype(np.float64)
-    zp = ctx.const(node.input[2], "zero_point") if len(node.input) > 2 and node.input[2] else \
-        np.zeros(scale.shape, np.int8)  # fmt: skip
+    zp = (
+        ctx.const(node.input[2], "zero_point")
+        if len(node.input) > 2 and node.input[2]
+        else np.zeros(scale.shape, np.int8)
+    )
     if zp.dtype not in _BITS:
         raise ctx.error(f"zero point type {zp.dtype} is not supported (int8, int16 or int32)")
     return scale, zp

@@ -28,18 +28,21 @@ def onnx_shape(ctx: Ctx, v: Value) -> tuple[int, ...]:
 def _flatten(ctx: Ctx, x: Value) -> None:
     h, w, c = ctx.shape(x)
     src = (h, w, c) if c > 1 and h * w > 1 else None  # only then do NCHW and NHWC orders differ
-    layer = Flatten(name=ctx.layer_name(), inputs=[x.ir],
-                    output=ctx.out_tensor_name(ctx.node.output[0]))  # fmt: skip
-    ctx.emit(layer, ctx.node.output[0], (h * w * c,), VKind.FLAT, nchw_src=src,
-             quantized=x.quantized)  # fmt: skip
+    layer = Flatten(
+        name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(ctx.node.output[0])
+    )
+    ctx.emit(
+        layer, ctx.node.output[0], (h * w * c,), VKind.FLAT, nchw_src=src, quantized=x.quantized
+    )
 
 
 def _unflatten(ctx: Ctx, x: Value) -> None:
     if x.nchw_src is not None:
         raise ctx.error("reshaping a flattened NCHW tensor back to 4-D is not supported")
     n = ctx.shape(x)[0]
-    layer = Flatten(name=ctx.layer_name(), inputs=[x.ir],
-                    output=ctx.out_tensor_name(ctx.node.output[0]))  # fmt: skip
+    layer = Flatten(
+        name=ctx.layer_name(), inputs=[x.ir], output=ctx.out_tensor_name(ctx.node.output[0])
+    )
     ctx.emit(layer, ctx.node.output[0], (1, 1, n), VKind.SPATIAL, quantized=x.quantized)
 
 
@@ -50,21 +53,35 @@ def _to_shape(ctx: Ctx, x: Value, target: tuple[int, ...]) -> None:
         ctx.alias(ctx.node.output[0], x)
     elif x.kind is VKind.SPATIAL and len(target) == 2 and target[0] == 1:
         _flatten(ctx, x)
-    elif x.kind is VKind.SPATIAL and len(target) == 5 and target[3:] == src[2:] and \
-            target[1] * target[2] == src[1]:  # fmt: skip
+    elif (
+        x.kind is VKind.SPATIAL
+        and len(target) == 5
+        and target[3:] == src[2:]
+        and target[1] * target[2] == src[1]
+    ):
         g = target[1]
-        layer = ShuffleSplit(name=ctx.layer_name(), inputs=[x.ir],
-                             output=ctx.out_tensor_name(ctx.node.output[0]), groups=g)  # fmt: skip
+        layer = ShuffleSplit(
+            name=ctx.layer_name(),
+            inputs=[x.ir],
+            output=ctx.out_tensor_name(ctx.node.output[0]),
+            groups=g,
+        )
         ctx.emit(layer, ctx.node.output[0], ctx.shape(x), VKind.SPLIT, groups=g)
     elif x.kind is VKind.SWAPPED and len(target) == 4 and target == (1, src[1] * src[2], *src[3:]):
-        layer = ShuffleMerge(name=ctx.layer_name(), inputs=[x.ir],
-                             output=ctx.out_tensor_name(ctx.node.output[0]), groups=x.groups)  # fmt: skip
+        layer = ShuffleMerge(
+            name=ctx.layer_name(),
+            inputs=[x.ir],
+            output=ctx.out_tensor_name(ctx.node.output[0]),
+            groups=x.groups,
+        )
         ctx.emit(layer, ctx.node.output[0], ctx.shape(x), VKind.SPATIAL)
     elif x.kind is VKind.FLAT and len(target) == 4 and target == (1, src[1], 1, 1):
         _unflatten(ctx, x)
     else:
-        raise ctx.error(f"reshape from {list(src)} to {list(target)} is not supported "
-                        "(only flatten, identity and the channel-shuffle pattern)")  # fmt: skip
+        raise ctx.error(
+            f"reshape from {list(src)} to {list(target)} is not supported "
+            "(only flatten, identity and the channel-shuffle pattern)"
+        )
 
 
 @handler("Reshape")
@@ -106,7 +123,9 @@ def squeeze(ctx: Ctx) -> None:
     x = ctx.get(ctx.node.input[0])
     src = onnx_shape(ctx, x)
     axes = _axes(ctx)
-    axes = [i for i, s in enumerate(src) if s == 1] if axes is None else [a % len(src) for a in axes]
+    axes = (
+        [i for i, s in enumerate(src) if s == 1] if axes is None else [a % len(src) for a in axes]
+    )
     if any(src[a] != 1 for a in axes):
         raise ctx.error(f"Squeeze of non-unit axes {axes} of {list(src)}")
     kept = [s for i, s in enumerate(src) if i not in axes]
@@ -134,8 +153,12 @@ def transpose(ctx: Ctx) -> None:
         ctx.alias(ctx.node.output[0], x)
         return
     if x.kind is VKind.SPLIT and perm == [0, 2, 1, 3, 4]:
-        layer = ShuffleSwap(name=ctx.layer_name(), inputs=[x.ir],
-                            output=ctx.out_tensor_name(ctx.node.output[0]), groups=x.groups)  # fmt: skip
+        layer = ShuffleSwap(
+            name=ctx.layer_name(),
+            inputs=[x.ir],
+            output=ctx.out_tensor_name(ctx.node.output[0]),
+            groups=x.groups,
+        )
         ctx.emit(layer, ctx.node.output[0], ctx.shape(x), VKind.SWAPPED, groups=x.groups)
         return
     raise ctx.error(f"Transpose perm={perm} is not supported (only the channel-shuffle pattern)")
