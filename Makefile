@@ -8,7 +8,7 @@ PY      := $(VENV)/bin/python
 DSGEN   := $(VENV)/bin/dsgen
 STAMP   := $(VENV)/.dsgen-installed
 JOBS    ?= 2
-DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang
+DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang chromium
 DEMO    ?= demo_out
 
 .PHONY: demo test install sysdeps lint clean

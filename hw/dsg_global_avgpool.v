@@ -1,4 +1,6 @@
 // dsg_global_avgpool: global average pool, H x W x C -> 1 x 1 x C, y = clamp(rdiv(sum, H*W), LO, HI).
+// RQ = 1 (the output has its own scale, PoolQ.rq set: docs/fixed_point.md general average rule):
+// y = clamp(Z_OUT + RQ(sum - H*W*Z_IN, Q, S), LO, HI) through a dsg_requant instead of dsg_rdiv.
 //
 // Streaming: one accumulator per channel in a small RAM with single-cycle read-modify-write
 // (asynchronous read: distributed RAM, C x SUM_W bits).  The first pixel loads, the others add; on
@@ -14,7 +16,12 @@ module dsg_global_avgpool #(
     parameter H      = 4,
     parameter W      = 4,
     parameter integer LO = -128,
-    parameter integer HI = 127
+    parameter integer HI = 127,
+    parameter RQ = 0,                 // 1: requantize (Z_IN, Z_OUT, Q, S) instead of rdiv
+    parameter integer Z_IN  = 0,
+    parameter integer Z_OUT = 0,
+    parameter integer Q     = 1073741824,
+    parameter integer S     = 0
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -67,14 +74,35 @@ always @(posedge clk) begin
     end
 end
 
-dsg_rdiv #(.IN_W(SW), .OUT_W(DATA_W), .N_MAX(NPIX), .CONST_N(NPIX)) u_div (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(sum), .s_axis_n({$clog2(NPIX+1){1'b0}}),
-    .s_axis_tvalid(s_axis_tvalid && last_pix), .s_axis_tready(div_ready),
-    .s_axis_tlast(c == C-1), .lo(LOV), .hi(HIV),
-    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
-    .m_axis_tlast(m_axis_tlast)
-);
+generate
+if (RQ == 0) begin : g_rdiv
+    dsg_rdiv #(.IN_W(SW), .OUT_W(DATA_W), .N_MAX(NPIX), .CONST_N(NPIX)) u_div (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(sum), .s_axis_n({$clog2(NPIX+1){1'b0}}),
+        .s_axis_tvalid(s_axis_tvalid && last_pix), .s_axis_tready(div_ready),
+        .s_axis_tlast(c == C-1), .lo(LOV), .hi(HIV),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid),
+        .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)
+    );
+end else begin : g_rq
+    // sum - n*z_in: |sum| < 2^(SW-1) and the subtrahend fits 32 bits for any real tensor size
+    localparam [DATA_W-1:0] ZOV = Z_OUT;
+    localparam [31:0] QV = Q;
+    localparam [7:0]  SV = S;
+    wire signed [31:0] centred = $signed(sum) - NPIX * Z_IN;
+    /* verilator lint_off PINCONNECTEMPTY */
+    dsg_requant #(.ACC_W(32), .OUT_W(DATA_W), .USER_W(1), .LEAKY(0)) u_rq (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(centred), .s_axis_q(QV), .s_axis_shift(SV), .s_axis_q_neg(QV),
+        .s_axis_shift_neg(SV), .s_axis_tuser(1'b0),
+        .s_axis_tvalid(s_axis_tvalid && last_pix), .s_axis_tready(div_ready),
+        .s_axis_tlast(c == C-1), .zp(ZOV), .lo(LOV), .hi(HIV),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tuser(), .m_axis_tvalid(m_axis_tvalid),
+        .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)
+    );
+    /* verilator lint_on PINCONNECTEMPTY */
+end
+endgenerate
 
 /* verilator lint_on WIDTHTRUNC */
 /* verilator lint_on WIDTHEXPAND */

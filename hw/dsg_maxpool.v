@@ -1,6 +1,8 @@
 // dsg_maxpool: max pooling = dsg_sliding_window (SIMD channels/word, pad flag in tuser) + SIMD
 // max-reduction lanes + SIMD:1 serializer.  Padded positions never win (they are skipped).
-// Input and output share scale/zero point: no requantization (docs/fixed_point.md).
+// Input and output share scale/zero point: no requantization (docs/fixed_point.md).  LO/HI: a
+// fused ReLU clamp (PoolQ lo/hi) on the output; the defaults (type range) make it a no-op.  A global
+// max pool is this module with K_H = H, K_W = W, no padding.
 //
 // Cycles per tensor ~ max(H*W*C (input), OH*OW*C*K_H*K_W/SIMD (reduction), OH*OW*C (output)).
 `default_nettype none
@@ -20,7 +22,9 @@ module dsg_maxpool #(
     parameter PAD_B  = 0,
     parameter PAD_L  = 0,
     parameter PAD_R  = 0,
-    parameter SIMD   = 1    // channels reduced in parallel
+    parameter SIMD   = 1,   // channels reduced in parallel
+    parameter integer LO = -(1 << (DATA_W-1)),  // output clamp (fused ReLU)
+    parameter integer HI = (1 << (DATA_W-1)) - 1
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -114,7 +118,10 @@ always @(posedge clk) begin
     end
 end
 
-assign m_axis_tdata  = res[DATA_W-1:0];
+localparam [DATA_W-1:0] LOV = LO;
+localparam [DATA_W-1:0] HIV = HI;
+wire signed [DATA_W-1:0] rlo = res[DATA_W-1:0];
+assign m_axis_tdata  = rlo < $signed(LOV) ? LOV : rlo > $signed(HIV) ? HIV : rlo;
 assign m_axis_tvalid = rvalid;
 assign m_axis_tlast  = oidx == NOUT-1;
 

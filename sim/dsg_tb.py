@@ -98,7 +98,7 @@ class BeatCounter:
 def compare(name: str, got, exp) -> None:
     got = [int(v) for v in got]
     exp = [int(v) for v in exp]
-    for i, (g, e) in enumerate(zip(got, exp)):
+    for i, (g, e) in enumerate(zip(got, exp, strict=False)):
         if g != e:
             raise AssertionError(
                 f"{name}: first mismatch at index {i}: expected {e}, got {g} "

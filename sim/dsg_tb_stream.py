@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import cocotb
-
 import dsg_tb
+import numpy as np
 
 
 async def run_tensor_bench(dut, shape, golden, width, n_tensors=3, p_idle=0.3, p_stall=0.3,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import cocotb
-
 import dsg_tb
+import numpy as np
 
 
 async def run_two_input_bench(dut, shape_a, shape_b, golden, width, n_tensors=3):

@@ -37,6 +37,7 @@ BENCHES = [
     "dsg_concat",
     "dsg_shuffle",
     "dsg_broadcast",
+    "dsg_act",
 ]
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import cocotb
-
 import dsg_tb
 from dsg_tb_two import run_two_input_bench
+
 from dsgen.quant import ops
 from dsgen.quant.fixedpoint import quantize_multiplier
 

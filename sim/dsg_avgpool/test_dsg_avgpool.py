@@ -4,9 +4,9 @@ reciprocal division over the module's whole input range."""
 from __future__ import annotations
 
 import cocotb
-
 import dsg_tb
 from dsg_tb_stream import prove_rdiv, run_tensor_bench
+
 from dsgen.quant import ops
 
 TOPLEVEL = "dsg_avgpool"

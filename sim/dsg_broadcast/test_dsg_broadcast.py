@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import cocotb
-
 import dsg_tb
 
 TOPLEVEL = "dsg_broadcast"
@@ -31,7 +30,7 @@ async def run_broadcast(dut):
         await src.send(dsg_tb.frame(f, w))
     for snk, name in ((s0, "m0"), (s1, "m1")):
         got = await dsg_tb.recv_frames(snk, len(frames), w, 20000, dut)
-        for i, (g, e) in enumerate(zip(got, frames)):
+        for i, (g, e) in enumerate(zip(got, frames, strict=False)):
             dsg_tb.compare(f"{name} frame {i}", g, e)
     total = sum(map(len, frames))
     await dsg_tb.nothing_extra(dut, c0, total, s0)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import cocotb
-
 import dsg_tb
+import numpy as np
 from dsg_tb_two import run_two_input_bench
+
 from dsgen.quant import ops
 from dsgen.quant.fixedpoint import quantize_multiplier
 

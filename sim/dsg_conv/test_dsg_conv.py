@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 import cocotb
+import dsg_tb
+import numpy as np
 from cocotb.triggers import RisingEdge
 
-import dsg_tb
 from dsgen.quant import ops
 from dsgen.quant.fixedpoint import quantize_multiplier
 

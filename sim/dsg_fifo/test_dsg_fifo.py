@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import cocotb
-
 import dsg_tb
 
 TOPLEVEL = "dsg_fifo"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import cocotb
+import dsg_tb
+import numpy as np
 from cocotb.triggers import RisingEdge
 
-import dsg_tb
 from dsgen.quant.fixedpoint import INT32_MAX, INT32_MIN, requantize, saturate
 
 TOPLEVEL = "dsg_requant"

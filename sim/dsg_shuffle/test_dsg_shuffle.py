@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import cocotb
-
 import dsg_tb
 from dsg_tb_stream import run_tensor_bench
+
 from dsgen.quant import ops
 
 TOPLEVEL = "dsg_shuffle"

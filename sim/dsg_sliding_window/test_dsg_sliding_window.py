@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import cocotb
-
 import dsg_tb
+import numpy as np
 
 TOPLEVEL = "dsg_sliding_window"
 SOURCES = ["dsg_sliding_window", "dsg_fifo"]

@@ -70,6 +70,33 @@ static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc)
 #define DSG_USE_DSP 0
 #endif
 
+/* The vectorizable portable path: on 64-bit host-class machines (no DSP extension) the s8
+ * pointwise/conv GEMM and the 3x3 depthwise run loops shaped for auto-vectorization (contiguous
+ * int16 x int8 dot products, channels innermost), using a few KB of stack.  Elsewhere (small
+ * cores without DSP) the compact direct loops stay.  -DDSG_PORTABLE_GEMM=0/1 overrides. */
+#ifndef DSG_PORTABLE_GEMM
+#if !DSG_USE_DSP && (defined(__x86_64__) || defined(_M_X64) || defined(__aarch64__) ||        \
+                     defined(_M_ARM64) || defined(__powerpc64__) ||                           \
+                     (defined(__riscv) && defined(__riscv_xlen) && __riscv_xlen == 64))
+#define DSG_PORTABLE_GEMM 1
+#else
+#define DSG_PORTABLE_GEMM 0
+#endif
+#endif
+#if DSG_USE_DSP
+#undef DSG_PORTABLE_GEMM
+#define DSG_PORTABLE_GEMM 0
+#endif
+/* GCC vectorizes at -O2 only with its "very cheap" cost model (no epilogues), which rejects
+ * these loops; this enables the dynamic cost model for the few hot functions.  Clang vectorizes
+ * at -O2 anyway. */
+#if DSG_PORTABLE_GEMM && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__) &&  \
+    !defined(__OPTIMIZE_SIZE__)
+#define DSG_VEC __attribute__((optimize("tree-vectorize")))
+#else
+#define DSG_VEC
+#endif
+
 #if DSG_USE_DSP
 #include <string.h> /* memcpy: the portable unaligned 32-bit load, one LDR on Cortex-M4 */
 static inline uint32_t dsg_read4(const int8_t *p)
@@ -94,6 +121,11 @@ static inline uint32_t dsg_read4(const int8_t *p)
 
 #if DSG_USE_DSP
 static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+#endif
+#if DSG_PORTABLE_GEMM
+static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                             int32_t wcs, int32_t wts);
 #endif
 
 /* Two's-complement view of a wrapped unsigned sum (a no-op after optimisation). */
@@ -361,6 +393,9 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
 #if DSG_USE_DSP
     if (dsg_gemm_s8(in, out, p)) return DSG_OK;
 #endif
+#if DSG_PORTABLE_GEMM
+    if (dsg_pgemm_s8(in, out, p)) return DSG_OK;
+#endif
     for (c = 0; c < n_out; c += 2) {
         const int32_t two_c = c + 1 < n_out, c1 = two_c ? c + 1 : c;
         const int8_t *w0 = p->weights + c * k, *w1 = p->weights + c1 * k;
@@ -412,7 +447,7 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
  * the quotient is the high word of the sum shifted right by R - 1: ADD, ASR, ORR, SMLAL, ASR --
  * five instructions instead of about twenty, with the zero point for free.  R <= 23 keeps hz in
  * int32 for any s8 z_out; other multipliers (shift >= 0, LeakyReLU) take dsg_requantize. */
-#if DSG_USE_DSP
+#if DSG_USE_DSP || DSG_PORTABLE_GEMM
 typedef struct {
     int32_t bias, mult, hz, r1; /* bias: what the kernel starts its accumulator from */
 } dsg_rqf;
@@ -454,6 +489,190 @@ static inline int32_t dsg_clamp(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+#endif
+
+/* ------------------------------------------------------------------ portable vectorizable path */
+#if DSG_PORTABLE_GEMM
+#ifndef DSG_PKMAX
+/* Longest dot product (pointwise C_in, or kh*kw*C_in) of the portable GEMM, which keeps 4 such
+ * int16 rows on the stack (8*DSG_PKMAX bytes); longer ones take the direct kernel. */
+#define DSG_PKMAX 1024
+#endif
+#ifndef DSG_PDW_CB
+#define DSG_PDW_CB 128 /* channels per pass of the portable 3x3 depthwise (~22*this bytes) */
+#endif
+
+/* The output stage of channel c: the single-rounding one (dsg_rqf, same exactness argument as
+ * the DSP path) when fast, else the contract's double rounding.  acc = bias + raw modulo 2^32,
+ * which is the contract's accumulator (it fits int32, so the wrapped sum is exact). */
+static inline int32_t dsg_p_out(const dsg_conv_params *p, int32_t fast, const dsg_rqf *f,
+                                int32_t c, uint32_t raw)
+{
+    const int32_t acc = dsg_u2i((uint32_t)f->bias + raw);
+    return fast ? dsg_clamp(dsg_rqf_apply(f, acc), p->act_min, p->act_max)
+                : dsg_rq_channel(acc, c, p);
+}
+
+static dsg_rqf dsg_p_stage(const dsg_conv_params *p, int32_t fast, int32_t c, uint32_t bias)
+{
+    dsg_rqf f;
+    if (fast) {
+        f = dsg_rqf_make(dsg_u2i(bias), p->mult[c], p->shift[c], p->z_out);
+    } else {
+        f.bias = dsg_u2i(bias);
+        f.mult = f.hz = f.r1 = 0;
+    }
+    return f;
+}
+
+/* s[4*j + i] = sum_n x_j[n] * w_i[n] for the 4 int16 rows x_j = x + j*k (already x - z_in) and
+ * the 4 int8 weight rows w_i.  One contiguous loop of widening multiply-adds that GCC and Clang
+ * turn into pmaddwd / vpdpwssd / smlal: every loaded vector feeds 4 products.  |x - z| <= 255
+ * and |w| <= 128, so with k <= DSG_PKMAX no partial sum, in any order, leaves int32. */
+DSG_VEC static void dsg_pg_4x4(const int16_t *x, int32_t k, const int8_t *const *w,
+                               int32_t *s)
+{
+    const int16_t *x0 = x, *x1 = x + k, *x2 = x + 2 * k, *x3 = x + 3 * k;
+    const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+    int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+    int32_t s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+    int32_t n;
+    for (n = 0; n < k; ++n) {
+        const int16_t a0 = x0[n], a1 = x1[n], a2 = x2[n], a3 = x3[n];
+        const int16_t b0 = w0[n], b1 = w1[n], b2 = w2[n], b3 = w3[n];
+        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+        s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
+        s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
+    }
+    s[0] = s00; s[1] = s01; s[2] = s02; s[3] = s03;
+    s[4] = s10; s[5] = s11; s[6] = s12; s[7] = s13;
+    s[8] = s20; s[9] = s21; s[10] = s22; s[11] = s23;
+    s[12] = s30; s[13] = s31; s[14] = s32; s[15] = s33;
+}
+
+/* Row j of the GEMM's left operand: pixel px's receptive field [kh][kw][C_in] as x - z_in in
+ * int16, padding 0 (the contract's padding contributes 0). */
+DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32_t px,
+                               int16_t *restrict r)
+{
+    const int32_t iy0 = (px / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (px % p->out_w) * p->stride_w - p->pad_left;
+    const int32_t z = p->z_in, cin = p->in_c;
+    int32_t ky, kx, c;
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx, r += cin) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                for (c = 0; c < cin; ++c) r[c] = 0;
+            } else {
+                const int8_t *x = in + (iy * p->in_w + ix) * cin;
+                for (c = 0; c < cin; ++c) r[c] = (int16_t)(x[c] - z);
+            }
+        }
+    }
+}
+
+/* Convolution with groups 1 (pointwise included) as a GEMM out[pixel][c] = row(pixel) . w[c]
+ * in blocks of 4 pixels x 4 output channels; each block of pixels is widened once and reused by
+ * every output channel.  Tails repeat the last pixel / channel (same values written twice).
+ * Returns 0 (nothing written) when k > DSG_PKMAX or groups != 1. */
+static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
+    const int32_t n_pix = p->out_h * p->out_w;
+    const int32_t fast = dsg_rqf_all_ok(p);
+    int16_t xb[4 * DSG_PKMAX];
+    int32_t i, j, c, t;
+    if (p->groups != 1 || k > DSG_PKMAX || k < 1) return 0;
+    for (i = 0; i < n_pix; i += 4) {
+        int8_t *y[4];
+        for (j = 0; j < 4; ++j) {
+            const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
+            dsg_pg_row(in, p, px, xb + j * k);
+            y[j] = out + px * n_out;
+        }
+        for (c = 0; c < n_out; c += 4) {
+            const int8_t *w[4];
+            int32_t cc[4], s[16];
+            dsg_rqf f[4];
+            for (t = 0; t < 4; ++t) {
+                cc[t] = c + t < n_out ? c + t : n_out - 1;
+                w[t] = p->weights + cc[t] * k;
+                f[t] = dsg_p_stage(p, fast, cc[t], p->bias ? (uint32_t)p->bias[cc[t]] : 0u);
+            }
+            dsg_pg_4x4(xb, k, w, s);
+            for (j = 0; j < 4; ++j)
+                for (t = 0; t < 4; ++t)
+                    y[j][cc[t]] = (int8_t)dsg_p_out(p, fast, &f[t], cc[t], (uint32_t)s[4 * j + t]);
+        }
+    }
+    return 1;
+}
+
+/* acc[c] = sum_t wt[t][c] * x_t[c] over the 9 taps of a 3x3 window, channels innermost so the
+ * loop vectorizes; wt is [9][DSG_PDW_CB]. */
+DSG_VEC static void dsg_pdw_taps(const int8_t *const *xt, const int8_t *wt, int32_t n,
+                                 int32_t *restrict acc)
+{
+    const int8_t *x0 = xt[0], *x1 = xt[1], *x2 = xt[2], *x3 = xt[3], *x4 = xt[4];
+    const int8_t *x5 = xt[5], *x6 = xt[6], *x7 = xt[7], *x8 = xt[8];
+    const int8_t *w0 = wt, *w1 = wt + DSG_PDW_CB, *w2 = wt + 2 * DSG_PDW_CB;
+    const int8_t *w3 = wt + 3 * DSG_PDW_CB, *w4 = wt + 4 * DSG_PDW_CB, *w5 = wt + 5 * DSG_PDW_CB;
+    const int8_t *w6 = wt + 6 * DSG_PDW_CB, *w7 = wt + 7 * DSG_PDW_CB, *w8 = wt + 8 * DSG_PDW_CB;
+    int32_t c;
+    for (c = 0; c < n; ++c)
+        acc[c] = w0[c] * x0[c] + w1[c] * x1[c] + w2[c] * x2[c] + w3[c] * x3[c] +
+                 w4[c] * x4[c] + w5[c] * x5[c] + w6[c] * x6[c] + w7[c] * x7[c] + w8[c] * x8[c];
+}
+
+/* 3x3 depthwise (multiplier 1, dilation 1): per pass of up to DSG_PDW_CB channels the weights
+ * are transposed to [tap][channel], the zero point is folded into the bias (bias - z*sum(w))
+ * and a padded tap reads a row of z_in bytes, contributing w*z like the folded term expects, so
+ * every output pixel takes the same unchecked path. */
+static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                             int32_t wcs, int32_t wts)
+{
+    const int32_t ch = p->in_c, z = p->z_in;
+    const int32_t fast = dsg_rqf_all_ok(p);
+    int8_t wt[9 * DSG_PDW_CB], zrow[DSG_PDW_CB];
+    int32_t acc[DSG_PDW_CB];
+    dsg_rqf f[DSG_PDW_CB];
+    int32_t c0, c, t, oy, ox, ky, kx;
+    for (c0 = 0; c0 < ch; c0 += DSG_PDW_CB) {
+        const int32_t n = ch - c0 < DSG_PDW_CB ? ch - c0 : DSG_PDW_CB;
+        for (c = 0; c < n; ++c) {
+            uint32_t sw = 0;
+            for (t = 0; t < 9; ++t) {
+                wt[t * DSG_PDW_CB + c] = p->weights[(c0 + c) * wcs + t * wts];
+                sw += (uint32_t)(int32_t)wt[t * DSG_PDW_CB + c];
+            }
+            zrow[c] = (int8_t)z;
+            f[c] = dsg_p_stage(p, fast, c0 + c,
+                               (p->bias ? (uint32_t)p->bias[c0 + c] : 0u) - sw * (uint32_t)z);
+        }
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int8_t *y = out + (oy * p->out_w + ox) * ch + c0;
+                const int8_t *xt[9];
+                for (ky = 0; ky < 3; ++ky)
+                    for (kx = 0; kx < 3; ++kx) {
+                        const int32_t iy = iy0 + ky, ix = ix0 + kx;
+                        xt[ky * 3 + kx] = iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w
+                                              ? zrow
+                                              : in + (iy * p->in_w + ix) * ch + c0;
+                    }
+                dsg_pdw_taps(xt, wt, n, acc);
+                for (c = 0; c < n; ++c)
+                    y[c] = (int8_t)dsg_p_out(p, fast, &f[c], c0 + c, (uint32_t)acc[c]);
+            }
+        }
+    }
+    return 1;
+}
 #endif
 
 /* ------------------------------------------------------------------ 3x3 depthwise */
@@ -614,6 +833,9 @@ static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p
     if (p->kernel_h != 3 || p->kernel_w != 3 || p->out_c != p->in_c || p->groups != p->in_c ||
         p->dilation_h != 1 || p->dilation_w != 1)
         return DSG_ERR_ARG;
+#if DSG_PORTABLE_GEMM
+    if (dsg_pdw3x3_s8(in, out, p, wcs, wts)) return DSG_OK;
+#endif
 #if DSG_USE_DSP
     if ((p->out_w - 1) * p->stride_w + 3 <= DSG_DW_WMAX && dsg_rqf_all_ok(p)) {
         c4 = p->in_c & ~3;
@@ -825,6 +1047,9 @@ void dsg_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
 #if DSG_USE_DSP
     if (dsg_gemm_s8(in, out, p)) return;
+#endif
+#if DSG_PORTABLE_GEMM
+    if (dsg_pgemm_s8(in, out, p)) return;
 #endif
     dsg_conv_direct_s8(in, out, p);
 }

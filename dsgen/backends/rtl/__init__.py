@@ -45,9 +45,11 @@ class RtlSummary:
     modules: list[str]
 
     def describe(self) -> str:
-        return (f"RTL top {self.top}: {self.multipliers} multipliers (budget {self.budget}), "
-                f"modelled II {self.ii_cycles} cycles/inference, "
-                f"{len(self.modules)} hw modules, {len(self.files)} files in {self.out_dir}")  # fmt: skip
+        return (
+            f"RTL top {self.top}: {self.multipliers} multipliers (budget {self.budget}), "
+            f"modelled II {self.ii_cycles} cycles/inference, "
+            f"{len(self.modules)} hw modules, {len(self.files)} files in {self.out_dir}"
+        )
 
 
 def _sha(model_sha256: str) -> str:
@@ -76,8 +78,14 @@ def stream_cycles(qg: QGraph, folds: dict[str, HwFold]) -> int:
     return worst
 
 
-def compile_rtl(qg: QGraph, out_dir: Path, *, multipliers: int | None = None,
-                model_sha256: str = "unknown", samples=None) -> RtlSummary:  # fmt: skip
+def compile_rtl(
+    qg: QGraph,
+    out_dir: Path,
+    *,
+    multipliers: int | None = None,
+    model_sha256: str = "unknown",
+    samples=None,
+) -> RtlSummary:
     """Write the RTL tree for ``qg`` into ``out_dir``.  ``samples``: integer inputs (IR layout) for
     the cocotb test's vectors (default: TB_SAMPLES random ones); expected outputs from int_ref."""
     out_dir = Path(out_dir)
@@ -90,13 +98,24 @@ def compile_rtl(qg: QGraph, out_dir: Path, *, multipliers: int | None = None,
     samples = default_samples(qg) if samples is None else list(samples)
     st = stamp(_sha(model_sha256))
     files = _write(qg, net, folds, plan, ii, samples, st, out_dir)
-    return RtlSummary(out_dir, top, files, plan, folds, ii,
-                      sum(f.multipliers for f in folds.values()), plan.multipliers,
-                      sum(f.macs for f in folds.values()), net.fifo_depths, net.modules)  # fmt: skip
+    return RtlSummary(
+        out_dir,
+        top,
+        files,
+        plan,
+        folds,
+        ii,
+        sum(f.multipliers for f in folds.values()),
+        plan.multipliers,
+        sum(f.macs for f in folds.values()),
+        net.fifo_depths,
+        net.modules,
+    )
 
 
 def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[str]:
     env = environment()
+    env.trim_blocks = env.lstrip_blocks = True  # this backend's templates are block-per-line
     g = qg.graph
     rtl, sim = out / "rtl", out / "sim"
     rtl.mkdir(parents=True, exist_ok=True)
@@ -109,11 +128,24 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
 
     in_elems = g.tensors[g.input].size
     out_elems = g.tensors[qg.int_outputs[0]].size
-    ctx = dict(stamp=st, top=net.top, data_w=net.data_w, msb=net.data_w - 1, in_elems=in_elems,
-               out_elems=out_elems)  # fmt: skip
-    put(f"rtl/{net.top}.v", env.get_template("rtl/top.v.j2").render(
-        **ctx, wires=net.wires, instances=net.instances, in_wire=net.in_wire,
-        out_wire=net.out_wire))  # fmt: skip
+    ctx = dict(
+        stamp=st,
+        top=net.top,
+        data_w=net.data_w,
+        msb=net.data_w - 1,
+        in_elems=in_elems,
+        out_elems=out_elems,
+    )
+    put(
+        f"rtl/{net.top}.v",
+        env.get_template("rtl/top.v.j2").render(
+            **ctx,
+            wires=net.wires,
+            instances=net.instances,
+            in_wire=net.in_wire,
+            out_wire=net.out_wire,
+        ),
+    )
     for inst in net.instances:
         for fname, (words, width) in inst.roms.items():
             write_memh(rtl / fname, words, width)
@@ -127,30 +159,44 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
     put("rtl/filelist.f", env.get_template("rtl/filelist.f.j2").render(stamp=st, files=files))
     put("synth.ys", env.get_template("rtl/synth.ys.j2").render(stamp=st, top=net.top, files=files))
     timeout = 20 * ii + 20 * in_elems + 20000
-    put(f"sim/test_{net.top}.py", env.get_template("rtl/test_top.py.j2").render(
-        **ctx, timeout_cycles=timeout))  # fmt: skip
+    put(
+        f"sim/test_{net.top}.py",
+        env.get_template("rtl/test_top.py.j2").render(**ctx, timeout_cycles=timeout),
+    )
     put("sim/run_sim.py", env.get_template("rtl/run_sim.py.j2").render(stamp=st, top=net.top))
     out_t = qg.int_outputs[0]
     put("sim/inputs.txt", _rows(samples))
     put("sim/expected.txt", _rows(int_ref.run(qg, np.asarray(x))[out_t] for x in samples))
-    rows = [dict(name=i.name, module=i.module, pe=folds[n].pe, simd=folds[n].simd,
-                 mults=folds[n].multipliers, cycles=folds[n].cycles)
-            for n, i in _mac_instances(qg, net)]  # fmt: skip
-    put("README.md", env.get_template("rtl/README.md.j2").render(
-        **ctx, multipliers=sum(f.multipliers for f in folds.values()), budget=plan.multipliers,
-        ii_cycles=ii, bottleneck=_bottleneck(qg, net, folds, ii), rows=rows,
-        fifos=sorted(net.fifo_depths.items())))  # fmt: skip
+    rows = [
+        dict(
+            name=i.name,
+            module=i.module,
+            pe=folds[n].pe,
+            simd=folds[n].simd,
+            mults=folds[n].multipliers,
+            cycles=folds[n].cycles,
+        )
+        for n, i in _mac_instances(qg, net)
+    ]
+    put(
+        "README.md",
+        env.get_template("rtl/README.md.j2").render(
+            **ctx,
+            multipliers=sum(f.multipliers for f in folds.values()),
+            budget=plan.multipliers,
+            ii_cycles=ii,
+            bottleneck=_bottleneck(qg, net, folds, ii),
+            rows=rows,
+            fifos=sorted(net.fifo_depths.items()),
+        ),
+    )
     return sorted(written)
 
 
 def _mac_instances(qg: QGraph, net: Netlist):
-    by_name = {i.name: i for i in net.instances}
-    namer = Namer()  # re-derive the identifiers build_netlist used (same order, same namer rules)
-    del namer
     for layer in qg.int_layers:
         if layer.kind in MAC_KINDS:
-            inst = next(i for i in net.instances if i.layer == layer.name)
-            yield layer.name, by_name[inst.name]
+            yield layer.name, next(i for i in net.instances if i.layer == layer.name)
 
 
 def _bottleneck(qg, net, folds, ii) -> str:

@@ -59,8 +59,9 @@ def first_output_need(qg: QGraph, root: Callable[[str], str]) -> dict[str, float
     return need
 
 
-def skip_depth(qg: QGraph, layer: ir.Layer, need: dict[str, float],
-               root: Callable[[str], str]) -> tuple[int, int]:  # fmt: skip
+def skip_depth(
+    qg: QGraph, layer: ir.Layer, need: dict[str, float], root: Callable[[str], str]
+) -> tuple[int, int]:
     """(DEPTH, index of the input that gets the FIFO) for a two-input join."""
     g = qg.graph
     ta, tb = (root(t) for t in layer.inputs)

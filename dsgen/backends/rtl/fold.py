@@ -44,8 +44,15 @@ def _geometry(g: ir.Graph, layer: ir.Layer) -> tuple[int, int, int, int, int, in
         return 1, n_in, n_out, 1, 1, n_in, n_out
     ho, wo, cout = g.shape(layer.output)
     kh, kw = layer.kernel
-    return ho * wo, layer.c_in, cout, kh * kw, layer.groups, g.tensors[layer.inputs[0]].size, \
-        ho * wo * cout  # fmt: skip
+    return (
+        ho * wo,
+        layer.c_in,
+        cout,
+        kh * kw,
+        layer.groups,
+        g.tensors[layer.inputs[0]].size,
+        ho * wo * cout,
+    )
 
 
 def _candidates(g: ir.Graph, layer: ir.Layer) -> list[HwFold]:
@@ -77,8 +84,10 @@ def hw_folds(qg: QGraph, plan: FoldPlan) -> dict[str, HwFold]:
         cands = [c for c in _candidates(g, layer) if c.multipliers <= max(lf.multipliers, 1)]
         best = min(c.cycles for c in cands)
         target = max(best, plan.ii_cycles)
-        out[layer.name] = min((c for c in cands if c.cycles <= target),
-                              key=lambda c: (c.multipliers, c.cycles, -c.simd))  # fmt: skip
+        out[layer.name] = min(
+            (c for c in cands if c.cycles <= target),
+            key=lambda c: (c.multipliers, c.cycles, -c.simd),
+        )
     return out
 
 

@@ -6,6 +6,7 @@ shorter input of every join (add, concat) gets a dsg_fifo sized by dataflow.py; 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from dsgen.backends.names import Namer
@@ -14,6 +15,7 @@ from dsgen.backends.rtl.fold import HwFold
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
+from dsgen.resources import hw_dir
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Instance:
     ports: list[tuple[str, str]]  # (port prefix, wire)
     comment: str = ""
     roms: dict[str, tuple[list[int], int]] = field(default_factory=dict)  # file -> (words, width)
+    layer: str = ""  # the model layer it computes (model name: never rendered)
 
 
 @dataclass
@@ -38,17 +41,16 @@ class Netlist:
     fifo_depths: dict[str, int]  # skip FIFO instance -> DEPTH
 
 
-# hw/ dependencies of every module the generator instantiates
-DEPS = {
-    "dsg_conv": ["dsg_sliding_window", "dsg_mvu", "dsg_requant"],
-    "dsg_dense": ["dsg_conv", "dsg_sliding_window", "dsg_mvu", "dsg_requant"],
-    "dsg_maxpool": ["dsg_sliding_window"],
-    "dsg_avgpool": ["dsg_sliding_window", "dsg_rdiv"],
-    "dsg_global_avgpool": ["dsg_rdiv", "dsg_requant"],
-    "dsg_add": ["dsg_requant"],
-    "dsg_concat": ["dsg_requant"],
-    "dsg_act": ["dsg_requant"],
-}
+def hw_closure(modules: set[str]) -> list[str]:
+    """The modules plus every hw/ module they instantiate (read from the library's sources)."""
+    todo, seen = list(modules), set()
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        todo += re.findall(r"^\s*(dsg_\w+)\s+#\(", (hw_dir() / f"{m}.v").read_text(), re.M)
+    return sorted(seen)
 
 
 class _Builder:
@@ -74,8 +76,14 @@ class _Builder:
         while n > 1:
             name = self.namer.ident(f"bc_{hint}")
             a, b = self.wire(f"{hint}_b"), self.wire(f"{hint}_b")
-            self.add(Instance("dsg_broadcast", name, [("DATA_W", str(self.data_w))],
-                              [("s_axis", src), ("m0_axis", a), ("m1_axis", b)]))  # fmt: skip
+            self.add(
+                Instance(
+                    "dsg_broadcast",
+                    name,
+                    [("DATA_W", str(self.data_w))],
+                    [("s_axis", src), ("m0_axis", a), ("m1_axis", b)],
+                )
+            )
             outs.append(a)
             src, n = b, n - 1
         return outs + [src]
@@ -83,8 +91,14 @@ class _Builder:
     def fifo(self, src: str, depth: int, hint: str) -> str:
         name = self.namer.ident(f"skip_{hint}")
         out = self.wire(f"{hint}_skip")
-        self.add(Instance("dsg_fifo", name, [("DATA_W", str(self.data_w)), ("DEPTH", str(depth))],
-                          [("s_axis", src), ("m_axis", out)]))  # fmt: skip
+        self.add(
+            Instance(
+                "dsg_fifo",
+                name,
+                [("DATA_W", str(self.data_w)), ("DEPTH", str(depth))],
+                [("s_axis", src), ("m_axis", out)],
+            )
+        )
         self.fifo_depths[name] = depth
         return out
 
@@ -131,10 +145,12 @@ def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) 
             depth, short = dataflow.skip_depth(qg, layer, need, root)
             ins[short] = b.fifo(ins[short], depth, idents[layer.name])
         out = b.wire(idents[layer.name])
-        for inst in params.engine(qg, layer, folds.get(layer.name), idents[layer.name], ins, out,
-                                  b):  # fmt: skip
+        for inst in params.engine(
+            qg, layer, folds.get(layer.name), idents[layer.name], ins, out, b
+        ):
+            inst.layer = layer.name
             b.add(inst)
         produce(layer.output, out)
     out_wire = port_wire[("", 0)]
-    used = sorted({m for i in b.insts for m in [i.module, *DEPS.get(i.module, [])]})
+    used = hw_closure({i.module for i in b.insts})
     return Netlist(top, b.data_w, b.wires, b.insts, in_wire, out_wire, used, b.fifo_depths)

@@ -25,26 +25,61 @@ def _window(layer, shape) -> dict:
     h, w, c = shape
     kh, kw = layer.kernel
     top, left, bottom, right = layer.pads
-    return dict(H=h, W=w, K_H=kh, K_W=kw, S_H=layer.stride[0], S_W=layer.stride[1],
-                PAD_T=top, PAD_B=bottom, PAD_L=left, PAD_R=right)  # fmt: skip
+    return dict(
+        H=h,
+        W=w,
+        K_H=kh,
+        K_W=kw,
+        S_H=layer.stride[0],
+        S_W=layer.stride[1],
+        PAD_T=top,
+        PAD_B=bottom,
+        PAD_L=left,
+        PAD_R=right,
+    )
 
 
 def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, dict]:
     p = qg.params[layer.name]
     groups = 1 if isinstance(layer, ir.Dense) else layer.groups
-    roms = mvu_memh(p.weight, p.bias, p.mult, p.shift, p.mult_neg, p.shift_neg, pe=fold.pe,
-                    simd=fold.simd, groups=groups, dw=layer.kind == "depthwise_conv")  # fmt: skip
-    files = {"WEIGHT_FILE": f"{ident}_w.memh", "BIAS_FILE": f"{ident}_b.memh",
-             "RQ_FILE": f"{ident}_rq.memh"}  # fmt: skip
-    common = dict(DATA_W=dw_, WGT_W=8, PE=fold.pe, SIMD=fold.simd,
-                  LEAKY=int(p.mult_neg is not None), Z_IN=p.z_in, Z_OUT=p.z_out, LO=p.lo, HI=p.hi)  # fmt: skip
-    by_file = {files[k]: roms[r] for k, r in (("WEIGHT_FILE", "weights"), ("BIAS_FILE", "bias"),
-                                               ("RQ_FILE", "rq"))}  # fmt: skip
+    roms = mvu_memh(
+        p.weight,
+        p.bias,
+        p.mult,
+        p.shift,
+        p.mult_neg,
+        p.shift_neg,
+        pe=fold.pe,
+        simd=fold.simd,
+        groups=groups,
+        dw=layer.kind == "depthwise_conv",
+    )
+    files = {
+        "WEIGHT_FILE": f"{ident}_w.memh",
+        "BIAS_FILE": f"{ident}_b.memh",
+        "RQ_FILE": f"{ident}_rq.memh",
+    }
+    common = dict(
+        DATA_W=dw_,
+        WGT_W=8,
+        PE=fold.pe,
+        SIMD=fold.simd,
+        LEAKY=int(p.mult_neg is not None),
+        Z_IN=p.z_in,
+        Z_OUT=p.z_out,
+        LO=p.lo,
+        HI=p.hi,
+    )
+    by_file = {
+        files[k]: roms[r]
+        for k, r in (("WEIGHT_FILE", "weights"), ("BIAS_FILE", "bias"), ("RQ_FILE", "rq"))
+    }
     return {**common, **files}, by_file
 
 
-def engine(qg: QGraph, layer: ir.Layer, fold: HwFold | None, ident: str, ins: list[str],
-           out: str, b) -> list[Instance]:  # fmt: skip
+def engine(
+    qg: QGraph, layer: ir.Layer, fold: HwFold | None, ident: str, ins: list[str], out: str, b
+) -> list[Instance]:
     from dsgen.backends.rtl.netlist import Instance
 
     g = qg.graph
@@ -56,8 +91,15 @@ def engine(qg: QGraph, layer: ir.Layer, fold: HwFold | None, ident: str, ins: li
         case ir.Conv():
             prm, roms = _mac(qg, layer, fold, ident, dw_)
             d = layer.dilation
-            geo = dict(C_IN=layer.c_in, C_OUT=layer.c_out, **_window(layer, shape), D_H=d[0],
-                       D_W=d[1], GROUPS=layer.groups, DW=int(layer.kind == "depthwise_conv"))  # fmt: skip
+            geo = dict(
+                C_IN=layer.c_in,
+                C_OUT=layer.c_out,
+                **_window(layer, shape),
+                D_H=d[0],
+                D_W=d[1],
+                GROUPS=layer.groups,
+                DW=int(layer.kind == "depthwise_conv"),
+            )
             return [Instance("dsg_conv", ident, _p(**geo, **prm), io, layer.kind, roms)]
         case ir.Dense():
             prm, roms = _mac(qg, layer, fold, ident, dw_)
@@ -66,29 +108,77 @@ def engine(qg: QGraph, layer: ir.Layer, fold: HwFold | None, ident: str, ins: li
         case ir.Pool():
             win = _window(layer, shape)
             oh, ow, c = g.shape(layer.output)
-            simd = pool_simd(c, win["K_H"] * win["K_W"], oh * ow * c, g.tensors[layer.inputs[0]].size)
+            simd = pool_simd(
+                c, win["K_H"] * win["K_W"], oh * ow * c, g.tensors[layer.inputs[0]].size
+            )
             if layer.mode == "max":
                 prm = _p(DATA_W=dw_, C=c, **win, SIMD=simd, LO=p.lo, HI=p.hi)
                 return [Instance("dsg_maxpool", ident, prm, io, "max pool")]
             if p.rq is not None:
                 raise DsgenError("RTL backend: an average pool that changes scale is not supported")
-            prm = _p(DATA_W=dw_, C=c, **win, SIMD=simd,
-                     COUNT_INCLUDE_PAD=int(layer.count_include_pad), Z_IN=p.z_in, LO=p.lo, HI=p.hi)  # fmt: skip
+            prm = _p(
+                DATA_W=dw_,
+                C=c,
+                **win,
+                SIMD=simd,
+                COUNT_INCLUDE_PAD=int(layer.count_include_pad),
+                Z_IN=p.z_in,
+                LO=p.lo,
+                HI=p.hi,
+            )
             return [Instance("dsg_avgpool", ident, prm, io, "average pool")]
         case ir.GlobalPool():
             h, w, c = shape
             if layer.mode == "max":
-                prm = _p(DATA_W=dw_, C=c, H=h, W=w, K_H=h, K_W=w, S_H=1, S_W=1, PAD_T=0, PAD_B=0,
-                         PAD_L=0, PAD_R=0, SIMD=1, LO=p.lo, HI=p.hi)  # fmt: skip
+                prm = _p(
+                    DATA_W=dw_,
+                    C=c,
+                    H=h,
+                    W=w,
+                    K_H=h,
+                    K_W=w,
+                    S_H=1,
+                    S_W=1,
+                    PAD_T=0,
+                    PAD_B=0,
+                    PAD_L=0,
+                    PAD_R=0,
+                    SIMD=1,
+                    LO=p.lo,
+                    HI=p.hi,
+                )
                 return [Instance("dsg_maxpool", ident, prm, io, "global max pool")]
             q, s = p.rq if p.rq is not None else IDENTITY_RQ
-            prm = _p(DATA_W=dw_, C=c, H=h, W=w, LO=p.lo, HI=p.hi, RQ=int(p.rq is not None),
-                     Z_IN=p.z_in, Z_OUT=p.z_out, Q=q, S=s)  # fmt: skip
+            prm = _p(
+                DATA_W=dw_,
+                C=c,
+                H=h,
+                W=w,
+                LO=p.lo,
+                HI=p.hi,
+                RQ=int(p.rq is not None),
+                Z_IN=p.z_in,
+                Z_OUT=p.z_out,
+                Q=q,
+                S=s,
+            )
             return [Instance("dsg_global_avgpool", ident, prm, io, "global average pool")]
         case ir.Add():
-            prm = _p(DATA_W=dw_, L=p.left_shift, Z_A=p.z_a, Z_B=p.z_b, Z_OUT=p.z_out,
-                     QA=p.m_a[0], SA=p.m_a[1], QB=p.m_b[0], SB=p.m_b[1], QO=p.m_out[0],
-                     SO=p.m_out[1], LO=p.lo, HI=p.hi)  # fmt: skip
+            prm = _p(
+                DATA_W=dw_,
+                L=p.left_shift,
+                Z_A=p.z_a,
+                Z_B=p.z_b,
+                Z_OUT=p.z_out,
+                QA=p.m_a[0],
+                SA=p.m_a[1],
+                QB=p.m_b[0],
+                SB=p.m_b[1],
+                QO=p.m_out[0],
+                SO=p.m_out[1],
+                LO=p.lo,
+                HI=p.hi,
+            )
             ports = [("s_a_axis", ins[0]), ("s_b_axis", ins[1]), ("m_axis", out)]
             return [Instance("dsg_add", ident, prm, ports, "residual add")]
         case ir.Concat():
@@ -98,8 +188,18 @@ def engine(qg: QGraph, layer: ir.Layer, fold: HwFold | None, ident: str, ins: li
             return [Instance("dsg_shuffle", ident, prm, io, "channel shuffle")]
         case ir.Act():
             rq, rqn = p.rq or IDENTITY_RQ, p.rq_neg or IDENTITY_RQ
-            prm = _p(DATA_W=dw_, RQ=int(p.rq is not None), Z_IN=p.z_in, Z_OUT=p.z_out, Q=rq[0],
-                     S=rq[1], Q_NEG=rqn[0], S_NEG=rqn[1], LO=p.lo, HI=p.hi)  # fmt: skip
+            prm = _p(
+                DATA_W=dw_,
+                RQ=int(p.rq is not None),
+                Z_IN=p.z_in,
+                Z_OUT=p.z_out,
+                Q=rq[0],
+                S=rq[1],
+                Q_NEG=rqn[0],
+                S_NEG=rqn[1],
+                LO=p.lo,
+                HI=p.hi,
+            )
             return [Instance("dsg_act", ident, prm, io, "activation")]
     raise DsgenError(f"RTL backend: layer kind '{layer.kind}' is not supported")
 
@@ -117,8 +217,21 @@ def _concat(qg: QGraph, layer: ir.Concat, ident: str, ins: list[str], out: str, 
     requant = any(r is not None for r in p.rqs) or (p.lo, p.hi) != full
     rq = [r if r is not None else IDENTITY_RQ for r in p.rqs]
     zs = [z if r is not None else p.z_out for z, r in zip(p.z_ins, p.rqs, strict=True)]
-    prm = _p(DATA_W=dw_, C_A=ca, C_B=cb, N_PIX=ha * wa, REQUANT=int(requant), Z_A=zs[0],
-             Z_B=zs[1], Z_OUT=p.z_out, QA=rq[0][0], SA=rq[0][1], QB=rq[1][0], SB=rq[1][1],
-             LO=p.lo, HI=p.hi)  # fmt: skip
+    prm = _p(
+        DATA_W=dw_,
+        C_A=ca,
+        C_B=cb,
+        N_PIX=ha * wa,
+        REQUANT=int(requant),
+        Z_A=zs[0],
+        Z_B=zs[1],
+        Z_OUT=p.z_out,
+        QA=rq[0][0],
+        SA=rq[0][1],
+        QB=rq[1][0],
+        SB=rq[1][1],
+        LO=p.lo,
+        HI=p.hi,
+    )
     ports = [("s_a_axis", ins[0]), ("s_b_axis", ins[1]), ("m_axis", out)]
     return Instance("dsg_concat", ident, prm, ports, "channel concat")

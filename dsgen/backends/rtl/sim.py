@@ -290,7 +290,7 @@ def mvu_memh(
         wwidth = pe * simd * wgt_w
         nf_total = cout // pe
     b = np.zeros(cout, np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
-    bwords = [pack(b[i * pe:(i + 1) * pe], acc_w) for i in range(nf_total)]
+    bwords = [pack(b[i * pe : (i + 1) * pe], acc_w) for i in range(nf_total)]
     q = np.broadcast_to(np.asarray(q, dtype=np.int64), (cout,))
     shift = np.broadcast_to(np.asarray(shift, dtype=np.int64), (cout,))
     qn = q if q_neg is None else np.broadcast_to(np.asarray(q_neg, dtype=np.int64), (cout,))
