@@ -210,3 +210,57 @@ def test_show_is_stable(tmp_path):
 
     a, c = format_graph(load_ir(path)), format_graph(load_ir(path))
     assert a == c and "conv(%x)" in a and "k=3x3" in a
+
+
+@pytest.mark.parametrize("opset", [11, 12, 13, 15, 17, 18, 20])
+def test_opsets(tmp_path, opset):
+    """The same network in each opset's spelling: Squeeze/ReduceMean axes as attributes before
+    13/18 and as inputs after; Clip bounds as inputs (11+)."""
+    b = G((1, 3, 8, 8))
+    c = b.conv("x", 3, 4, pads=[1, 1, 1, 1])
+    r = b.node("Clip", [c, b.const(np.float32(0)), b.const(np.float32(6))])
+    if opset >= 18:
+        m = b.node("ReduceMean", [r, b.const(np.array([2, 3], np.int64))], keepdims=1)
+    else:
+        m = b.node("ReduceMean", [r], axes=[2, 3], keepdims=1)
+    if opset >= 13:
+        s = b.node("Squeeze", [m, b.const(np.array([2, 3], np.int64))])
+    else:
+        s = b.node("Squeeze", [m], axes=[2, 3])
+    out = b.node("Gemm", [s, b.w(5, 4), b.w(5)], transB=1)
+    check(tmp_path, b.model(out, opset=opset), (1, 3, 8, 8))
+
+
+def test_local_function_is_inlined(tmp_path):
+    """A model whose conv+relu lives in an ONNX local function (as exporters emit)."""
+    from onnx import helper
+
+    fn = helper.make_function(
+        "custom.blocks", "ConvRelu", ["x", "w", "b"], ["y"],
+        [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["c"], ["y"])],
+        [helper.make_opsetid("", 17)],
+    )  # fmt: skip
+    b = G((1, 2, 6, 6))
+    w, bias = b.w(3, 2, 3, 3), b.w(3)
+    b.nodes.append(helper.make_node("ConvRelu", ["x", w, bias], ["y"], domain="custom.blocks"))
+    m = b.model("y", opset=17)
+    m.opset_import.append(helper.make_opsetid("custom.blocks", 1))
+    m.functions.append(fn)
+    g = check(tmp_path, m, (1, 2, 6, 6), kinds=["conv"])
+    assert g.layers[0].act.label() == "relu"
+
+
+def test_external_data_as_dynamo_writes_it(tmp_path):
+    """Weights in a separate .onnx.data file (torch.onnx dynamo exporter's layout)."""
+    import onnx
+
+    b = G((1, 8, 6, 6))
+    out = b.conv("x", 8, 16, pads=[1, 1, 1, 1])
+    m = b.model(out)
+    p = tmp_path / "model.onnx"
+    onnx.save_model(m, str(p), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="model.onnx.data", size_threshold=0)  # fmt: skip
+    assert (tmp_path / "model.onnx.data").stat().st_size > 8 * 16 * 9 * 4
+    g = load_ir(p)
+    assert g.layers[0].kind == "conv" and g.layers[0].weight.shape == (16, 3, 3, 8)
