@@ -2,7 +2,8 @@
 
 The library is compiled once per session with gcc and clang (-std=c99 -Wall -Wextra -Werror
 -pedantic), plus a gcc build with -DDSG_EMULATE_DSP, which runs the Cortex-M4 SIMD code path
-(SXTB16/SMLAD/SADD16 modelled in C) on the host.  The real DSP path is checked under qemu in
+(SXTB16/SMLAD/SADD16 modelled in C) on the host, a gcc build with -DDSG_PORTABLE_GEMM=0 (the
+scalar path of non-DSP microcontrollers) and a gcc -O3 build.  The real DSP path is checked under qemu in
 test_c_kernels_qemu below.
 """
 
@@ -33,6 +34,10 @@ BUILDS = {
     "gcc": ("gcc", []),
     "clang": ("clang", []),
     "gcc-dsp-emul": ("gcc", ["-DDSG_EMULATE_DSP"]),
+    # the compact scalar path of small cores without DSP (the host builds above take the
+    # vectorizable portable GEMM / depthwise), and the portable path at -O3
+    "gcc-scalar": ("gcc", ["-DDSG_PORTABLE_GEMM=0"]),
+    "gcc-O3": ("gcc", ["-O3"]),
 }
 
 P32, P8 = C.POINTER(C.c_int32), C.POINTER(C.c_int8)
@@ -498,6 +503,88 @@ def test_pointwise_large_and_strided(lib):
         )
         assert rc == 0
         assert_exact(out, want, f"pointwise {cin}->{cout} stride {s}")
+
+
+def edge_case(rng, kind, cin, cout, h, w, *, stride=(1, 1), pads=(0, 0, 0, 0), extreme=None,
+              z_in=None, fast=True, leaky=False):
+    """One conv / pointwise / 3x3 depthwise case; `extreme` in (None, "min", "max") makes the
+    input all-min or all-max with +-127 weights and biases at the int32 limit the contract's
+    accumulator bound leaves (every output then sits at the edge of its range)."""
+    if kind == "dw3":
+        wt = rng.integers(-127, 128, (cin, 3, 3, 1))
+        groups, cout = cin, cin
+    else:
+        k = 1 if kind == "pw" else 3
+        wt = rng.integers(-127, 128, (cout, k, k, cin))
+        groups = 1
+    x = rng.integers(-128, 128, (h, w, cin))
+    z_in = int(rng.integers(-128, 128)) if z_in is None else z_in
+    if extreme:
+        x[:] = -128 if extreme == "min" else 127
+        wt = np.where(rng.random(wt.shape) < 0.5, -127, 127)
+    blo, bhi = conv_accumulator_bounds(wt, None, z_in, -128, 127, groups)
+    if extreme:  # bias at the int32 limit: the extreme accumulator is exactly INT32_MAX / MIN
+        bias = np.where(rng.random(cout) < 0.5, 2**31 - 1 - bhi, -(2**31) - blo)
+    else:
+        bias = rng.integers(-(2**20), 2**20, cout)
+    q, s = mults(rng, cout, -23 if extreme else -16, -1)
+    if not fast:  # shifts the fast output stage declines: < -23, and >= 0 (not with the
+        low = rng.integers(-31, -23, cout)  # extreme biases: acc * 2^shift must fit int32)
+        s = low if extreme else np.where(rng.random(cout) < 0.5, low, rng.integers(0, 3, cout))
+    qn = rng.integers(2**30, 2**31, cout) if leaky else None
+    sn = np.maximum(s - 1, -31) if leaky else None
+    z_out = int(rng.integers(-128, 128))
+    lo, hi = (max(-128, z_out), 127) if rng.random() < 0.5 else (-128, 127)
+    return dict(x=x, w=wt, bias=bias, stride=stride, dil=(1, 1), pads=pads, groups=groups,
+                z_in=z_in, z_out=z_out, q=q, s=s, lo=lo, hi=hi, qn=qn, sn=sn)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind,fn", [("pw", "dsg_pointwise_conv_s8"), ("pw", "dsg_conv_s8"),
+                                     ("conv", "dsg_conv_s8"), ("dw3", "dsg_depthwise_conv_3x3_s8"),
+                                     ("dw3", "dsg_depthwise_conv_3x3_hwc_s8")])  # fmt: skip
+def test_portable_blocks_edges(lib, kind, fn):
+    """The blocked paths' edges: pixel counts around the 4-pixel block, channel counts around the
+    4-channel block and around a pass (256 GEMM / 128 depthwise channels), padding, strides,
+    all-min / all-max inputs with +-127 weights and int32-limit biases, zero points at the
+    limits, the slow output stage (LeakyReLU, shifts outside [-23, -1])."""
+    rng = np.random.default_rng(zlib.crc32(repr(("edges", kind, fn)).encode()) ^ fuzz_seed())
+    geoms = [(1, 1, 1, 1), (3, 5, 1, 3), (4, 4, 2, 2), (7, 9, 3, 3), (13, 3, 1, 5)]
+    if kind == "dw3":
+        geoms += [(129, 129, 3, 4), (260, 260, 2, 3)]
+    else:
+        geoms += [(5, 257, 2, 3), (17, 300, 3, 2)]
+    trial = 0
+    for cin, cout, h, w in geoms:
+        for extreme in (None, "min", "max"):
+            for z_in in (-128, 127, None):
+                for fast, leaky in ((True, False), (False, False), (False, True)):
+                    if kind == "pw":
+                        stride, pads = (int(rng.integers(1, 3)), int(rng.integers(1, 3))), (0,) * 4
+                    else:
+                        stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+                        pads = tuple(int(v) for v in rng.integers(0, 2, 4))
+                        h, w = max(h, 3 - pads[0] - pads[2]), max(w, 3 - pads[1] - pads[3])
+                    case = edge_case(rng, kind, cin, cout, h, w, stride=stride, pads=pads,
+                                     extreme=extreme, z_in=z_in, fast=fast, leaky=leaky)  # fmt: skip
+                    out, want, rc = run_conv(lib, fn, **case)
+                    assert rc == 0 or fn == "dsg_conv_s8"  # void: rc is whatever eax held
+                    assert_exact(out, want, f"{fn} edge trial {trial} x{case['x'].shape} "
+                                            f"w{case['w'].shape} {extreme} z_in={z_in}")  # fmt: skip
+                    trial += 1
+
+
+def test_gemm_longer_than_the_portable_limit(lib):
+    """k > DSG_PKMAX (1024) of the portable GEMM: the direct kernel takes it, same integers."""
+    rng = np.random.default_rng(9)
+    for cin, kh in [(1100, 1), (130, 3)]:
+        x = rng.integers(-128, 128, (4, 3, cin))
+        wt = rng.integers(-127, 128, (5, kh, kh, cin))
+        q, s = mults(rng, 5, -18, -14)
+        for fn in ("dsg_conv_s8", "dsg_pointwise_conv_s8") if kh == 1 else ("dsg_conv_s8",):
+            out, want, _ = run_conv(lib, fn, x, wt, rng.integers(-999, 999, 5), stride=(1, 1),
+                                    dil=(1, 1), pads=(0, 0, 0, 0), groups=1, z_in=-128, z_out=3,
+                                    q=q, s=s, lo=-128, hi=127)  # fmt: skip
+            assert_exact(out, want, f"{fn} k={cin * kh * kh}")
 
 
 @pytest.mark.parametrize("bits", [8, 16])

@@ -97,8 +97,10 @@ static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc)
 #define DSG_VEC
 #endif
 
-#if DSG_USE_DSP
+#if DSG_USE_DSP || DSG_PORTABLE_GEMM
 #include <string.h> /* memcpy: the portable unaligned 32-bit load, one LDR on Cortex-M4 */
+#endif
+#if DSG_USE_DSP
 static inline uint32_t dsg_read4(const int8_t *p)
 {
     uint32_t v;
@@ -476,6 +478,7 @@ static dsg_rqf dsg_rqf_make(int32_t bias, int32_t mult, int32_t shift, int32_t z
     return f;
 }
 
+#if DSG_USE_DSP
 static inline int32_t dsg_rqf_apply(const dsg_rqf *f, int32_t acc)
 {
     const int32_t m = f->hz + (acc >> 31);
@@ -488,6 +491,7 @@ static inline int32_t dsg_clamp(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
 }
+#endif
 
 #endif
 
@@ -498,31 +502,62 @@ static inline int32_t dsg_clamp(int32_t v, int32_t lo, int32_t hi)
  * int16 rows on the stack (8*DSG_PKMAX bytes); longer ones take the direct kernel. */
 #define DSG_PKMAX 1024
 #endif
-#ifndef DSG_PDW_CB
-#define DSG_PDW_CB 128 /* channels per pass of the portable 3x3 depthwise (~22*this bytes) */
+#ifndef DSG_PCB
+#define DSG_PCB 256 /* output channels per pass of the portable GEMM (32*this bytes of stack) */
 #endif
+#ifndef DSG_PDW_CB
+#define DSG_PDW_CB 128 /* channels per pass of the portable 3x3 depthwise */
+#endif
+typedef char dsg_assert_pdw_cb[DSG_PDW_CB <= DSG_PCB ? 1 : -1];
 
-/* The output stage of channel c: the single-rounding one (dsg_rqf, same exactness argument as
- * the DSP path) when fast, else the contract's double rounding.  acc = bias + raw modulo 2^32,
- * which is the contract's accumulator (it fits int32, so the wrapped sum is exact). */
-static inline int32_t dsg_p_out(const dsg_conv_params *p, int32_t fast, const dsg_rqf *f,
-                                int32_t c, uint32_t raw)
+/* Output stages of channels [c0, c0 + n) as arrays, so that a row of outputs is requantized in
+ * one tight loop: bias (zero-point term included), and for the fast stage dsg_rqf's mult, hz and
+ * r1.  fast == 0 (LeakyReLU, shift outside [-23, -1]) keeps the contract's double rounding. */
+typedef struct {
+    int32_t bias[DSG_PCB], mult[DSG_PCB], hz[DSG_PCB], r1[DSG_PCB];
+} dsg_pstage;
+
+static void dsg_pstage_set(dsg_pstage *st, const dsg_conv_params *p, int32_t fast, int32_t i,
+                           int32_t c, uint32_t bias)
 {
-    const int32_t acc = dsg_u2i((uint32_t)f->bias + raw);
-    return fast ? dsg_clamp(dsg_rqf_apply(f, acc), p->act_min, p->act_max)
-                : dsg_rq_channel(acc, c, p);
+    if (fast) {
+        const dsg_rqf f = dsg_rqf_make(dsg_u2i(bias), p->mult[c], p->shift[c], p->z_out);
+        st->mult[i] = f.mult;
+        st->hz[i] = f.hz;
+        st->r1[i] = f.r1;
+    }
+    st->bias[i] = dsg_u2i(bias);
 }
 
-static dsg_rqf dsg_p_stage(const dsg_conv_params *p, int32_t fast, int32_t c, uint32_t bias)
+/* y[c] = clamp(RQ(bias[c] + raw[c]) + z_out) for n channels: dsg_rqf_apply written as one
+ * 64-bit expression, s = acc*q + m*2^31 + 2^30 (= acc*q + (m >> 1)*2^32 + lo of dsg_rqf_apply;
+ * |s| < 2^62 + 2^61 + 2^30).  bias + raw wraps modulo 2^32 to the contract's accumulator. */
+DSG_VEC static void dsg_prq_fast(const int32_t *restrict raw, const dsg_pstage *restrict st,
+                                 int32_t n, int32_t lo, int32_t hi, int8_t *restrict y)
 {
-    dsg_rqf f;
-    if (fast) {
-        f = dsg_rqf_make(dsg_u2i(bias), p->mult[c], p->shift[c], p->z_out);
-    } else {
-        f.bias = dsg_u2i(bias);
-        f.mult = f.hz = f.r1 = 0;
+    int32_t c;
+    for (c = 0; c < n; ++c) {
+        const int32_t acc = dsg_u2i((uint32_t)st->bias[c] + (uint32_t)raw[c]);
+        const int32_t m = st->hz[c] + (acc >> 31);
+        const int64_t s = (int64_t)acc * st->mult[c] + (int64_t)m * ((int64_t)1 << 31) +
+                          ((int64_t)1 << 30);
+        int32_t v = (int32_t)(s >> 32) >> st->r1[c]; /* |v| < 2^30: no overflow below */
+        v -= (v - lo) & -(int32_t)(v < lo);           /* branch-free clamp: a ReLU's lo */
+        v -= (v - hi) & -(int32_t)(v > hi);           /* clips about half the outputs */
+        y[c] = (int8_t)v;
     }
-    return f;
+}
+
+static void dsg_prq(const int32_t *raw, const dsg_pstage *st, int32_t fast, int32_t c0,
+                    int32_t n, const dsg_conv_params *p, int8_t *y)
+{
+    int32_t c;
+    if (fast) {
+        dsg_prq_fast(raw, st, n, p->act_min, p->act_max, y);
+        return;
+    }
+    for (c = 0; c < n; ++c)
+        y[c] = (int8_t)dsg_rq_channel(dsg_u2i((uint32_t)st->bias[c] + (uint32_t)raw[c]), c0 + c, p);
 }
 
 /* s[4*j + i] = sum_n x_j[n] * w_i[n] for the 4 int16 rows x_j = x + j*k (already x - z_in) and
@@ -563,49 +598,51 @@ DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32
     for (ky = 0; ky < p->kernel_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dilation_h;
         for (kx = 0; kx < p->kernel_w; ++kx, r += cin) {
+            /* a padded tap reads the first pixel masked to 0 (a zero-fill loop would become a
+             * call to memset, which the library does not link against) */
             const int32_t ix = ix0 + kx * p->dilation_w;
-            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                for (c = 0; c < cin; ++c) r[c] = 0;
-            } else {
-                const int8_t *x = in + (iy * p->in_w + ix) * cin;
-                for (c = 0; c < cin; ++c) r[c] = (int16_t)(x[c] - z);
-            }
+            const int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            const int8_t *x = inside ? in + (iy * p->in_w + ix) * cin : in;
+            const int32_t keep = -inside;
+            for (c = 0; c < cin; ++c) r[c] = (int16_t)((x[c] - z) & keep);
         }
     }
 }
 
 /* Convolution with groups 1 (pointwise included) as a GEMM out[pixel][c] = row(pixel) . w[c]
  * in blocks of 4 pixels x 4 output channels; each block of pixels is widened once and reused by
- * every output channel.  Tails repeat the last pixel / channel (same values written twice).
- * Returns 0 (nothing written) when k > DSG_PKMAX or groups != 1. */
+ * every output channel of a pass (DSG_PCB channels), then requantized row by row.  Channel
+ * tails repeat the last channel.  Returns 0 (nothing written) when k > DSG_PKMAX. */
 static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
     const int32_t n_pix = p->out_h * p->out_w;
     const int32_t fast = dsg_rqf_all_ok(p);
     int16_t xb[4 * DSG_PKMAX];
-    int32_t i, j, c, t;
+    int32_t raw[4 * DSG_PCB];
+    dsg_pstage st;
+    int32_t c0, i, j, c, t;
     if (p->groups != 1 || k > DSG_PKMAX || k < 1) return 0;
-    for (i = 0; i < n_pix; i += 4) {
-        int8_t *y[4];
-        for (j = 0; j < 4; ++j) {
-            const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
-            dsg_pg_row(in, p, px, xb + j * k);
-            y[j] = out + px * n_out;
-        }
-        for (c = 0; c < n_out; c += 4) {
-            const int8_t *w[4];
-            int32_t cc[4], s[16];
-            dsg_rqf f[4];
-            for (t = 0; t < 4; ++t) {
-                cc[t] = c + t < n_out ? c + t : n_out - 1;
-                w[t] = p->weights + cc[t] * k;
-                f[t] = dsg_p_stage(p, fast, cc[t], p->bias ? (uint32_t)p->bias[cc[t]] : 0u);
+    for (c0 = 0; c0 < n_out; c0 += DSG_PCB) {
+        const int32_t nc = n_out - c0 < DSG_PCB ? n_out - c0 : DSG_PCB;
+        for (c = 0; c < nc; ++c)
+            dsg_pstage_set(&st, p, fast, c, c0 + c, p->bias ? (uint32_t)p->bias[c0 + c] : 0u);
+        for (i = 0; i < n_pix; i += 4) {
+            const int32_t np = n_pix - i < 4 ? n_pix - i : 4;
+            for (j = 0; j < 4; ++j) dsg_pg_row(in, p, i + (j < np ? j : np - 1), xb + j * k);
+            for (c = 0; c < nc; c += 4) {
+                const int8_t *w[4];
+                int32_t cc[4], s[16];
+                for (t = 0; t < 4; ++t) {
+                    cc[t] = c + t < nc ? c + t : nc - 1;
+                    w[t] = p->weights + (c0 + cc[t]) * k;
+                }
+                dsg_pg_4x4(xb, k, w, s);
+                for (j = 0; j < 4; ++j)
+                    for (t = 0; t < 4; ++t) raw[j * DSG_PCB + cc[t]] = s[4 * j + t];
             }
-            dsg_pg_4x4(xb, k, w, s);
-            for (j = 0; j < 4; ++j)
-                for (t = 0; t < 4; ++t)
-                    y[j][cc[t]] = (int8_t)dsg_p_out(p, fast, &f[t], cc[t], (uint32_t)s[4 * j + t]);
+            for (j = 0; j < np; ++j)
+                dsg_prq(raw + j * DSG_PCB, &st, fast, c0, nc, p, out + (i + j) * n_out + c0);
         }
     }
     return 1;
@@ -638,25 +675,25 @@ static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_param
     const int32_t fast = dsg_rqf_all_ok(p);
     int8_t wt[9 * DSG_PDW_CB], zrow[DSG_PDW_CB];
     int32_t acc[DSG_PDW_CB];
-    dsg_rqf f[DSG_PDW_CB];
+    dsg_pstage st;
     int32_t c0, c, t, oy, ox, ky, kx;
     for (c0 = 0; c0 < ch; c0 += DSG_PDW_CB) {
         const int32_t n = ch - c0 < DSG_PDW_CB ? ch - c0 : DSG_PDW_CB;
+        zrow[0] = (int8_t)z; /* by doubling: a fill loop would become a call to memset */
+        for (c = 1; c < n; c *= 2) memcpy(zrow + c, zrow, (size_t)(n - c < c ? n - c : c));
         for (c = 0; c < n; ++c) {
             uint32_t sw = 0;
             for (t = 0; t < 9; ++t) {
                 wt[t * DSG_PDW_CB + c] = p->weights[(c0 + c) * wcs + t * wts];
                 sw += (uint32_t)(int32_t)wt[t * DSG_PDW_CB + c];
             }
-            zrow[c] = (int8_t)z;
-            f[c] = dsg_p_stage(p, fast, c0 + c,
-                               (p->bias ? (uint32_t)p->bias[c0 + c] : 0u) - sw * (uint32_t)z);
+            dsg_pstage_set(&st, p, fast, c, c0 + c,
+                           (p->bias ? (uint32_t)p->bias[c0 + c] : 0u) - sw * (uint32_t)z);
         }
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
-                int8_t *y = out + (oy * p->out_w + ox) * ch + c0;
                 const int8_t *xt[9];
                 for (ky = 0; ky < 3; ++ky)
                     for (kx = 0; kx < 3; ++kx) {
@@ -666,8 +703,7 @@ static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_param
                                               : in + (iy * p->in_w + ix) * ch + c0;
                     }
                 dsg_pdw_taps(xt, wt, n, acc);
-                for (c = 0; c < n; ++c)
-                    y[c] = (int8_t)dsg_p_out(p, fast, &f[c], c0 + c, (uint32_t)acc[c]);
+                dsg_prq(acc, &st, fast, c0, n, p, out + (oy * p->out_w + ox) * ch + c0);
             }
         }
     }
