@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dsgen import progress
 from dsgen.analysis.cost import layer_cost
 from dsgen.backends.c.emit import compile_c
 from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, int_samples
@@ -235,8 +236,10 @@ def run_on_mcu(qg: QGraph, xs_int: list[np.ndarray], c_dir: Path, model_sha256: 
     n_out = qg.graph.tensors[qg.int_outputs[0]].size
     ctype = "int16_t" if qg.bits == 16 else "int8_t"
     src = harness_source(summary.name, ctype, xs_int, n_out, len(calls))
-    elf = build_elf(c_dir, summary.name, src, tools)
-    samples = parse_run(run_qemu(elf))
+    with progress.status("cross-compiling for Cortex-M4 (arm-none-eabi-gcc)"):
+        elf = build_elf(c_dir, summary.name, src, tools)
+    with progress.status(f"running {len(xs_int)} inference(s) under qemu (mps2-an386)"):
+        samples = parse_run(run_qemu(elf))
     if len(samples) != len(xs_int) or any(s["rc"] != 0 for s in samples):
         raise DsgenError(f"the Cortex-M4 model returned an error: {[s['rc'] for s in samples]}")
     # per-layer MACs: identifiers are l<i>_<name> for qg.int_layers[i]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dsgen import progress
 from dsgen.errors import DsgenError
 from dsgen.verify.core import VerifyResult, compare, load_inputs, target, to_ir_layout
 
@@ -111,7 +112,10 @@ def verify_hls(
             model_sha256=sha,
             tb_inputs=np.stack(xs_int),
         )
-        rc, log, gots = run_csim(proj, build_csim(proj, summary.top))
+        with progress.status("building the HLS C simulation (g++)"):
+            exe = build_csim(proj, summary.top)
+        with progress.status(f"running {len(xs_int)} frame(s) in C simulation"):
+            rc, log, gots = run_csim(proj, exe)
     complete = len(gots) == len(refs) and all(
         a.size == b.size for a, b in zip(gots, refs, strict=True)
     )
