@@ -45,7 +45,9 @@ def _emit(target: str, qg, tmp: Path, sha: str, opts: CompileOptions):
     if target == "c":
         from dsgen.backends.c import compile_c
 
-        return compile_c(qg, tmp, model_sha256=sha, external_arena=opts.external_arena)
+        return compile_c(
+            qg, tmp, model_sha256=sha, external_arena=opts.external_arena, measure=True
+        )
     if target == "hls":
         from dsgen.backends.hls import compile_hls
 

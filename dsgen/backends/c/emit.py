@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dsgen.backends.c.arena import plan_arena
+from dsgen.backends.c.footprint import Footprint, m4_footprint
 from dsgen.backends.c.lower import Lowering
 from dsgen.backends.names import Namer, ascii_ident
 from dsgen.backends.render import environment, rows, stamp
@@ -29,13 +29,23 @@ class CSummary:
     arena_lower_bound: int
     weight_bytes: int  # every const array: weights, biases, multipliers
     layers: int
+    footprint: Footprint | None = None  # measured on Cortex-M4 when the toolchain is there
 
     def describe(self) -> str:
         ratio = self.arena_bytes / self.arena_lower_bound if self.arena_lower_bound else 1.0
+        bound = self.arena_lower_bound
+        arena = f"arena {self.arena_bytes} bytes ({ratio:.2f}x the lower bound {bound})"
+        head = f"C model '{self.name}' in {self.out_dir}: {self.layers} kernel calls"
+        fp = self.footprint
+        if fp is None:
+            return (
+                f"{head}; flash: {self.weight_bytes} bytes of constants + code; RAM: {arena} "
+                "+ stack (install arm-none-eabi-gcc for Cortex-M4 figures)"
+            )
         return (
-            f"C model '{self.name}' in {self.out_dir}: {self.layers} kernel calls; flash: "
-            f"{self.weight_bytes} bytes of constants (+ code); RAM: arena {self.arena_bytes} "
-            f"bytes ({ratio:.2f}x the lower bound {self.arena_lower_bound}) + stack"
+            f"{head}\n  Cortex-M4 flash: {fp.text + fp.rodata} bytes = code {fp.text} + "
+            f"constants {fp.rodata} (weights, biases, multipliers: {self.weight_bytes})\n"
+            f"  Cortex-M4 RAM:   {fp.ram + fp.stack} bytes = {arena} + stack ~{fp.stack} (estimate)"
         )
 
 
@@ -46,6 +56,7 @@ def compile_c(
     model_sha256: str,
     external_arena: bool = False,
     in_place: bool = True,
+    measure: bool = False,
 ) -> CSummary:
     g = qg.graph
     name = ascii_ident(g.name, 32)
@@ -71,8 +82,10 @@ def compile_c(
     for fname, tpl in files.items():
         (out_dir / fname).write_text(env.get_template(tpl).render(**ctx))
     for lib in LIBRARY:
-        shutil.copyfile(templates_dir() / "c" / lib, out_dir / lib)
-    shutil.copytree(templates_dir() / "c" / "cortex_m4", out_dir / "cortex_m4", dirs_exist_ok=True)
+        _copy_stamped(templates_dir() / "c" / lib, out_dir / lib, ctx["stamp"])
+    (out_dir / "cortex_m4").mkdir(exist_ok=True)
+    for f in sorted((templates_dir() / "c" / "cortex_m4").iterdir()):
+        _copy_stamped(f, out_dir / "cortex_m4" / f.name, ctx["stamp"])
     weight_bytes = sum(len(a.values) * _BYTES[a.ctype] for a in lowered.arrays)
     return CSummary(
         name,
@@ -82,7 +95,13 @@ def compile_c(
         plan.lower_bound,
         weight_bytes,
         len(lowered.calls),
+        m4_footprint(out_dir, name) if measure else None,
     )
+
+
+def _copy_stamped(src: Path, dst: Path, stamp_text: str) -> None:
+    """Library files carry the provenance stamp too (a C comment: .c, .h, .inc and .ld)."""
+    dst.write_text(f"/* {stamp_text} */\n" + src.read_text())
 
 
 def _context(qg, name, plan, lowered, sha, external_arena) -> dict:
