@@ -80,6 +80,23 @@ def zoo_inputs(path: Path, n_cal: int = 32, n_test: int = 32):
     return xs[:n_cal], xs[n_cal:]
 
 
+def real_sets():
+    """(label, float model, NCHW float inputs) for the real models and their shipped inputs:
+    every third sample calibrates, the others test."""
+    if not SHARED.is_dir():
+        return
+    mfcc = np.load(SHARED / "kws_mlperf_mfcc.npz")["features_nhwc"].astype(np.float32)
+    yield ("MLPerf KWS (171 real clips)", SHARED / "mlperf_kws_dscnn_float_nchw.onnx",
+           mfcc.transpose(0, 3, 1, 2))  # fmt: skip
+    arm = np.load(SHARED / "kws_arm_mfcc.npz")["features_nhwc"].astype(np.float32)
+    yield ("ARM DS-CNN-S (170 real clips)", SHARED / "arm_kws_ds_cnn_S_float_nchw.onnx",
+           arm.transpose(0, 3, 1, 2))  # fmt: skip
+    imgs = np.load(SHARED / "images_rgb96_uint8.npz")["images_nhwc_uint8"][:150]
+    vww = SHARED / "mlperf_vww_mbv1_025_float_nchw.onnx"
+    yield ("MLPerf VWW MobileNetV1-0.25 (150 images)", vww,
+           (imgs.astype(np.float32) / 255.0).transpose(0, 3, 1, 2))  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--markdown", action="store_true")
@@ -93,12 +110,10 @@ def main() -> int:
             p.write_bytes(zoo.build(name).SerializeToString())
             rows.append((name, measure(p, *zoo_inputs(p), tmp)))
             print(f"{name}: done", file=sys.stderr)
-        kws = SHARED / "mlperf_kws_dscnn_float_nchw.onnx"
-        if kws.exists():
-            x = np.load(SHARED / "kws_mlperf_mfcc.npz")["features_nhwc"].astype(np.float32)
-            x = x.transpose(0, 3, 1, 2)
+        for label, model, x in real_sets():
             cal, test = x[::3], np.delete(x, np.s_[::3], axis=0)
-            rows.append(("MLPerf KWS (real clips)", measure(kws, cal, test, tmp)))
+            rows.append((label, measure(model, cal, test, tmp)))
+            print(f"{label}: done", file=sys.stderr)
     print(
         "| model | onnxruntime int8 SNR dB / top-1 | dsgen int8 SNR dB / top-1 | "
         "dsgen 16x8 SNR dB / top-1 | dsgen int8 − onnxruntime (dB) |"

@@ -459,6 +459,36 @@ def test_fast_requantization_exhaustive(lib):
         assert_exact(out, want, f"fast requantization trial {trial}")
 
 
+def test_doubled_accumulator_stage_at_its_bound(lib):
+    """The 4-instruction output stage (SMMLAR on 2*acc) is taken when every channel has
+    |bias| + 255*128*taps < 2^29: biases at that bound (and one past it, which falls back to the
+    5-instruction stage), extreme inputs and weights, ties, both clamps."""
+    rng = np.random.default_rng(11)
+    for trial in range(16):
+        dw = trial % 2 == 1
+        cout, taps = (8, 9) if dw else (6, 8)
+        lim = 2**29 - 1 - 32640 * taps + (1 if trial % 8 == 7 else 0)
+        bias = rng.integers(lim - 4000, lim + 1, cout) * rng.choice([-1, 1], cout)
+        r = rng.integers(1, 24, cout)
+        q = rng.integers(2**30, 2**31, cout)
+        q[::2] = 2**30
+        z_in, z_out = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
+        lo, hi = (-128, 127) if trial % 4 < 2 else (z_out, 127)
+        if dw:
+            x = rng.choice([-128, 127], (5, 6, cout))
+            wt = rng.choice([-128, 127], (cout, 3, 3, 1))
+            fn, pads, groups = "dsg_depthwise_conv_3x3_s8", (1, 1, 1, 1), cout
+        else:
+            x = rng.choice([-128, 127], (3, 5, taps))
+            wt = rng.choice([-128, 127], (cout, 1, 1, taps))
+            fn, pads, groups = "dsg_pointwise_conv_s8", (0, 0, 0, 0), 1
+        out, want, rc = run_conv(lib, fn, x, wt, bias, stride=(1, 1), dil=(1, 1), pads=pads,
+                                 groups=groups, z_in=z_in, z_out=z_out, q=q, s=-r, lo=lo,
+                                 hi=hi)  # fmt: skip
+        assert rc == 0
+        assert_exact(out, want, f"{fn} doubled-accumulator trial {trial}")
+
+
 def test_long_dot_products_take_the_direct_path(lib):
     """k > DSG_KMAX (256): the GEMM declines, the direct kernels compute the same integers."""
     rng = np.random.default_rng(8)
@@ -978,11 +1008,20 @@ def test_c_kernels_qemu(tmp_path):
         + [("dsg_conv_s16", "conv16")] * 2
         + [("dsg_depthwise_conv_3x3_hwc_s8", "dw3")] * 2
         + [(fn, "fast:" + kind) for kind, fn in FAST_KINDS for _ in range(3)]
+        + [(fn, "bound:" + kind) for kind, fn in FAST_KINDS[2:4] for _ in range(2)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
         if kind.startswith("fast:"):
             case = fast_case(rng, kind[5:])
+        elif kind.startswith("bound:"):  # the SMMLAR output stage at its bias bound
+            case = fast_case(rng, kind[6:])
+            taps = int(np.prod(case["w"].shape[1:]))
+            lim = 2**29 - 1 - 32640 * taps
+            cout = case["w"].shape[0]
+            case["x"] = rng.choice([-128, 127], case["x"].shape)
+            case["w"] = rng.choice([-128, 127], case["w"].shape)
+            case["bias"] = rng.integers(lim - 999, lim + 1, cout) * rng.choice([-1, 1], cout)
         else:
             case = random_conv(rng, kind.replace("16", ""), bits=16 if kind.endswith("16") else 8)
         want = ops.conv2d(

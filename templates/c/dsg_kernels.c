@@ -121,6 +121,12 @@ static inline uint32_t dsg_read4(const int8_t *p)
 #define DSG_NOINLINE
 #endif
 
+#if defined(__GNUC__)
+#define DSG_INLINE static inline __attribute__((always_inline))
+#else
+#define DSG_INLINE static inline
+#endif
+
 #if DSG_USE_DSP
 static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 #endif
@@ -452,6 +458,7 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
 #if DSG_USE_DSP || DSG_PORTABLE_GEMM
 typedef struct {
     int32_t bias, mult, hz, r1; /* bias: what the kernel starts its accumulator from */
+    int32_t r;                  /* R = r1 + 1, for dsg_rq2 */
 } dsg_rqf;
 
 static int32_t dsg_rqf_ok(int32_t mult, int32_t shift, int32_t z_out)
@@ -475,6 +482,7 @@ static dsg_rqf dsg_rqf_make(int32_t bias, int32_t mult, int32_t shift, int32_t z
     f.mult = mult;
     f.hz = ((int32_t)1 << (-shift - 1)) + z_out * ((int32_t)1 << -shift);
     f.r1 = -shift - 1;
+    f.r = -shift;
     return f;
 }
 
@@ -490,6 +498,49 @@ static inline int32_t dsg_rqf_apply(const dsg_rqf *f, int32_t acc)
 static inline int32_t dsg_clamp(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The same output stage on a doubled accumulator a2 = 2*acc, in four instructions (ADD, SMMLAR,
+ * ASR, and the clamp's SSAT).  SMMLAR computes floor((m*2^32 + a2*q + 2^31) / 2^32), which is
+ * floor((p + 2^30 + 2^31*m) / 2^31) with p = acc*q, so an arithmetic shift by R gives the
+ * floor of dsg_rqf_apply (nested floors merge); m = hz - [acc < 0] as there.  Exact when
+ * |acc| < 2^29: then |p / 2^31| < 2^29 and |m| < 2^30, so the quotient fits SMMLAR's 32-bit
+ * result.  The kernels double the accumulator for free (doubled inputs, doubled bias; 2*(x - z)
+ * still fits an int16 lane) and take this stage when every channel satisfies
+ * |bias| + 255*128*taps < 2^29 (dsg_acc2_ok), which bounds |acc|. */
+static int32_t dsg_acc2_ok(const dsg_conv_params *p, int32_t taps)
+{
+    const int32_t lim = ((int32_t)1 << 29) - 1 - 32640 * taps;
+    int32_t c;
+    if (taps > 16384) return 0;
+    if (p->bias)
+        for (c = 0; c < p->out_c; ++c)
+            if (p->bias[c] > lim || p->bias[c] < -lim) return 0;
+    return 1;
+}
+
+static inline int32_t dsg_rq2(int32_t a2, int32_t mult, int32_t hz, int32_t r)
+{
+    const int32_t m = hz + (a2 >> 31);
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__)
+    int32_t t;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(t) : "r"(a2), "r"(mult), "r"(m));
+#else
+    const int32_t t = (int32_t)(((int64_t)a2 * mult + (int64_t)m * ((int64_t)1 << 32) +
+                                 ((int64_t)1 << 31)) >> 32);
+#endif
+    return t >> r;
+}
+
+/* clamp to [lo, hi]; sat8 (a compile-time constant at every call) when [lo, hi] = [-128, 127] */
+static inline int32_t dsg_sat(int32_t v, int32_t sat8, int32_t lo, int32_t hi)
+{
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP)
+    if (sat8) return __ssat(v, 8);
+#else
+    if (sat8) return v < -128 ? -128 : v > 127 ? 127 : v;
+#endif
+    return dsg_clamp(v, lo, hi);
 }
 #endif
 
@@ -862,6 +913,138 @@ static void dsg_dw3x3_dsp(const int8_t *in, int8_t *out, const dsg_conv_params *
 }
 #endif
 
+#if DSG_USE_DSP
+/* One kernel row (3 taps) for 4 channels on a pre-unpacked row: pixel i of the row is the word
+ * pair {x02, x13} at rp[2i], rp[2i + 1] (SXTB16 of its 4 channels), so a tap is LDRD (weights),
+ * LDRD (inputs) and 4 SMLAxy: 6 instructions for 4 MACs, every input word unpacked once per
+ * row instead of once per tap. */
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__)
+#define DSG_DW2_TAP_ASM(off)                                                                  \
+    "ldrd   %[w0], %[w1], [%[pw], #" off "]\n\t"                                              \
+    "ldrd   %[x0], %[x1], [%[pr], #" off "]\n\t"                                              \
+    "smlabb %[a0], %[x0], %[w0], %[a0]\n\t"                                                    \
+    "smlatt %[a2], %[x0], %[w0], %[a2]\n\t"                                                    \
+    "smlabb %[a1], %[x1], %[w1], %[a1]\n\t"                                                    \
+    "smlatt %[a3], %[x1], %[w1], %[a3]\n\t"
+#define DSG_DW2_ROW(rp, w)                                                                    \
+    do {                                                                                      \
+        int32_t w0_, w1_, x0_, x1_;                                                           \
+        __asm__(DSG_DW2_TAP_ASM("0") DSG_DW2_TAP_ASM("8") DSG_DW2_TAP_ASM("16")               \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w0] "=&r"(w0_), \
+                  [w1] "=&r"(w1_), [x0] "=&r"(x0_), [x1] "=&r"(x1_)                           \
+                : [pr] "r"(rp), [pw] "r"(w)                                                   \
+                : "memory");                                                                  \
+    } while (0)
+#else
+#define DSG_DW2_TAP_C(xp, w)                                                                  \
+    do {                                                                                      \
+        a0 = dsg_smlabb((xp)[0], (w)[0], a0);                                                 \
+        a2 = dsg_smlatt((xp)[0], (w)[0], a2);                                                 \
+        a1 = dsg_smlabb((xp)[1], (w)[1], a1);                                                 \
+        a3 = dsg_smlatt((xp)[1], (w)[1], a3);                                                 \
+    } while (0)
+#define DSG_DW2_ROW(rp, w)                                                                    \
+    do {                                                                                      \
+        DSG_DW2_TAP_C(rp, w);                                                                 \
+        DSG_DW2_TAP_C((rp) + 2, (w) + 2);                                                     \
+        DSG_DW2_TAP_C((rp) + 4, (w) + 4);                                                     \
+    } while (0)
+#endif
+
+/* dsg_dw3x3_dsp with the dsg_rq2 output stage (doubled weights and bias, so the accumulators
+ * come out doubled) and rows unpacked once into the ring: per output pixel and 4 channels
+ * 54 instructions of taps and 4 x 5 of output stage.  Needs dsg_acc2_ok(p, 9). */
+DSG_INLINE void dsg_dw3x3_dsp2(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                               int32_t wcs, int32_t wts, int32_t c4, int32_t sat8)
+{
+    const int32_t ch = p->in_c, z = p->z_in, sw2 = 2 * p->stride_w;
+    const int32_t len = (p->out_w - 1) * p->stride_w + 3; /* padded row: ix = -pad_left .. */
+    const uint32_t zz = ((uint32_t)z & 0xFFu) * 0x01010101u;
+    const int32_t zz02 = dsg_sxtb16(zz), zz13 = dsg_sxtb16_ror8(zz);
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t rb[3][2 * DSG_DW_WMAX];
+    int32_t c, j, t, oy, ox, ky;
+    for (c = 0; c < c4; c += 4) {
+        int32_t wu[18], held[3], fb[4], fq[4], fh[4], fr[4];
+        for (t = 0; t < 9; ++t) {
+            const int8_t *w = p->weights + c * wcs + t * wts;
+            const uint32_t v = (uint32_t)(uint8_t)w[0] | (uint32_t)(uint8_t)w[wcs] << 8 |
+                               (uint32_t)(uint8_t)w[2 * wcs] << 16 |
+                               (uint32_t)(uint8_t)w[3 * wcs] << 24;
+            const int32_t a = dsg_sxtb16(v), b = dsg_sxtb16_ror8(v);
+            wu[2 * t] = dsg_sadd16(a, a); /* 2*w fits an int16 lane */
+            wu[2 * t + 1] = dsg_sadd16(b, b);
+        }
+        for (j = 0; j < 4; ++j) {
+            uint32_t sw_ = 0;
+            for (t = 0; t < 9; ++t) sw_ += (uint32_t)(int32_t)p->weights[(c + j) * wcs + t * wts];
+            fb[j] = dsg_u2i(((p->bias ? (uint32_t)p->bias[c + j] : 0u) - sw_ * (uint32_t)z) << 1);
+            fq[j] = p->mult[c + j];
+            fh[j] = dsg_rqf_make(0, p->mult[c + j], p->shift[c + j], p->z_out).hz;
+            fr[j] = -p->shift[c + j];
+        }
+        held[0] = held[1] = held[2] = INT32_MIN;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int32_t *r[3];
+            int8_t *y = out + oy * p->out_w * ch + c;
+            for (ky = 0; ky < 3; ++ky) {
+                const int32_t iy = iy0 + ky, slot = ((iy % 3) + 3) % 3;
+                int32_t *b = rb[slot];
+                if (held[slot] != iy) {
+                    int32_t i, ix = -p->pad_left;
+                    held[slot] = iy;
+                    if (iy < 0 || iy >= p->in_h) {
+                        for (i = 0; i < len; ++i) {
+                            b[2 * i] = zz02;
+                            b[2 * i + 1] = zz13;
+                        }
+                    } else {
+                        const int8_t *x = in + iy * p->in_w * ch + c;
+                        for (i = 0; i < len; ++i, ++ix) {
+                            if (ix >= 0 && ix < p->in_w) {
+                                const uint32_t u = dsg_read4(x + ix * ch);
+                                b[2 * i] = dsg_sxtb16(u);
+                                b[2 * i + 1] = dsg_sxtb16_ror8(u);
+                            } else {
+                                b[2 * i] = zz02;
+                                b[2 * i + 1] = zz13;
+                            }
+                        }
+                    }
+                }
+                r[ky] = b;
+            }
+            for (ox = 0; ox < p->out_w; ++ox, y += ch) {
+                const int32_t off = ox * sw2;
+                int32_t a0 = fb[0], a1 = fb[1], a2 = fb[2], a3 = fb[3];
+                DSG_DW2_ROW(r[0] + off, wu);
+                DSG_DW2_ROW(r[1] + off, wu + 6);
+                DSG_DW2_ROW(r[2] + off, wu + 12);
+                y[0] = (int8_t)dsg_sat(dsg_rq2(a0, fq[0], fh[0], fr[0]), sat8, lo, hi);
+                y[1] = (int8_t)dsg_sat(dsg_rq2(a1, fq[1], fh[1], fr[1]), sat8, lo, hi);
+                y[2] = (int8_t)dsg_sat(dsg_rq2(a2, fq[2], fh[2], fr[2]), sat8, lo, hi);
+                y[3] = (int8_t)dsg_sat(dsg_rq2(a3, fq[3], fh[3], fr[3]), sat8, lo, hi);
+            }
+        }
+    }
+}
+
+DSG_NOINLINE static void dsg_dw3x3_dsp2_sat(const int8_t *in, int8_t *out,
+                                            const dsg_conv_params *p, int32_t wcs, int32_t wts,
+                                            int32_t c4)
+{
+    dsg_dw3x3_dsp2(in, out, p, wcs, wts, c4, 1);
+}
+
+DSG_NOINLINE static void dsg_dw3x3_dsp2_clamp(const int8_t *in, int8_t *out,
+                                              const dsg_conv_params *p, int32_t wcs, int32_t wts,
+                                              int32_t c4)
+{
+    dsg_dw3x3_dsp2(in, out, p, wcs, wts, c4, 0);
+}
+#endif
+
 static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p, int32_t wcs,
                          int32_t wts)
 {
@@ -875,7 +1058,12 @@ static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p
 #if DSG_USE_DSP
     if ((p->out_w - 1) * p->stride_w + 3 <= DSG_DW_WMAX && dsg_rqf_all_ok(p)) {
         c4 = p->in_c & ~3;
-        dsg_dw3x3_dsp(in, out, p, wcs, wts, c4);
+        if (!dsg_acc2_ok(p, 9))
+            dsg_dw3x3_dsp(in, out, p, wcs, wts, c4);
+        else if (p->act_min == -128 && p->act_max == 127)
+            dsg_dw3x3_dsp2_sat(in, out, p, wcs, wts, c4);
+        else
+            dsg_dw3x3_dsp2_clamp(in, out, p, wcs, wts, c4);
     }
 #endif
     dsg_dw3x3_channels(in, out, p, wcs, wts, c4);
@@ -913,6 +1101,19 @@ static void dsg_expand4(const int8_t *const *v, int32_t n4, int32_t nz, int32_t 
             const uint32_t u = dsg_read4(v[j] + 4 * g);
             xb[2 * j] = dsg_sadd16(dsg_sxtb16(u), nz);
             xb[2 * j + 1] = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
+        }
+}
+
+/* The same with 2*(x - z) (in [-510, 510]): the accumulators come out doubled, for dsg_rq2. */
+static void dsg_expand4x2(const int8_t *const *v, int32_t n4, int32_t nz, int32_t *xb)
+{
+    int32_t g, j;
+    for (g = 0; g < n4; ++g, xb += 8)
+        for (j = 0; j < 4; ++j) {
+            const uint32_t u = dsg_read4(v[j] + 4 * g);
+            const int32_t a = dsg_sadd16(dsg_sxtb16(u), nz), b = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
+            xb[2 * j] = dsg_sadd16(a, a);
+            xb[2 * j + 1] = dsg_sadd16(b, b);
         }
 }
 
@@ -1028,6 +1229,45 @@ DSG_NOINLINE static void dsg_mm4_channels(const dsg_mm_in *x, const int8_t *w, c
     }
 }
 
+/* dsg_mm4_channels on doubled inputs and biases, with the dsg_rq2 output stage. */
+DSG_INLINE void dsg_mm4_ch2(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
+                               int32_t nch, int32_t sat8)
+{
+    const int32_t k = x->k, n4 = k >> 2, lo = x->lo, hi = x->hi;
+    int8_t *y0 = x->y[0], *y1 = x->y[1], *y2 = x->y[2], *y3 = x->y[3];
+    int32_t c, i;
+    for (c = 0; c < nch; ++c, w += k) {
+        int32_t s0 = f[c].bias, s1 = s0, s2 = s0, s3 = s0;
+        DSG_MM4_LOOP(x->xb, w, n4, s0, s1, s2, s3);
+        for (i = n4 * 4; i < k; ++i) { /* k % 4 tail, wrapping like SMLAD */
+            const int32_t wi = 2 * w[i], z = x->z;
+            s0 = dsg_u2i((uint32_t)s0 + (uint32_t)(wi * (x->v[0][i] - z)));
+            s1 = dsg_u2i((uint32_t)s1 + (uint32_t)(wi * (x->v[1][i] - z)));
+            s2 = dsg_u2i((uint32_t)s2 + (uint32_t)(wi * (x->v[2][i] - z)));
+            s3 = dsg_u2i((uint32_t)s3 + (uint32_t)(wi * (x->v[3][i] - z)));
+        }
+        {
+            const int32_t q = f[c].mult, hz = f[c].hz, r = f[c].r;
+            y0[c] = (int8_t)dsg_sat(dsg_rq2(s0, q, hz, r), sat8, lo, hi);
+            y1[c] = (int8_t)dsg_sat(dsg_rq2(s1, q, hz, r), sat8, lo, hi);
+            y2[c] = (int8_t)dsg_sat(dsg_rq2(s2, q, hz, r), sat8, lo, hi);
+            y3[c] = (int8_t)dsg_sat(dsg_rq2(s3, q, hz, r), sat8, lo, hi);
+        }
+    }
+}
+
+DSG_NOINLINE static void dsg_mm4_ch2_sat(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
+                                         int32_t nch)
+{
+    dsg_mm4_ch2(x, w, f, nch, 1);
+}
+
+DSG_NOINLINE static void dsg_mm4_ch2_clamp(const dsg_mm_in *x, const int8_t *w,
+                                           const dsg_rqf *f, int32_t nch)
+{
+    dsg_mm4_ch2(x, w, f, nch, 0);
+}
+
 /* Convolution with groups 1 as a GEMM: out[pixel][c] = im2col(pixel) . w[c], weights in their
  * contract layout [C_out][kh][kw][C_in] (each row is one k-vector).  A 1x1 conv without padding
  * reads its pixels in place; other convs gather them, so a C_in = 1 first layer becomes
@@ -1048,7 +1288,10 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     dsg_rqf f[DSG_CBLK];
     dsg_mm_in x;
     int32_t c0, i, j;
+    int32_t dbl, sat8;
     if (p->groups != 1 || k > DSG_KMAX || !dsg_rqf_all_ok(p)) return 0;
+    dbl = dsg_acc2_ok(p, k);
+    sat8 = p->act_min == -128 && p->act_max == 127;
     x.xb = xb;
     x.k = k;
     x.z = p->z_in;
@@ -1057,8 +1300,8 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     for (c0 = 0; c0 < n_out; c0 += DSG_CBLK) {
         const int32_t nc = n_out - c0 < DSG_CBLK ? n_out - c0 : DSG_CBLK;
         for (i = 0; i < nc; ++i)
-            f[i] = dsg_rqf_make(p->bias ? p->bias[c0 + i] : 0, p->mult[c0 + i], p->shift[c0 + i],
-                                p->z_out);
+            f[i] = dsg_rqf_make(p->bias ? dsg_u2i((uint32_t)p->bias[c0 + i] << dbl) : 0,
+                                p->mult[c0 + i], p->shift[c0 + i], p->z_out);
         for (i = 0; i < n_pix; i += 4) {
             for (j = 0; j < 4; ++j) {
                 const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
@@ -1071,8 +1314,16 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 }
                 x.y[j] = out + px * n_out + c0;
             }
-            dsg_expand4(x.v, k >> 2, nz, xb);
-            dsg_mm4_channels(&x, p->weights + c0 * k, f, nc);
+            if (!dbl) {
+                dsg_expand4(x.v, k >> 2, nz, xb);
+                dsg_mm4_channels(&x, p->weights + c0 * k, f, nc);
+            } else {
+                dsg_expand4x2(x.v, k >> 2, nz, xb);
+                if (sat8)
+                    dsg_mm4_ch2_sat(&x, p->weights + c0 * k, f, nc);
+                else
+                    dsg_mm4_ch2_clamp(&x, p->weights + c0 * k, f, nc);
+            }
         }
     }
     return 1;

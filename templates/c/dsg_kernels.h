@@ -12,7 +12,9 @@
  * dsg_conv_s8 (groups 1) and dsg_pointwise_conv_s8 run an im2col GEMM that needs
  * 3*DSG_KMAX + ~150 bytes of stack (DSG_KMAX = 512 by default, -DDSG_KMAX=... to change; longer
  * dot products take the direct kernels).  Convs, depthwise 3x3 and pointwise take a 5-instruction
- * requantization when every channel has -23 <= shift <= -1 and no LeakyReLU (the common case).
+ * requantization when every channel has -23 <= shift <= -1 and no LeakyReLU (the common case),
+ * and a 4-instruction one (SMMLAR on a doubled accumulator, SSAT for a [-128, 127] clamp) when
+ * moreover every |bias| + 255*128*taps < 2^29, which bounds |acc| below 2^29.
  */
 #ifndef DSG_KERNELS_H
 #define DSG_KERNELS_H
