@@ -31,6 +31,6 @@ async def run_fifo(dut):
     for f in frames:
         await src.send(dsg_tb.frame(f, w))
     got = await dsg_tb.recv_frames(snk, len(frames), w, 20000, dut)
-    for i, (g, e) in enumerate(zip(got, frames)):
+    for i, (g, e) in enumerate(zip(got, frames, strict=False)):
         dsg_tb.compare(f"frame {i}", g, e)
     await dsg_tb.nothing_extra(dut, cnt, sum(map(len, frames)), snk)

@@ -1,13 +1,13 @@
-"""Verilator + cocotb simulation glue shared by the module benches (sim/) and the network generator.
+"""Verilator + cocotb simulation glue shared by the module benches (sim/) and the RTL generator.
 
-``build(toplevel, sources, parameters)`` verilates and compiles a model into a cache directory keyed by
-a hash of the sources' contents, the parameters, the build arguments and the tool versions, so repeated
-runs, different tests and different pytest-xdist workers reuse one build (an flock serialises
-concurrent builds of the same key).  ``run(...)`` runs a cocotb test module against such a build in a
-separate test directory, with extra environment for the test vectors.
+``build(toplevel, sources, parameters)`` verilates and compiles a model into a cache directory keyed
+by a hash of the sources' contents, the parameters, the build arguments and the tool versions, so
+repeated runs, different tests and different pytest-xdist workers reuse one build (an flock
+serialises concurrent builds of the same key).  ``run(...)`` runs a cocotb test module against such
+a build in a separate test directory, with extra environment for the test vectors.
 
-ROM contents are never parameters: modules take ``$readmemh`` *file names* (relative names resolve in
-the simulation's working directory, the test directory), so one build serves every random seed; the
+ROM contents are never parameters: modules take ``$readmemh`` *file names* (relative names resolve
+in the simulation's working directory, the test directory), so one build serves every seed; the
 caller writes the ``.memh`` files into ``test_dir`` before calling :func:`run`.
 
 The cache root is ``$DSGEN_CACHE`` or ``<repo>/.dsgen_cache``; builds go to ``verilator/<hash>``.
@@ -173,8 +173,8 @@ def run(
     """Build (cached) and run cocotb ``test_module`` in ``test_dir``; raise SimError on failure.
 
     ``module_dirs`` are prepended to the simulator's PYTHONPATH so ``test_module`` is importable.
-    ``extra_env`` reaches the test as environment variables (use distinctive names: variables already
-    in os.environ win, as cocotb's runner merges os.environ last).
+    ``extra_env`` reaches the test as environment variables (use distinctive names: variables
+    already in os.environ win, as cocotb's runner merges os.environ last).
     """
     from cocotb_tools import runner as cr
 
