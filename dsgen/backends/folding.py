@@ -42,6 +42,7 @@ class LayerFold:
     c_out: int = 1  # what PE must divide
     k: int = 1  # what SIMD must divide (dot-product length)
     pixels: int = 1  # H_out · W_out
+    stream: int = 0  # elements read or written at one per cycle: a floor under `cycles`
 
     @property
     def multipliers(self) -> int:
@@ -89,8 +90,9 @@ def _mac_geometry(g: ir.Graph, layer: ir.Layer) -> tuple[int, int, int]:
 
 
 def _fold(f: LayerFold, pe: int, simd: int) -> LayerFold:
-    cycles = f.pixels * (f.c_out // pe) * (f.k // simd)
-    return LayerFold(f.name, f.kind, pe, simd, f.macs, cycles, f.c_out, f.k, f.pixels)
+    # Activations stream one element per beat, so no parallelism beats the stream itself.
+    cycles = max(f.pixels * (f.c_out // pe) * (f.k // simd), f.stream)
+    return LayerFold(f.name, f.kind, pe, simd, f.macs, cycles, f.c_out, f.k, f.pixels, f.stream)
 
 
 def _initial(g: ir.Graph, layers: list[ir.Layer]) -> list[LayerFold]:
@@ -99,7 +101,12 @@ def _initial(g: ir.Graph, layers: list[ir.Layer]) -> list[LayerFold]:
         if layer.kind in MAC_KINDS:
             pixels, cout, k = _mac_geometry(g, layer)
             macs = pixels * cout * k
-            out.append(LayerFold(layer.name, layer.kind, 1, 1, macs, macs, cout, k, pixels))
+            stream = max(g.tensors[layer.inputs[0]].size, g.tensors[layer.output].size)
+            out.append(
+                LayerFold(
+                    layer.name, layer.kind, 1, 1, macs, max(macs, stream), cout, k, pixels, stream
+                )  # fmt: skip
+            )
         elif layer.kind in STREAM_KINDS:
             n = max([g.tensors[t].size for t in layer.inputs] + [g.tensors[layer.output].size])
             out.append(LayerFold(layer.name, layer.kind, 1, 1, 0, n))
@@ -112,8 +119,8 @@ def _next_divisor(n: int, d: int) -> int | None:
 
 def _step(f: LayerFold) -> LayerFold | None:
     """The next, smallest increase of f's parallelism (None when fully parallel or not foldable)."""
-    if f.kind not in MAC_KINDS:
-        return None
+    if f.kind not in MAC_KINDS or f.cycles <= f.stream:
+        return None  # more multipliers cannot beat the stream
     cands = []
     simd = _next_divisor(f.k, f.simd)
     if simd is not None:
@@ -144,4 +151,25 @@ def plan_folding(qg: QGraph, multipliers: int | None = None) -> FoldPlan:
         used += nxt.multipliers - folds[i].multipliers
         folds[i] = nxt
     worst = max(folds, key=lambda f: f.cycles, default=None)
-    return FoldPlan(folds, budget, worst.cycles if worst else 0, worst.name if worst else "")
+    ii = worst.cycles if worst else 0
+    folds = [_trim(f, ii) for f in folds]
+    return FoldPlan(folds, budget, ii, worst.name if worst else "")
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _trim(f: LayerFold, ii: int) -> LayerFold:
+    """The fewest multipliers that still meet the initiation interval: the greedy loop can leave a
+    non-bottleneck layer with more parallelism than the pipeline can use."""
+    if f.kind not in MAC_KINDS:
+        return f
+    best = f
+    for pe in _divisors(f.c_out):
+        for simd in _divisors(f.k):
+            if pe * simd < best.multipliers:
+                cand = _fold(f, pe, simd)
+                if cand.cycles <= ii:
+                    best = cand
+    return best
