@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clock-ns", type=float, default=10.0, help="HLS: clock period")
     _quant_args(p)
 
+    p = sub.add_parser("synth", help="yosys synth_xilinx on an RTL output tree: LUT, FF, DSP, BRAM")
+    p.add_argument("out_dir", help="a `dsgen compile --target rtl` output directory")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("zoo", help="bundled example models")
     p.add_argument("name", nargs="?", help="model to write")
     p.add_argument("--list", action="store_true", help="list the models")
@@ -240,7 +244,22 @@ def cmd_compile(args) -> int:
     return 0
 
 
+def cmd_synth(args) -> int:
+    from dsgen import progress
+    from dsgen.backends.rtl.synth import synth
+
+    with progress.status("yosys synth_xilinx"):
+        rep = synth(args.out_dir)
+    if args.json:
+        d = {"lut": rep.lut, "ff": rep.ff, "dsp": rep.dsp, "bram": rep.bram, "cells": rep.cells}
+        print(json.dumps(d))
+    else:
+        print(rep.describe())
+    return 0
+
+
 COMMANDS = {
+    "synth": cmd_synth,
     "compile": cmd_compile,
     "show": cmd_show,
     "report": cmd_report,

@@ -173,6 +173,7 @@ def write_corpus(d: Path) -> list[Case]:
             ["/proc/dsgen_out"],
         )
     )
+    cases.append(Case("synth_not_rtl", ["synth", "{d}"], ["not an RTL output tree"]))
     cases.append(Case("missing_file", ["verify", "{d}/nothing_here.onnx"], ["no such file"]))
     cases.append(
         Case(

@@ -3,8 +3,8 @@
 The library is compiled once per session with gcc and clang (-std=c99 -Wall -Wextra -Werror
 -pedantic), plus a gcc build with -DDSG_EMULATE_DSP, which runs the Cortex-M4 SIMD code path
 (SXTB16/SMLAD/SADD16 modelled in C) on the host, a gcc build with -DDSG_PORTABLE_GEMM=0 (the
-scalar path of non-DSP microcontrollers) and a gcc -O3 build.  The real DSP path is checked under qemu in
-test_c_kernels_qemu below.
+scalar path of non-DSP microcontrollers) and a gcc -O3 build.  The real DSP path is checked under
+qemu in test_c_kernels_qemu below.
 """
 
 from __future__ import annotations
@@ -403,8 +403,13 @@ def fast_case(rng, kind):
         case = random_conv(rng, "conv")
         kh, kw = int(rng.choice([3, 10])), int(rng.choice([3, 4]))
         h, w = kh + int(rng.integers(0, 9)), kw + int(rng.integers(0, 5))
-        case.update(x=rng.integers(-128, 128, (h, w, 1)), groups=1, stride=(2, 2), dil=(1, 1),
-                    w=rng.integers(-127, 128, (case["w"].shape[0], kh, kw, 1)))  # fmt: skip
+        case.update(
+            x=rng.integers(-128, 128, (h, w, 1)),
+            groups=1,
+            stride=(2, 2),
+            dil=(1, 1),
+            w=rng.integers(-127, 128, (case["w"].shape[0], kh, kw, 1)),
+        )
         case["bias"] = rng.integers(-3000, 3000, case["w"].shape[0])
     else:
         case = random_conv(rng, kind)
@@ -414,8 +419,9 @@ def fast_case(rng, kind):
     if kind == "dw3" and rng.random() < 0.5:  # channel counts with and without a C % 4 tail
         c = int(rng.choice([4, 8, 13]))
         case["x"] = rng.integers(-128, 128, (*case["x"].shape[:2], c))
-        case.update(w=rng.integers(-127, 128, (c, 3, 3, 1)), groups=c,
-                    bias=rng.integers(-5000, 5000, c))  # fmt: skip
+        case.update(
+            w=rng.integers(-127, 128, (c, 3, 3, 1)), groups=c, bias=rng.integers(-5000, 5000, c)
+        )
         case["q"], case["s"] = mults(rng, c, -12, -4)
     cout = case["w"].shape[0]
     if len(case["q"]) != cout:
@@ -452,9 +458,23 @@ def test_fast_requantization_exhaustive(lib):
         bias[: cout // 4] = (rng.integers(-999, 999, cout // 4) * 2 + 1) << (r[: cout // 4] - 1)
         z_out = int(rng.integers(-128, 128))
         lo, hi = (-128, 127) if trial % 2 else (z_out, 127)
-        out, want, rc = run_conv(lib, "dsg_pointwise_conv_s8", x, wt, bias, stride=(1, 1),
-                                 dil=(1, 1), pads=(0, 0, 0, 0), groups=1, z_in=0, z_out=z_out,
-                                 q=q, s=-r, lo=lo, hi=hi)  # fmt: skip
+        out, want, rc = run_conv(
+            lib,
+            "dsg_pointwise_conv_s8",
+            x,
+            wt,
+            bias,
+            stride=(1, 1),
+            dil=(1, 1),
+            pads=(0, 0, 0, 0),
+            groups=1,
+            z_in=0,
+            z_out=z_out,
+            q=q,
+            s=-r,
+            lo=lo,
+            hi=hi,
+        )
         assert rc == 0
         assert_exact(out, want, f"fast requantization trial {trial}")
 
@@ -482,9 +502,23 @@ def test_doubled_accumulator_stage_at_its_bound(lib):
             x = rng.choice([-128, 127], (3, 5, taps))
             wt = rng.choice([-128, 127], (cout, 1, 1, taps))
             fn, pads, groups = "dsg_pointwise_conv_s8", (0, 0, 0, 0), 1
-        out, want, rc = run_conv(lib, fn, x, wt, bias, stride=(1, 1), dil=(1, 1), pads=pads,
-                                 groups=groups, z_in=z_in, z_out=z_out, q=q, s=-r, lo=lo,
-                                 hi=hi)  # fmt: skip
+        out, want, rc = run_conv(
+            lib,
+            fn,
+            x,
+            wt,
+            bias,
+            stride=(1, 1),
+            dil=(1, 1),
+            pads=pads,
+            groups=groups,
+            z_in=z_in,
+            z_out=z_out,
+            q=q,
+            s=-r,
+            lo=lo,
+            hi=hi,
+        )
         assert rc == 0
         assert_exact(out, want, f"{fn} doubled-accumulator trial {trial}")
 
@@ -497,9 +531,23 @@ def test_long_dot_products_take_the_direct_path(lib):
         wt = rng.integers(-127, 128, (6, kh, kh, cin))
         q, s = mults(rng, 6, -16, -12)
         for fn in ("dsg_conv_s8", "dsg_pointwise_conv_s8") if kh == 1 else ("dsg_conv_s8",):
-            out, want, _ = run_conv(lib, fn, x, wt, rng.integers(-999, 999, 6), stride=(1, 1),
-                                    dil=(1, 1), pads=(0, 0, 0, 0), groups=1, z_in=3, z_out=-2,
-                                    q=q, s=s, lo=-128, hi=127)  # fmt: skip
+            out, want, _ = run_conv(
+                lib,
+                fn,
+                x,
+                wt,
+                rng.integers(-999, 999, 6),
+                stride=(1, 1),
+                dil=(1, 1),
+                pads=(0, 0, 0, 0),
+                groups=1,
+                z_in=3,
+                z_out=-2,
+                q=q,
+                s=s,
+                lo=-128,
+                hi=127,
+            )
             assert_exact(out, want, f"{fn} k={cin * kh * kh}")
 
 
@@ -535,8 +583,21 @@ def test_pointwise_large_and_strided(lib):
         assert_exact(out, want, f"pointwise {cin}->{cout} stride {s}")
 
 
-def edge_case(rng, kind, cin, cout, h, w, *, stride=(1, 1), pads=(0, 0, 0, 0), extreme=None,
-              z_in=None, fast=True, leaky=False):
+def edge_case(
+    rng,
+    kind,
+    cin,
+    cout,
+    h,
+    w,
+    *,
+    stride=(1, 1),
+    pads=(0, 0, 0, 0),
+    extreme=None,
+    z_in=None,
+    fast=True,
+    leaky=False,
+):
     """One conv / pointwise / 3x3 depthwise case; `extreme` in (None, "min", "max") makes the
     input all-min or all-max with +-127 weights and biases at the int32 limit the contract's
     accumulator bound leaves (every output then sits at the edge of its range)."""
@@ -565,13 +626,35 @@ def edge_case(rng, kind, cin, cout, h, w, *, stride=(1, 1), pads=(0, 0, 0, 0), e
     sn = np.maximum(s - 1, -31) if leaky else None
     z_out = int(rng.integers(-128, 128))
     lo, hi = (max(-128, z_out), 127) if rng.random() < 0.5 else (-128, 127)
-    return dict(x=x, w=wt, bias=bias, stride=stride, dil=(1, 1), pads=pads, groups=groups,
-                z_in=z_in, z_out=z_out, q=q, s=s, lo=lo, hi=hi, qn=qn, sn=sn)  # fmt: skip
+    return dict(
+        x=x,
+        w=wt,
+        bias=bias,
+        stride=stride,
+        dil=(1, 1),
+        pads=pads,
+        groups=groups,
+        z_in=z_in,
+        z_out=z_out,
+        q=q,
+        s=s,
+        lo=lo,
+        hi=hi,
+        qn=qn,
+        sn=sn,
+    )
 
 
-@pytest.mark.parametrize("kind,fn", [("pw", "dsg_pointwise_conv_s8"), ("pw", "dsg_conv_s8"),
-                                     ("conv", "dsg_conv_s8"), ("dw3", "dsg_depthwise_conv_3x3_s8"),
-                                     ("dw3", "dsg_depthwise_conv_3x3_hwc_s8")])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind,fn",
+    [
+        ("pw", "dsg_pointwise_conv_s8"),
+        ("pw", "dsg_conv_s8"),
+        ("conv", "dsg_conv_s8"),
+        ("dw3", "dsg_depthwise_conv_3x3_s8"),
+        ("dw3", "dsg_depthwise_conv_3x3_hwc_s8"),
+    ],
+)
 def test_portable_blocks_edges(lib, kind, fn):
     """The blocked paths' edges: pixel counts around the 4-pixel block, channel counts around the
     4-channel block and around a pass (256 GEMM / 128 depthwise channels), padding, strides,
@@ -594,12 +677,28 @@ def test_portable_blocks_edges(lib, kind, fn):
                         stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
                         pads = tuple(int(v) for v in rng.integers(0, 2, 4))
                         h, w = max(h, 3 - pads[0] - pads[2]), max(w, 3 - pads[1] - pads[3])
-                    case = edge_case(rng, kind, cin, cout, h, w, stride=stride, pads=pads,
-                                     extreme=extreme, z_in=z_in, fast=fast, leaky=leaky)  # fmt: skip
+                    case = edge_case(
+                        rng,
+                        kind,
+                        cin,
+                        cout,
+                        h,
+                        w,
+                        stride=stride,
+                        pads=pads,
+                        extreme=extreme,
+                        z_in=z_in,
+                        fast=fast,
+                        leaky=leaky,
+                    )
                     out, want, rc = run_conv(lib, fn, **case)
                     assert rc == 0 or fn == "dsg_conv_s8"  # void: rc is whatever eax held
-                    assert_exact(out, want, f"{fn} edge trial {trial} x{case['x'].shape} "
-                                            f"w{case['w'].shape} {extreme} z_in={z_in}")  # fmt: skip
+                    assert_exact(
+                        out,
+                        want,
+                        f"{fn} edge trial {trial} x{case['x'].shape} "
+                        f"w{case['w'].shape} {extreme} z_in={z_in}",
+                    )
                     trial += 1
 
 
@@ -611,9 +710,23 @@ def test_gemm_longer_than_the_portable_limit(lib):
         wt = rng.integers(-127, 128, (5, kh, kh, cin))
         q, s = mults(rng, 5, -18, -14)
         for fn in ("dsg_conv_s8", "dsg_pointwise_conv_s8") if kh == 1 else ("dsg_conv_s8",):
-            out, want, _ = run_conv(lib, fn, x, wt, rng.integers(-999, 999, 5), stride=(1, 1),
-                                    dil=(1, 1), pads=(0, 0, 0, 0), groups=1, z_in=-128, z_out=3,
-                                    q=q, s=s, lo=-128, hi=127)  # fmt: skip
+            out, want, _ = run_conv(
+                lib,
+                fn,
+                x,
+                wt,
+                rng.integers(-999, 999, 5),
+                stride=(1, 1),
+                dil=(1, 1),
+                pads=(0, 0, 0, 0),
+                groups=1,
+                z_in=-128,
+                z_out=3,
+                q=q,
+                s=s,
+                lo=-128,
+                hi=127,
+            )
             assert_exact(out, want, f"{fn} k={cin * kh * kh}")
 
 
