@@ -28,8 +28,8 @@ from tests.conftest import fuzz_seed
 from tests.fuzz_models import build, specs
 
 ort = pytest.importorskip("onnxruntime")
-N_FLOAT = int(os.environ.get("DSGEN_FUZZ_EXAMPLES", "150"))
-N_C = int(os.environ.get("DSGEN_FUZZ_C_EXAMPLES", "120"))
+N_FLOAT = int(os.environ.get("DSGEN_FUZZ_EXAMPLES", "400"))
+N_C = int(os.environ.get("DSGEN_FUZZ_C_EXAMPLES", "250"))
 SEED = fuzz_seed()
 FUZZ = settings(
     deadline=None,
