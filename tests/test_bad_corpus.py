@@ -20,12 +20,15 @@ def corpus(tmp_path_factory):
     return d, {c.name: c for c in write_corpus(d)}
 
 
-CASE_NAMES = [
-    c.name
-    for c in write_corpus(
-        __import__("pathlib").Path(__import__("tempfile").mkdtemp(prefix="dsgen_corpus_"))
-    )
-]
+def _case_names() -> list[str]:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="dsgen_corpus_") as d:
+        return [c.name for c in write_corpus(Path(d))]
+
+
+CASE_NAMES = _case_names()
 
 
 def _args(case, d):
