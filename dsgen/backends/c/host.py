@@ -61,6 +61,16 @@ def first_mismatch(expected: np.ndarray, got: np.ndarray, shape) -> str:
     )
 
 
+def quantized_samples(path, samples, inputs, input_shape, seed, quant, warn):
+    """What every bit-exact target starts with: the IR, its quantization, integer inputs."""
+    from dsgen.compiler import load_ir
+    from dsgen.quant.api import QuantOptions, quantize_graph
+
+    g = load_ir(path, input_shape)
+    qg = quantize_graph(g, quant or QuantOptions(), warn)
+    return g, qg, int_samples(qg, load_inputs(g, inputs, samples, seed))
+
+
 def int_samples(qg: QGraph, xs_onnx: np.ndarray) -> list[np.ndarray]:
     g = qg.graph
     out = []
@@ -120,12 +130,7 @@ def verify_c(
     **_,
 ) -> VerifyResult:
     """The generated C, built for this machine, against the integer reference: bit for bit."""
-    from dsgen.compiler import load_ir
-    from dsgen.quant.api import QuantOptions, quantize_graph
-
-    g = load_ir(path, input_shape)
-    qg = quantize_graph(g, quant or QuantOptions(), warn)
-    xs = int_samples(qg, load_inputs(g, inputs, samples, seed))
+    g, qg, xs = quantized_samples(path, samples, inputs, input_shape, seed, quant, warn)
     with tempfile.TemporaryDirectory(prefix="dsgen_c_") as tmp:
         summary = compile_c(qg, Path(tmp), model_sha256=file_sha256(path))
         model = HostModel(Path(tmp), summary.name, qg.bits)

@@ -25,12 +25,12 @@ import numpy as np
 from dsgen import progress
 from dsgen.analysis.cost import layer_cost
 from dsgen.backends.c.emit import compile_c
-from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, int_samples
+from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, quantized_samples
 from dsgen.backends.render import file_sha256
 from dsgen.errors import DsgenError
 from dsgen.quant.qgraph import QGraph
 from dsgen.resources import templates_dir
-from dsgen.verify.core import VerifyResult, load_inputs, target
+from dsgen.verify.core import VerifyResult, target
 
 TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm")
 M4_FLAGS = [
@@ -268,13 +268,8 @@ def verify_mcu(
     **_,
 ) -> VerifyResult:
     """The generated C on a Cortex-M4 (qemu mps2-an386) against the integer reference."""
-    from dsgen.compiler import load_ir
-    from dsgen.quant.api import QuantOptions, quantize_graph
-
     require_tools()
-    g = load_ir(path, input_shape)
-    qg = quantize_graph(g, quant or QuantOptions(), warn)
-    xs = int_samples(qg, load_inputs(g, inputs, samples, seed))
+    g, qg, xs = quantized_samples(path, samples, inputs, input_shape, seed, quant, warn)
     with tempfile.TemporaryDirectory(prefix="dsgen_mcu_") as tmp:
         r = run_on_mcu(qg, xs, Path(tmp), file_sha256(path))
     outs = iter(s["out"] for s in r["samples"])
