@@ -4,7 +4,6 @@ hostile names, and the FIFO-depth deadlock analysis."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -26,7 +25,7 @@ from dsgen.errors import DsgenError
 from dsgen.quant.api import QuantOptions, quantize_graph
 from tests.conftest import require_tool
 
-BIG = {"mobilenet_v1_1.0_224", "mobilenet_v2_1.0_224"}  # minutes of g++; DSGEN_HLS_BIG=1 runs them
+BIG = {"mobilenet_v1_1.0_224", "mobilenet_v2_1.0_224"}  # test_paper_size_models_bit_exact
 QUIET = {"warn": lambda m: None}
 
 
@@ -43,11 +42,33 @@ def _check(r) -> None:
     assert r.to_json()["ii_cycles"] > 0 and r.to_json()["multipliers"] >= 1
 
 
-@pytest.mark.parametrize("name", zoo.names())
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(BIG))
+def test_paper_size_models_bit_exact(tmp_path, name):
+    """The 224×224 models: one frame, two calibration samples, and an unoptimised g++ build
+    (-O1 takes minutes on their multi-megabyte weight arrays; -O0 about ten seconds)."""
+    import numpy as np
+
+    from dsgen.backends.hls import compile_hls
+    from dsgen.backends.hls.verify import build_csim, run_csim
+    from dsgen.quant import int_ref
+
+    require_tool("g++")
+    calib = tmp_path / "calib.npy"
+    np.save(calib, np.random.default_rng(0).standard_normal((2, 3, 224, 224)).astype(np.float32))
+    qg = quantize_graph(load_ir(_zoo_file(tmp_path, name)), QuantOptions(calib=str(calib)))
+    x = np.random.default_rng(1).integers(-128, 128, size=qg.graph.shape(qg.graph.input))
+    s = compile_hls(qg, tmp_path / "hls", model_sha256="0" * 64, tb_inputs=x[None])
+    exe = build_csim(tmp_path / "hls", s.top, ["-std=c++14", "-O0", "-Wno-unknown-pragmas"])
+    rc, log, frames = run_csim(tmp_path / "hls", exe)
+    assert rc == 0 and len(frames) == 1, log[-2000:]
+    ref = int_ref.run(qg, x)[qg.int_outputs[0]].reshape(-1)
+    assert np.array_equal(frames[0], ref), "HLS C simulation differs from the integer reference"
+
+
+@pytest.mark.parametrize("name", [n for n in zoo.names() if n not in BIG])
 def test_zoo_model_bit_exact(tmp_path, name):
     require_tool("g++")
-    if name in BIG and not os.environ.get("DSGEN_HLS_BIG"):
-        pytest.skip("224×224 model: set DSGEN_HLS_BIG=1")
     budget = (
         None if name.startswith("mobilenet_v1") else 96
     )  # fold some, keep the minimum on others
