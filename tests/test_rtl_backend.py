@@ -1,6 +1,7 @@
-"""RTL backend end to end: zoo models and the real MLPerf KWS bit-exact in Verilator simulation
-(samples streamed back to back, ``verify --target rtl``), the KWS's multiplier utilization from the
-simulated cycle count, yosys synthesis of a small model, and a reproducible output tree.
+"""RTL backend end to end: zoo models and the real MLPerf KWS (float and pre-quantized QDQ)
+bit-exact in Verilator simulation (samples streamed back to back, ``verify --target rtl``), the
+KWS's multiplier utilization from the simulated cycle count, yosys synthesis of a small model,
+and a reproducible output tree.
 
 Cost: one Verilator build per (model, budget) — shared through dsgen.backends.rtl.sim's cache, so a
 warm run only simulates.  ``pytest tests/test_rtl_backend.py -n 2``.
@@ -73,6 +74,13 @@ def test_mlperf_kws_bit_exact(shared_models):
     _needs_sim()
     d = _verify(shared_models / "mlperf_kws_dscnn_float_nchw.onnx", KWS_BUDGET, 2)
     assert d["utilization"] >= MIN_UTILIZATION, d
+
+
+@pytest.mark.slow
+def test_mlperf_kws_qdq_bit_exact(shared_models):
+    """The real pre-quantized (QDQ) KWS, its scales taken as given."""
+    _needs_sim()
+    _verify(shared_models / "mlperf_kws_dscnn_int8_qdq_nchw.onnx", KWS_BUDGET, 2)
 
 
 @pytest.mark.slow

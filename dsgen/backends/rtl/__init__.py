@@ -161,7 +161,9 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
     timeout = 20 * ii + 20 * in_elems + 20000
     put(
         f"sim/test_{net.top}.py",
-        env.get_template("rtl/test_top.py.j2").render(**ctx, timeout_cycles=timeout),
+        env.get_template("rtl/test_top.py.j2").render(
+            **ctx, timeout_cycles=timeout, tail_cycles=max(50, min(ii, 2000))
+        ),
     )
     put("sim/run_sim.py", env.get_template("rtl/run_sim.py.j2").render(stamp=st, top=net.top))
     out_t = qg.int_outputs[0]

@@ -10,6 +10,8 @@ the plan's per-layer multiplier budget and II and re-factors it for the hardware
   possible, else the fewest cycles; then use the fewest multipliers doing so.  The second rule
   also trims layers the greedy planner raised past the final II (it raises ties one by one), so
   the multipliers counted are the ones that work.
+* a depthwise engine with channel multiplier M has at least M multipliers (SIMD = 1, PE = M),
+  even where the plan allows fewer.
 
 Cycle model (hw/dsg_mvu.v header): standard/grouped/dense N_PIX·C_out·KK·C_in_g/(PE·SIMD),
 depthwise N_PIX·C_in·KK/SIMD, never below the input or output stream (1 element/cycle).
@@ -74,21 +76,32 @@ def _candidates(g: ir.Graph, layer: ir.Layer) -> list[HwFold]:
 
 
 def hw_folds(qg: QGraph, plan: FoldPlan) -> dict[str, HwFold]:
-    """hw (PE, SIMD) of every MAC layer of ``qg.int_layers`` (by layer name)."""
+    """hw (PE, SIMD) of every MAC layer of ``qg.int_layers`` (by layer name).
+
+    First try the plan's II with the fewest hw multipliers per layer under the whole budget (the
+    hw engines fold differently, so the plan's per-layer split need not be the cheapest for them);
+    if that exceeds the budget, keep each layer within the plan's own multipliers."""
     g = qg.graph
+    layers = [layer for layer in qg.int_layers if layer.kind in MAC_KINDS]
+    free = {layer.name: _pick(_candidates(g, layer), None, plan.ii_cycles) for layer in layers}
+    if sum(f.multipliers for f in free.values()) <= plan.multipliers:
+        return free
     out = {}
-    for layer in qg.int_layers:
-        if layer.kind not in MAC_KINDS:
-            continue
-        lf = plan.get(layer.name)
-        cands = [c for c in _candidates(g, layer) if c.multipliers <= max(lf.multipliers, 1)]
-        best = min(c.cycles for c in cands)
-        target = max(best, plan.ii_cycles)
-        out[layer.name] = min(
-            (c for c in cands if c.cycles <= target),
-            key=lambda c: (c.multipliers, c.cycles, -c.simd),
-        )
+    for layer in layers:
+        out[layer.name] = _pick(_candidates(g, layer), plan.get(layer.name).multipliers,
+                                plan.ii_cycles)  # fmt: skip
     return out
+
+
+def _pick(every: list[HwFold], cap: int | None, ii: int) -> HwFold:
+    # a depthwise engine with channel multiplier M needs M multipliers even where the plan
+    # (folding over taps) allows fewer, e.g. a 1x1 depthwise with M = 2 given 1 multiplier
+    if cap is not None:
+        cap = max(cap, min(c.multipliers for c in every))
+    cands = [c for c in every if cap is None or c.multipliers <= cap]
+    target = max(min(c.cycles for c in cands), ii)
+    return min((c for c in cands if c.cycles <= target),
+               key=lambda c: (c.multipliers, c.cycles, -c.simd))  # fmt: skip
 
 
 def pool_simd(c: int, kk: int, out_elems: int, in_elems: int) -> int:

@@ -10,7 +10,9 @@ ROM contents are never parameters: modules take ``$readmemh`` *file names* (rela
 in the simulation's working directory, the test directory), so one build serves every seed; the
 caller writes the ``.memh`` files into ``test_dir`` before calling :func:`run`.
 
-The cache root is ``$DSGEN_CACHE`` or ``<repo>/.dsgen_cache``; builds go to ``verilator/<hash>``.
+The cache root is ``$DSGEN_CACHE`` or ``<repo>/.dsgen_cache``; builds go to ``verilator/<hash>``,
+and the Verilator runtime objects every build compiles identically are shared through
+``verilator/_objs`` (objcache.py, Verilator's OBJCACHE hook): a small network builds in seconds.
 """
 
 from __future__ import annotations
@@ -104,6 +106,26 @@ def build_key(
 
 
 @contextlib.contextmanager
+def _objcache():
+    """Route make's compiles through objcache.py (the runner passes os.environ to make)."""
+    env = {
+        "OBJCACHE": f"{sys.executable} {Path(__file__).with_name('objcache.py')}",
+        "DSGEN_OBJCACHE_DIR": str(cache_root() / "verilator" / "_objs"),
+        "DSGEN_OBJCACHE_KEY": _tool_versions(),
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
 def _locked(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as f:
@@ -139,7 +161,7 @@ def build(
         log = bdir / "build.log"
         bdir.mkdir(parents=True, exist_ok=True)
         try:
-            with contextlib.redirect_stdout(sys.stderr):
+            with contextlib.redirect_stdout(sys.stderr), _objcache():
                 runner.build(
                     sources=sources,
                     hdl_toplevel=toplevel,

