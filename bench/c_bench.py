@@ -63,12 +63,12 @@ def host_vs_ort(path: Path, tmp: Path) -> tuple[float, float]:
     return t_c, t_o
 
 
-def library_flash(path: Path, tmp: Path) -> tuple[int, int, int, int]:
+def library_flash(path: Path, tmp: Path, quant: QuantOptions) -> tuple[int, int, int, int]:
     """(flash bytes of the model + kernel library objects for Cortex-M4, constant bytes, arena,
     arena lower bound) — without the test harness and newlib that an .elf also carries."""
     import subprocess
 
-    qg = quantize_graph(load_ir(path), QuantOptions(), warn=lambda m: None)
+    qg = quantize_graph(load_ir(path), quant, warn=lambda m: None)
     d = tmp / f"m4_{path.stem}"
     s = compile_c(qg, d, model_sha256="0" * 64)
     objs = []
@@ -96,8 +96,8 @@ def library_flash(path: Path, tmp: Path) -> tuple[int, int, int, int]:
     return flash, s.weight_bytes, s.arena_bytes, s.arena_lower_bound
 
 
-def m4(path: Path) -> dict:
-    r = verify_model(path, "mcu", samples=1, quant=QuantOptions(), warn=lambda m: None).to_json()
+def m4(path: Path, quant: QuantOptions) -> dict:
+    r = verify_model(path, "mcu", samples=1, quant=quant, warn=lambda m: None).to_json()
     kinds: dict[str, list[int]] = {}
     for layer in r["layer_instructions"]:
         k = kinds.setdefault(layer["kind"], [0, 0])
@@ -132,19 +132,27 @@ def main() -> int:
             "flash (model + library objects) / constant bytes |"
         )
         print("|---|---|---|---|---|---|---|---|")
-        models = [("ds_cnn_kws (zoo)", zoo_kws), ("mobilenet_v1_025_96 (zoo)", mbv1)]
+        q = QuantOptions()
+        models = [("ds_cnn_kws (zoo)", zoo_kws, q), ("mobilenet_v1_025_96 (zoo)", mbv1, q)]
         real = SHARED / "mlperf_kws_dscnn_float_nchw.onnx"
         if real.exists():
-            models.insert(1, ("MLPerf KWS (real, dsgen int8)", real))
-        for label, p in models:
-            m = m4(p)
+            models.insert(1, ("MLPerf KWS (real, dsgen int8)", real, q))
+        # the paper-size models (weights in external flash); four samples keep calibration short
+        calib = tmp / "calib224.npy"
+        np.save(calib, np.random.default_rng(0).standard_normal((4, 3, 224, 224)).astype("f4"))
+        for name in ("mobilenet_v1_1.0_224", "mobilenet_v2_1.0_224"):
+            p = tmp / f"{name}.onnx"
+            p.write_bytes(zoo.build(name).SerializeToString())
+            models.append((f"{name} (zoo)", p, QuantOptions(calib=str(calib))))
+        for label, p, quant in models:
+            m = m4(p, quant)
             r, k = m["r"], m["kinds"]
 
             def ipm(kind, k=k):
                 v = k.get(kind)
                 return f"{v[0] / v[1]:.2f}" if v and v[1] else "–"
 
-            flash, const, arena, bound = library_flash(p, tmp)
+            flash, const, arena, bound = library_flash(p, tmp, quant)
             print(
                 f"| {label} | {r['instructions_per_mac']:.2f} | {ipm('conv')} | "
                 f"{ipm('depthwise_conv')} | {ipm('pointwise_conv')} | {ipm('dense')} | "

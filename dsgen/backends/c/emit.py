@@ -18,6 +18,16 @@ from dsgen.resources import templates_dir
 
 LIBRARY = ["dsg_kernels.h", "dsg_kernels.c", "dsg_kernels_typed.inc"]
 _BYTES = {"int8_t": 1, "int32_t": 4}
+# The Cortex-M4 linker script's internal FLASH (mps2-an386: 4 MB).  Constants that would leave
+# less than CODE_HEADROOM of it for code and the example's test vectors go to XFLASH, the
+# memory-mapped external flash region, via -DDSG_WEIGHTS_EXTERNAL (see weights.c.j2).
+M4_FLASH_BYTES = 4 << 20
+CODE_HEADROOM = 512 << 10
+WEIGHTS_EXTERNAL_FLAG = "-DDSG_WEIGHTS_EXTERNAL"
+
+
+def weights_external(weight_bytes: int) -> bool:
+    return weight_bytes > M4_FLASH_BYTES - CODE_HEADROOM
 
 
 @dataclass
@@ -31,11 +41,18 @@ class CSummary:
     layers: int
     footprint: Footprint | None = None  # measured on Cortex-M4 when the toolchain is there
 
+    @property
+    def weights_external(self) -> bool:
+        """Too large for the internal flash: the Cortex-M4 build maps them to external flash."""
+        return weights_external(self.weight_bytes)
+
     def describe(self) -> str:
         ratio = self.arena_bytes / self.arena_lower_bound if self.arena_lower_bound else 1.0
         bound = self.arena_lower_bound
         arena = f"arena {self.arena_bytes} bytes ({ratio:.2f}x the lower bound {bound})"
         head = f"C model '{self.name}' in {self.out_dir}: {self.layers} kernel calls"
+        if self.weights_external:
+            head += f" (constants > {M4_FLASH_BYTES >> 20} MB: linked into external flash)"
         fp = self.footprint
         if fp is None:
             return (
@@ -68,7 +85,9 @@ def compile_c(
     elem = 2 if qg.bits == 16 else 1
     plan = plan_arena(g, qg.int_layers, qg.int_outputs[0], elem, in_place)
     lowered = Lowering(qg, plan, name, idents).lower()
+    weight_bytes = sum(len(a.values) * _BYTES[a.ctype] for a in lowered.arrays)
     ctx = _context(qg, name, plan, lowered, model_sha256, external_arena)
+    ctx["weights_flags"] = WEIGHTS_EXTERNAL_FLAG if weights_external(weight_bytes) else ""
     env = environment()
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {
@@ -86,7 +105,6 @@ def compile_c(
     (out_dir / "cortex_m4").mkdir(exist_ok=True)
     for f in sorted((templates_dir() / "c" / "cortex_m4").iterdir()):
         _copy_stamped(f, out_dir / "cortex_m4" / f.name, ctx["stamp"])
-    weight_bytes = sum(len(a.values) * _BYTES[a.ctype] for a in lowered.arrays)
     return CSummary(
         name,
         out_dir,

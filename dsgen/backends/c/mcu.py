@@ -24,7 +24,7 @@ import numpy as np
 
 from dsgen import progress
 from dsgen.analysis.cost import layer_cost
-from dsgen.backends.c.emit import compile_c
+from dsgen.backends.c.emit import WEIGHTS_EXTERNAL_FLAG, compile_c
 from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, quantized_samples
 from dsgen.backends.render import file_sha256
 from dsgen.errors import DsgenError
@@ -55,6 +55,9 @@ QEMU = [
     "shift=0",
 ]
 INSN_PER_TICK = 40  # 1 instruction per ns (-icount shift=0) / SysTick at 25 MHz
+# One layer must run within one wrap of the 24-bit SysTick (2^24 ticks = 671 M instructions).
+# The slowest kernel paths take about 4 instructions per MAC; 8 leaves a margin.
+MAX_LAYER_MACS = (1 << 24) * INSN_PER_TICK // 8
 QEMU_TIMEOUT_S = 600
 
 HOOK_H = """/* -include'd into the model: record SysTick (counting down) after every layer. */
@@ -126,7 +129,12 @@ def _ticks(a: int, b: int) -> int:
 
 
 def build_elf(
-    c_dir: Path, name: str, harness: str, tools: dict[str, str], extra_flags: tuple[str, ...] = ()
+    c_dir: Path,
+    name: str,
+    harness: str,
+    tools: dict[str, str],
+    extra_flags: tuple[str, ...] = (),
+    weights_flags: tuple[str, ...] = (),
 ) -> Path:
     (c_dir / "mcu_main.c").write_text(harness)
     (c_dir / "mcu_hook.h").write_text(HOOK_H)
@@ -144,6 +152,8 @@ def build_elf(
     ):
         obj = c_dir / (Path(src).stem + ".o")
         hook = ["-include", str(c_dir / "mcu_hook.h")] if src == f"{name}.c" else []
+        if src == f"{name}_weights.c" and weights_flags:
+            hook = list(weights_flags)
         _run(
             [
                 tools["arm-none-eabi-gcc"],
@@ -218,6 +228,9 @@ def parse_run(stdout: str) -> list[dict]:
             cur["layers"] = [
                 _ticks(a, b) * INSN_PER_TICK for a, b in zip(marks, marks[1:], strict=False)
             ]
+            # The 24-bit counter wraps every 671 M instructions, which a 224x224 network
+            # exceeds; summing per-layer segments only needs each layer to stay below that.
+            cur["instructions"] = sum(cur["layers"]) + _ticks(marks[-1], cur["t1"]) * INSN_PER_TICK
         elif line.startswith("O") and cur is not None:
             cur["out"] = np.array([int(v) for v in line.split()[1:]], np.int64)
     return samples
@@ -233,11 +246,15 @@ def run_on_mcu(qg: QGraph, xs_int: list[np.ndarray], c_dir: Path, model_sha256: 
     tools = require_tools()
     summary = compile_c(qg, c_dir, model_sha256=model_sha256)
     calls = call_kinds(c_dir / f"{summary.name}.c")
+    big = [lay.name for lay in qg.int_layers if layer_cost(qg.graph, lay).macs > MAX_LAYER_MACS]
+    if big:
+        raise DsgenError(f"layer {big[0]} is too long to count with the 24-bit SysTick")
     n_out = qg.graph.tensors[qg.int_outputs[0]].size
     ctype = "int16_t" if qg.bits == 16 else "int8_t"
     src = harness_source(summary.name, ctype, xs_int, n_out, len(calls))
     with progress.status("cross-compiling for Cortex-M4 (arm-none-eabi-gcc)"):
-        elf = build_elf(c_dir, summary.name, src, tools)
+        wflags = (WEIGHTS_EXTERNAL_FLAG,) if summary.weights_external else ()
+        elf = build_elf(c_dir, summary.name, src, tools, weights_flags=wflags)
     with progress.status(f"running {len(xs_int)} inference(s) under qemu (mps2-an386)"):
         samples = parse_run(run_qemu(elf))
     if len(samples) != len(xs_int) or any(s["rc"] != 0 for s in samples):
