@@ -125,6 +125,7 @@ def test_library_contract(zoo_dir, tmp_path):
         tmp_path / f"{s.name}_weights.c",
         tmp_path / "dsg_kernels.c",
         tmp_path / "dsg_kernels_typed.inc",
+        tmp_path / "dsg_kernels_dw3x3.inc",
     ]
     code = "\n".join(re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S) for p in srcs)
     for word in ("malloc", "free(", "printf", "stdio", "float", "double"):

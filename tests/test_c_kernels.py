@@ -1122,6 +1122,8 @@ def test_c_kernels_qemu(tmp_path):
         + [("dsg_depthwise_conv_3x3_hwc_s8", "dw3")] * 2
         + [(fn, "fast:" + kind) for kind, fn in FAST_KINDS for _ in range(3)]
         + [(fn, "bound:" + kind) for kind, fn in FAST_KINDS[2:4] for _ in range(2)]
+        # the 3x3 depthwise's assembly loops: both strides, odd and even lines, both orientations
+        + [(fn, "fast:dw3") for kind, fn in FAST_KINDS if kind == "dw3" for _ in range(8)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):

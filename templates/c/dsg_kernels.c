@@ -18,6 +18,32 @@ static inline int32_t dsg_sadd16(int32_t a, int32_t b) { return __sadd16(a, b); 
 static inline int32_t dsg_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
 #endif
+static inline int32_t dsg_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
+static inline int32_t dsg_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+#if defined(__GNUC__)
+/* {a.lo, b.lo} and {b.hi, a.hi} (low lane first): PKHBT / PKHTB, which ACLE does not name */
+static inline int32_t dsg_pkhbt(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+static inline int32_t dsg_pkhtb(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+static inline int32_t dsg_pkhbt(int32_t a, int32_t b)
+{
+    return (int32_t)(((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16));
+}
+static inline int32_t dsg_pkhtb(int32_t a, int32_t b)
+{
+    return (int32_t)(((uint32_t)a & 0xFFFF0000u) | ((uint32_t)b >> 16));
+}
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 /* GCC 12 does not fold __sxtb16(__ror(x, 8)) into one SXTB16 with rotation; Clang does. */
 static inline int32_t dsg_sxtb16_ror8(uint32_t x)
@@ -66,6 +92,18 @@ static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc)
     const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_hi(a) * dsg_hi(b));
     return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
 }
+static inline int32_t dsg_smlabt(int32_t a, int32_t b, int32_t acc)
+{
+    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_lo(a) * dsg_hi(b));
+    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+}
+static inline int32_t dsg_smlatb(int32_t a, int32_t b, int32_t acc)
+{
+    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_hi(a) * dsg_lo(b));
+    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+}
+static inline int32_t dsg_pkhbt(int32_t a, int32_t b) { return dsg_pack(dsg_lo(a), dsg_lo(b)); }
+static inline int32_t dsg_pkhtb(int32_t a, int32_t b) { return dsg_pack(dsg_hi(b), dsg_hi(a)); }
 #else
 #define DSG_USE_DSP 0
 #endif
@@ -914,135 +952,7 @@ static void dsg_dw3x3_dsp(const int8_t *in, int8_t *out, const dsg_conv_params *
 #endif
 
 #if DSG_USE_DSP
-/* One kernel row (3 taps) for 4 channels on a pre-unpacked row: pixel i of the row is the word
- * pair {x02, x13} at rp[2i], rp[2i + 1] (SXTB16 of its 4 channels), so a tap is LDRD (weights),
- * LDRD (inputs) and 4 SMLAxy: 6 instructions for 4 MACs, every input word unpacked once per
- * row instead of once per tap. */
-#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__)
-#define DSG_DW2_TAP_ASM(off)                                                                  \
-    "ldrd   %[w0], %[w1], [%[pw], #" off "]\n\t"                                              \
-    "ldrd   %[x0], %[x1], [%[pr], #" off "]\n\t"                                              \
-    "smlabb %[a0], %[x0], %[w0], %[a0]\n\t"                                                    \
-    "smlatt %[a2], %[x0], %[w0], %[a2]\n\t"                                                    \
-    "smlabb %[a1], %[x1], %[w1], %[a1]\n\t"                                                    \
-    "smlatt %[a3], %[x1], %[w1], %[a3]\n\t"
-#define DSG_DW2_ROW(rp, w)                                                                    \
-    do {                                                                                      \
-        int32_t w0_, w1_, x0_, x1_;                                                           \
-        __asm__(DSG_DW2_TAP_ASM("0") DSG_DW2_TAP_ASM("8") DSG_DW2_TAP_ASM("16")               \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w0] "=&r"(w0_), \
-                  [w1] "=&r"(w1_), [x0] "=&r"(x0_), [x1] "=&r"(x1_)                           \
-                : [pr] "r"(rp), [pw] "r"(w)                                                   \
-                : "memory");                                                                  \
-    } while (0)
-#else
-#define DSG_DW2_TAP_C(xp, w)                                                                  \
-    do {                                                                                      \
-        a0 = dsg_smlabb((xp)[0], (w)[0], a0);                                                 \
-        a2 = dsg_smlatt((xp)[0], (w)[0], a2);                                                 \
-        a1 = dsg_smlabb((xp)[1], (w)[1], a1);                                                 \
-        a3 = dsg_smlatt((xp)[1], (w)[1], a3);                                                 \
-    } while (0)
-#define DSG_DW2_ROW(rp, w)                                                                    \
-    do {                                                                                      \
-        DSG_DW2_TAP_C(rp, w);                                                                 \
-        DSG_DW2_TAP_C((rp) + 2, (w) + 2);                                                     \
-        DSG_DW2_TAP_C((rp) + 4, (w) + 4);                                                     \
-    } while (0)
-#endif
-
-/* dsg_dw3x3_dsp with the dsg_rq2 output stage (doubled weights and bias, so the accumulators
- * come out doubled) and rows unpacked once into the ring: per output pixel and 4 channels
- * 54 instructions of taps and 4 x 5 of output stage.  Needs dsg_acc2_ok(p, 9). */
-DSG_INLINE void dsg_dw3x3_dsp2(const int8_t *in, int8_t *out, const dsg_conv_params *p,
-                               int32_t wcs, int32_t wts, int32_t c4, int32_t sat8)
-{
-    const int32_t ch = p->in_c, z = p->z_in, sw2 = 2 * p->stride_w;
-    const int32_t len = (p->out_w - 1) * p->stride_w + 3; /* padded row: ix = -pad_left .. */
-    const uint32_t zz = ((uint32_t)z & 0xFFu) * 0x01010101u;
-    const int32_t zz02 = dsg_sxtb16(zz), zz13 = dsg_sxtb16_ror8(zz);
-    const int32_t lo = p->act_min, hi = p->act_max;
-    int32_t rb[3][2 * DSG_DW_WMAX];
-    int32_t c, j, t, oy, ox, ky;
-    for (c = 0; c < c4; c += 4) {
-        int32_t wu[18], held[3], fb[4], fq[4], fh[4], fr[4];
-        for (t = 0; t < 9; ++t) {
-            const int8_t *w = p->weights + c * wcs + t * wts;
-            const uint32_t v = (uint32_t)(uint8_t)w[0] | (uint32_t)(uint8_t)w[wcs] << 8 |
-                               (uint32_t)(uint8_t)w[2 * wcs] << 16 |
-                               (uint32_t)(uint8_t)w[3 * wcs] << 24;
-            const int32_t a = dsg_sxtb16(v), b = dsg_sxtb16_ror8(v);
-            wu[2 * t] = dsg_sadd16(a, a); /* 2*w fits an int16 lane */
-            wu[2 * t + 1] = dsg_sadd16(b, b);
-        }
-        for (j = 0; j < 4; ++j) {
-            uint32_t sw_ = 0;
-            for (t = 0; t < 9; ++t) sw_ += (uint32_t)(int32_t)p->weights[(c + j) * wcs + t * wts];
-            fb[j] = dsg_u2i(((p->bias ? (uint32_t)p->bias[c + j] : 0u) - sw_ * (uint32_t)z) << 1);
-            fq[j] = p->mult[c + j];
-            fh[j] = dsg_rqf_make(0, p->mult[c + j], p->shift[c + j], p->z_out).hz;
-            fr[j] = -p->shift[c + j];
-        }
-        held[0] = held[1] = held[2] = INT32_MIN;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_top;
-            const int32_t *r[3];
-            int8_t *y = out + oy * p->out_w * ch + c;
-            for (ky = 0; ky < 3; ++ky) {
-                const int32_t iy = iy0 + ky, slot = ((iy % 3) + 3) % 3;
-                int32_t *b = rb[slot];
-                if (held[slot] != iy) {
-                    int32_t i, ix = -p->pad_left;
-                    held[slot] = iy;
-                    if (iy < 0 || iy >= p->in_h) {
-                        for (i = 0; i < len; ++i) {
-                            b[2 * i] = zz02;
-                            b[2 * i + 1] = zz13;
-                        }
-                    } else {
-                        const int8_t *x = in + iy * p->in_w * ch + c;
-                        for (i = 0; i < len; ++i, ++ix) {
-                            if (ix >= 0 && ix < p->in_w) {
-                                const uint32_t u = dsg_read4(x + ix * ch);
-                                b[2 * i] = dsg_sxtb16(u);
-                                b[2 * i + 1] = dsg_sxtb16_ror8(u);
-                            } else {
-                                b[2 * i] = zz02;
-                                b[2 * i + 1] = zz13;
-                            }
-                        }
-                    }
-                }
-                r[ky] = b;
-            }
-            for (ox = 0; ox < p->out_w; ++ox, y += ch) {
-                const int32_t off = ox * sw2;
-                int32_t a0 = fb[0], a1 = fb[1], a2 = fb[2], a3 = fb[3];
-                DSG_DW2_ROW(r[0] + off, wu);
-                DSG_DW2_ROW(r[1] + off, wu + 6);
-                DSG_DW2_ROW(r[2] + off, wu + 12);
-                y[0] = (int8_t)dsg_sat(dsg_rq2(a0, fq[0], fh[0], fr[0]), sat8, lo, hi);
-                y[1] = (int8_t)dsg_sat(dsg_rq2(a1, fq[1], fh[1], fr[1]), sat8, lo, hi);
-                y[2] = (int8_t)dsg_sat(dsg_rq2(a2, fq[2], fh[2], fr[2]), sat8, lo, hi);
-                y[3] = (int8_t)dsg_sat(dsg_rq2(a3, fq[3], fh[3], fr[3]), sat8, lo, hi);
-            }
-        }
-    }
-}
-
-DSG_NOINLINE static void dsg_dw3x3_dsp2_sat(const int8_t *in, int8_t *out,
-                                            const dsg_conv_params *p, int32_t wcs, int32_t wts,
-                                            int32_t c4)
-{
-    dsg_dw3x3_dsp2(in, out, p, wcs, wts, c4, 1);
-}
-
-DSG_NOINLINE static void dsg_dw3x3_dsp2_clamp(const int8_t *in, int8_t *out,
-                                              const dsg_conv_params *p, int32_t wcs, int32_t wts,
-                                              int32_t c4)
-{
-    dsg_dw3x3_dsp2(in, out, p, wcs, wts, c4, 0);
-}
+#include "dsg_kernels_dw3x3.inc"
 #endif
 
 static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p, int32_t wcs,
@@ -1056,14 +966,17 @@ static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p
     if (dsg_pdw3x3_s8(in, out, p, wcs, wts)) return DSG_OK;
 #endif
 #if DSG_USE_DSP
-    if ((p->out_w - 1) * p->stride_w + 3 <= DSG_DW_WMAX && dsg_rqf_all_ok(p)) {
-        c4 = p->in_c & ~3;
-        if (!dsg_acc2_ok(p, 9))
+    if (dsg_rqf_all_ok(p)) {
+        dsg_dwl g;
+        dsg_dwl_make(&g, p, p->out_h > p->out_w); /* the longer lines */
+        if (!dsg_dwl_ok(&g)) dsg_dwl_make(&g, p, p->out_h <= p->out_w);
+        if (dsg_acc2_ok(p, 9) && dsg_dwl_ok(&g)) {
+            c4 = p->in_c & ~3;
+            dsg_dwp(in, out, p, wcs, wts, c4, &g);
+        } else if ((p->out_w - 1) * p->stride_w + 3 <= DSG_DW_WMAX) {
+            c4 = p->in_c & ~3;
             dsg_dw3x3_dsp(in, out, p, wcs, wts, c4);
-        else if (p->act_min == -128 && p->act_max == 127)
-            dsg_dw3x3_dsp2_sat(in, out, p, wcs, wts, c4);
-        else
-            dsg_dw3x3_dsp2_clamp(in, out, p, wcs, wts, c4);
+        }
     }
 #endif
     dsg_dw3x3_channels(in, out, p, wcs, wts, c4);
