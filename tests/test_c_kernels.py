@@ -878,21 +878,24 @@ def test_global_pool_add_concat_shuffle(lib, bits):
     lo_t, hi_t = fp.type_range(bits)
     t = np.int8 if bits == 8 else np.int16
     k = Keep()
-    x = rng.integers(lo_t, hi_t + 1, (7, 5, 9))
     z = -4 if bits == 8 else 0
-    for rq in (None, fp.quantize_multiplier(0.7 / 35)):
-        z_out = 6 if (rq and bits == 8) else z
-        want = ops.global_avg_pool(
-            x, z_in=z, z_out=z_out, lo=lo_t, hi=hi_t, rq=None if rq is None else (rq.q, rq.shift)
-        )
-        p = GlobalPoolParams(
-            7, 5, 9, z, z_out, lo_t, hi_t, rq.q if rq else 0, rq.shift if rq else 0
-        )
-        out = np.zeros(9, t)
-        getattr(lib, f"dsg_global_avg_pool_s{bits}")(
-            k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p)
-        )
-        assert_exact(out.reshape(1, 1, 9), want, f"global avg pool s{bits}")
+    # 552 pixels: the SIMD path's int16 lanes are flushed every 256 pixels; all -128 is their
+    # extreme; 9 and 6 channels leave a scalar tail after the groups of 4
+    big = rng.integers(lo_t, hi_t + 1, (23, 24, 6))
+    for x in (rng.integers(lo_t, hi_t + 1, (7, 5, 9)), big, np.full_like(big, lo_t)):
+        h, w, c = x.shape
+        for rq in (None, fp.quantize_multiplier(0.7 / (h * w))):
+            z_out = 6 if (rq and bits == 8) else z
+            want = ops.global_avg_pool(x, z_in=z, z_out=z_out, lo=lo_t, hi=hi_t,
+                                       rq=None if rq is None else (rq.q, rq.shift))  # fmt: skip
+            p = GlobalPoolParams(
+                h, w, c, z, z_out, lo_t, hi_t, rq.q if rq else 0, rq.shift if rq else 0
+            )
+            out = np.zeros(c, t)
+            getattr(lib, f"dsg_global_avg_pool_s{bits}")(
+                k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p)
+            )
+            assert_exact(out.reshape(1, 1, c), want, f"global avg pool s{bits} {x.shape}")
     # add, with the int16 inputs' extremes
     left = 20 if bits == 8 else 15
     za, zb, zo = (-7, 12, 3) if bits == 8 else (0, 0, 0)

@@ -18,9 +18,16 @@ static inline int32_t dsg_sadd16(int32_t a, int32_t b) { return __sadd16(a, b); 
 static inline int32_t dsg_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc) { return __smlatt(a, b, acc); }
 #endif
+static inline int32_t dsg_sxtab16(int32_t a, uint32_t x) { return __sxtab16(a, (int32_t)x); }
 static inline int32_t dsg_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
 static inline int32_t dsg_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 #if defined(__GNUC__)
+static inline int32_t dsg_sxtab16_ror8(int32_t a, uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
 /* {a.lo, b.lo} and {b.hi, a.hi} (low lane first): PKHBT / PKHTB, which ACLE does not name */
 static inline int32_t dsg_pkhbt(int32_t a, int32_t b)
 {
@@ -35,6 +42,10 @@ static inline int32_t dsg_pkhtb(int32_t a, int32_t b)
     return r;
 }
 #else
+static inline int32_t dsg_sxtab16_ror8(int32_t a, uint32_t x)
+{
+    return __sxtab16(a, (int32_t)((x >> 8) | (x << 24)));
+}
 static inline int32_t dsg_pkhbt(int32_t a, int32_t b)
 {
     return (int32_t)(((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16));
@@ -101,6 +112,11 @@ static inline int32_t dsg_smlatb(int32_t a, int32_t b, int32_t acc)
 {
     const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_hi(a) * dsg_lo(b));
     return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+}
+static inline int32_t dsg_sxtab16(int32_t a, uint32_t x) { return dsg_sadd16(a, dsg_sxtb16(x)); }
+static inline int32_t dsg_sxtab16_ror8(int32_t a, uint32_t x)
+{
+    return dsg_sadd16(a, dsg_sxtb16_ror8(x));
 }
 static inline int32_t dsg_pkhbt(int32_t a, int32_t b) { return dsg_pack(dsg_lo(a), dsg_lo(b)); }
 static inline int32_t dsg_pkhtb(int32_t a, int32_t b) { return dsg_pack(dsg_hi(b), dsg_hi(a)); }
@@ -362,9 +378,34 @@ static void dsg_dot_off1x2_s8(const int8_t *x, const int8_t *w0, const int8_t *w
 #define DSG_CAT(a, b) DSG_CAT_(a, b)
 #define DSG_FN(name) DSG_CAT(name, DSG_SFX)
 
+#if DSG_USE_DSP
+/* Per-channel sums of 4 neighbouring channels over n pixels (pixel stride ch), s[0..3]: SXTAB16
+ * adds bytes 0, 2 (and, rotated, 1, 3) of each word into int16 lanes, which hold the sum of 256
+ * int8 values exactly ([-32768, 32512]); they are flushed into int32 every 256 pixels. */
+static void dsg_gsum4_s8(const int8_t *x, int32_t n, int32_t ch, int32_t *s)
+{
+    s[0] = s[1] = s[2] = s[3] = 0;
+    while (n > 0) {
+        int32_t m = n < 256 ? n : 256, a = 0, b = 0;
+        n -= m;
+        for (; m > 0; --m, x += ch) {
+            const uint32_t u = dsg_read4(x);
+            a = dsg_sxtab16(a, u);
+            b = dsg_sxtab16_ror8(b, u);
+        }
+        s[0] += (int16_t)((uint32_t)a & 0xFFFFu);
+        s[1] += (int16_t)((uint32_t)b & 0xFFFFu);
+        s[2] += (int16_t)((uint32_t)a >> 16);
+        s[3] += (int16_t)((uint32_t)b >> 16);
+    }
+}
+#define DSG_GSUM4 1
+#endif
+
 #define DSG_T int8_t
 #define DSG_SFX s8
 #include "dsg_kernels_typed.inc"
+#undef DSG_GSUM4
 #undef DSG_T
 #undef DSG_SFX
 
@@ -1030,23 +1071,42 @@ static void dsg_expand4x2(const int8_t *const *v, int32_t n4, int32_t nz, int32_
         }
 }
 
+/* n bytes from s to d (or the byte z to all of d when s is NULL), a word at a time: GCC would
+ * turn the plain byte loops into memcpy/memset calls, which cost more than short rows do. */
+DSG_INLINE void dsg_put_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
+{
+    for (; n >= 4; n -= 4, d += 4) {
+        const uint32_t v = s ? dsg_read4(s) : zz;
+        memcpy(d, &v, 4);
+        if (s) s += 4;
+    }
+    for (; n > 0; --n, ++d) {
+        *d = s ? *s : (int8_t)(zz & 0xFFu);
+        if (s) ++s;
+    }
+}
+
 /* The receptive field of output pixel i as a k-vector [kh][kw][C_in] (padding = z_in, which
- * dsg_expand4 turns into 0). */
+ * dsg_expand4 turns into 0): a kernel row inside the image is one contiguous run of the input. */
 static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i, int8_t *raw)
 {
     const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
     const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left;
-    const int8_t z = (int8_t)p->z_in;
-    int32_t ky, kx, c;
-    for (ky = 0; ky < p->kernel_h; ++ky) {
+    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * ch;
+    const int32_t inside = p->dilation_w == 1 && ix0 >= 0 && ix0 + kw <= p->in_w;
+    const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
+    int32_t ky, kx;
+    for (ky = 0; ky < p->kernel_h; ++ky, raw += run) {
         const int32_t iy = iy0 + ky * p->dilation_h;
-        for (kx = 0; kx < p->kernel_w; ++kx, raw += p->in_c) {
-            const int32_t ix = ix0 + kx * p->dilation_w;
-            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                for (c = 0; c < p->in_c; ++c) raw[c] = z;
-            } else {
-                const int8_t *x = in + (iy * p->in_w + ix) * p->in_c;
-                for (c = 0; c < p->in_c; ++c) raw[c] = x[c];
+        if (iy < 0 || iy >= p->in_h) {
+            dsg_put_s8(raw, 0, run, zz);
+        } else if (inside) {
+            dsg_put_s8(raw, in + (iy * p->in_w + ix0) * ch, run, zz);
+        } else {
+            for (kx = 0; kx < kw; ++kx) {
+                const int32_t ix = ix0 + kx * p->dilation_w;
+                dsg_put_s8(raw + kx * ch, ix < 0 || ix >= p->in_w ? 0 : in + (iy * p->in_w + ix) * ch,
+                           ch, zz);
             }
         }
     }
@@ -1169,6 +1229,109 @@ DSG_INLINE void dsg_mm4_ch2(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *
     }
 }
 
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__) && defined(__thumb2__)
+#define DSG_MM4_ASM 1
+/* dsg_mm4_ch2_sat for 4 consecutive output pixels (y, y + n_out, y + 2 n_out, y + 3 n_out) and
+ * k % 4 == 0, all in assembly: the C version spills the four output pointers and the loop
+ * state around the inner loop, about 54 instructions per channel besides the MACs; this takes
+ * 38.  The first group starts the sums from the bias; {q, hz, R} are dsg_rqf words 1, 2, 4. */
+typedef struct {
+    const int32_t *xb;  /* [0]  dsg_expand4x2 of the 4 pixels */
+    const int8_t *w;    /* [4]  weight row of the first channel; rows follow each other */
+    const dsg_rqf *f;   /* [8]  output stages, one per channel */
+    int8_t *y;          /* [12] pixel 0, first channel */
+    int32_t n_out;      /* [16] pixel stride of the output */
+    int32_t n4;         /* [20] k / 4 (>= 1) */
+    const dsg_rqf *end; /* [24] f + channels */
+} dsg_mm4_job;
+
+/* one group of 4 k for the 4 pixels; a0..a3: what the sums add to (lr = bias in the first) */
+#define DSG_MM4_G(a0, a1, a2, a3)                                                             \
+    "ldr    r8, [r1], #4\n\t"                                                                  \
+    "sxtb16 r9, r8\n\t"                                                                        \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                \
+    "ldrd   r10, r11, [r0], #32\n\t"                                                           \
+    "smlad  r4, r10, r9, " a0 "\n\t"                                                       \
+    "smlad  r4, r11, r8, r4\n\t"                                                               \
+    "ldrd   r10, r11, [r0, #-24]\n\t"                                                          \
+    "smlad  r5, r10, r9, " a1 "\n\t"                                                       \
+    "smlad  r5, r11, r8, r5\n\t"                                                               \
+    "ldrd   r10, r11, [r0, #-16]\n\t"                                                          \
+    "smlad  r6, r10, r9, " a2 "\n\t"                                                       \
+    "smlad  r6, r11, r8, r6\n\t"                                                               \
+    "ldrd   r10, r11, [r0, #-8]\n\t"                                                           \
+    "smlad  r7, r10, r9, " a3 "\n\t"                                                       \
+    "smlad  r7, r11, r8, r7\n\t"
+#define DSG_MM4_RQ(s)                                                                         \
+    "add    r10, r9, " s ", asr #31\n\t"                                                       \
+    "smmlar " s ", " s ", lr, r10\n\t"                                                         \
+    "asr    " s ", " s ", r8\n\t"                                                              \
+    "ssat   " s ", #8, " s "\n\t"
+
+__attribute__((naked)) static void dsg_mm4_sat_asm(const dsg_mm4_job *j __attribute__((unused)))
+{
+    /* r0 input buffer, r1 weights, r2 output stage, r3 y, r4-r7 sums, r8/r9 weight word
+     * unpacked, r10/r11 inputs, r12 group count, lr bias then q; [sp] = j */
+    __asm__("push   {r4-r11, lr}\n\t"
+            "ldr    r1, [r0, #4]\n\t"
+            "ldr    r2, [r0, #8]\n\t"
+            "ldr    r3, [r0, #12]\n\t"
+            "str    r0, [sp, #-8]!\n\t"
+            "2:\n\t"
+            "ldr    r0, [sp]\n\t"
+            "ldr    lr, [r2]\n\t"
+            "ldr    r12, [r0, #20]\n\t"
+            "ldr    r0, [r0]\n\t"
+            DSG_MM4_G("lr", "lr", "lr", "lr")
+            "subs   r12, r12, #1\n\t"
+            "beq    4f\n\t"
+            "tst    r12, #1\n\t"
+            "beq    3f\n\t"
+            DSG_MM4_G("r4", "r5", "r6", "r7")
+            "subs   r12, r12, #1\n\t"
+            "beq    4f\n\t"
+            "3:\n\t"
+            DSG_MM4_G("r4", "r5", "r6", "r7") DSG_MM4_G("r4", "r5", "r6", "r7")
+            "subs   r12, r12, #2\n\t"
+            "bne    3b\n\t"
+            "4:\n\t"
+            "ldr    lr, [r2, #4]\n\t"
+            "ldr    r9, [r2, #8]\n\t"
+            "ldr    r8, [r2, #16]\n\t"
+            DSG_MM4_RQ("r4") DSG_MM4_RQ("r5") DSG_MM4_RQ("r6") DSG_MM4_RQ("r7")
+            "ldr    r0, [sp]\n\t"
+            "ldr    r11, [r0, #16]\n\t"
+            "ldr    r12, [r0, #24]\n\t"
+            "strb   r4, [r3]\n\t"
+            "strb   r5, [r3, r11]\n\t"
+            "add    r10, r3, r11, lsl #1\n\t"
+            "strb   r6, [r10]\n\t"
+            "strb   r7, [r10, r11]\n\t"
+            "adds   r3, r3, #1\n\t"
+            "adds   r2, r2, #20\n\t"
+            "cmp    r2, r12\n\t"
+            "bne    2b\n\t"
+            "add    sp, sp, #8\n\t"
+            "pop    {r4-r11, pc}\n\t");
+}
+static void dsg_mm4_run(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f, int32_t nch,
+                        int32_t n_out)
+{
+    dsg_mm4_job j;
+    j.xb = x->xb;
+    j.w = w;
+    j.f = f;
+    j.y = x->y[0];
+    j.n_out = n_out;
+    j.n4 = x->k >> 2;
+    j.end = f + nch;
+    dsg_mm4_sat_asm(&j);
+}
+#else
+#define DSG_MM4_ASM 0
+#define dsg_mm4_run(x, w, f, nch, n_out) ((void)0)
+#endif
+
 DSG_NOINLINE static void dsg_mm4_ch2_sat(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
                                          int32_t nch)
 {
@@ -1232,7 +1395,9 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 dsg_mm4_channels(&x, p->weights + c0 * k, f, nc);
             } else {
                 dsg_expand4x2(x.v, k >> 2, nz, xb);
-                if (sat8)
+                if (sat8 && DSG_MM4_ASM && !(k & 3) && i + 4 <= n_pix)
+                    dsg_mm4_run(&x, p->weights + c0 * k, f, nc, n_out);
+                else if (sat8)
                     dsg_mm4_ch2_sat(&x, p->weights + c0 * k, f, nc);
                 else
                     dsg_mm4_ch2_clamp(&x, p->weights + c0 * k, f, nc);
