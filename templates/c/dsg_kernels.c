@@ -1038,7 +1038,7 @@ int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_c
 #if DSG_USE_DSP
 #ifndef DSG_KMAX
 /* Longest dot product (pointwise C_in, or kh*kw*C_in) of the GEMM path, which takes about
- * 12*DSG_KMAX + 1 KB of stack; longer ones use the direct kernels. */
+ * 18*DSG_KMAX + 1.3 KB of stack; longer ones use the direct kernels. */
 #define DSG_KMAX 256
 #endif
 #define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
@@ -1058,12 +1058,13 @@ static void dsg_expand4(const int8_t *const *v, int32_t n4, int32_t nz, int32_t 
         }
 }
 
-/* The same with 2*(x - z) (in [-510, 510]): the accumulators come out doubled, for dsg_rq2. */
-static void dsg_expand4x2(const int8_t *const *v, int32_t n4, int32_t nz, int32_t *xb)
+/* The same with 2*(x - z) (in [-510, 510]) for np (4 or 6) pixels, 2*np words per group: the
+ * accumulators come out doubled, for dsg_rq2. */
+static void dsg_expandx2(const int8_t *const *v, int32_t np, int32_t n4, int32_t nz, int32_t *xb)
 {
     int32_t g, j;
-    for (g = 0; g < n4; ++g, xb += 8)
-        for (j = 0; j < 4; ++j) {
+    for (g = 0; g < n4; ++g, xb += 2 * np)
+        for (j = 0; j < np; ++j) {
             const uint32_t u = dsg_read4(v[j] + 4 * g);
             const int32_t a = dsg_sadd16(dsg_sxtb16(u), nz), b = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
             xb[2 * j] = dsg_sadd16(a, a);
@@ -1170,8 +1171,8 @@ static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i,
 
 typedef struct {
     const int32_t *xb;   /* dsg_expand4 of v */
-    const int8_t *v[4];  /* the four raw k-vectors, for the k % 4 tail */
-    int8_t *y[4];        /* their output pixels */
+    const int8_t *v[6];  /* the raw k-vectors (4, or 6 for the assembly), for the k % 4 tail */
+    int8_t *y[6];        /* their output pixels */
     int32_t k, z, lo, hi;
 } dsg_mm_in;
 
@@ -1236,7 +1237,7 @@ DSG_INLINE void dsg_mm4_ch2(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *
  * state around the inner loop, about 54 instructions per channel besides the MACs; this takes
  * 38.  The first group starts the sums from the bias; {q, hz, R} are dsg_rqf words 1, 2, 4. */
 typedef struct {
-    const int32_t *xb;  /* [0]  dsg_expand4x2 of the 4 pixels */
+    const int32_t *xb;  /* [0]  dsg_expandx2 of the pixels */
     const int8_t *w;    /* [4]  weight row of the first channel; rows follow each other */
     const dsg_rqf *f;   /* [8]  output stages, one per channel */
     int8_t *y;          /* [12] pixel 0, first channel */
@@ -1314,8 +1315,101 @@ __attribute__((naked)) static void dsg_mm4_sat_asm(const dsg_mm4_job *j __attrib
             "add    sp, sp, #8\n\t"
             "pop    {r4-r11, pc}\n\t");
 }
-static void dsg_mm4_run(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f, int32_t nch,
-                        int32_t n_out)
+/* One group of 4 k for 6 pixels (12 expanded words): 21 instructions for 24 MACs; a4..a9: what
+ * the sums r4..r9 add to (r3 = bias in the first group). */
+#define DSG_MM6_G(a4, a5, a6, a7, a8, a9)                                                     \
+    "ldr    r10, [r1], #4\n\t"                                                                 \
+    "sxtb16 r11, r10\n\t"                                                                      \
+    "sxtb16 r10, r10, ror #8\n\t"                                                              \
+    "ldrd   r12, lr, [r0], #48\n\t"                                                            \
+    "smlad  r4, r12, r11, " a4 "\n\t"                                                          \
+    "smlad  r4, lr, r10, r4\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-40]\n\t"                                                           \
+    "smlad  r5, r12, r11, " a5 "\n\t"                                                          \
+    "smlad  r5, lr, r10, r5\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-32]\n\t"                                                           \
+    "smlad  r6, r12, r11, " a6 "\n\t"                                                          \
+    "smlad  r6, lr, r10, r6\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-24]\n\t"                                                           \
+    "smlad  r7, r12, r11, " a7 "\n\t"                                                          \
+    "smlad  r7, lr, r10, r7\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-16]\n\t"                                                           \
+    "smlad  r8, r12, r11, " a8 "\n\t"                                                          \
+    "smlad  r8, lr, r10, r8\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-8]\n\t"                                                            \
+    "smlad  r9, r12, r11, " a9 "\n\t"                                                          \
+    "smlad  r9, lr, r10, r9\n\t"
+#define DSG_MM6_NEXT DSG_MM6_G("r4", "r5", "r6", "r7", "r8", "r9")
+#define DSG_MM6_RQ(s)                                                                         \
+    "add    r12, r11, " s ", asr #31\n\t"                                                      \
+    "smmlar " s ", " s ", lr, r12\n\t"                                                         \
+    "asr    " s ", " s ", r10\n\t"                                                             \
+    "ssat   " s ", #8, " s "\n\t"
+
+/* The same for 6 consecutive pixels: one weight word unpacked for 6 pixels (0.875 instructions
+ * per MAC in the loop instead of 0.94).  Six sums need r4-r9, so the output stage and output
+ * pointers live on the stack during the loop: [sp] = j, [sp + 4] = f, [sp + 8] = y. */
+__attribute__((naked)) static void dsg_mm6_sat_asm(const dsg_mm4_job *j __attribute__((unused)))
+{
+    /* r0 input buffer, r1 weights, r2 group count, r3 bias, r4-r9 sums, r10/r11 weight word
+     * unpacked, r12/lr inputs */
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #16\n\t"
+            "str    r0, [sp]\n\t"
+            "ldr    r1, [r0, #4]\n\t"
+            "ldr    r2, [r0, #8]\n\t"
+            "ldr    r3, [r0, #12]\n\t"
+            "strd   r2, r3, [sp, #4]\n\t"
+            "2:\n\t"
+            "ldr    r0, [sp]\n\t"
+            "ldr    r2, [r0, #20]\n\t"
+            "ldr    r0, [r0]\n\t"
+            "ldr    r3, [sp, #4]\n\t"
+            "ldr    r3, [r3]\n\t"
+            DSG_MM6_G("r3", "r3", "r3", "r3", "r3", "r3")
+            "subs   r2, r2, #1\n\t"
+            "beq    4f\n\t"
+            "tst    r2, #1\n\t"
+            "beq    3f\n\t"
+            DSG_MM6_NEXT
+            "subs   r2, r2, #1\n\t"
+            "beq    4f\n\t"
+            "3:\n\t"
+            DSG_MM6_NEXT DSG_MM6_NEXT
+            "subs   r2, r2, #2\n\t"
+            "bne    3b\n\t"
+            "4:\n\t"
+            "ldr    r3, [sp, #4]\n\t"
+            "ldr    lr, [r3, #4]\n\t"
+            "ldr    r11, [r3, #8]\n\t"
+            "ldr    r10, [r3, #16]\n\t"
+            DSG_MM6_RQ("r4") DSG_MM6_RQ("r5") DSG_MM6_RQ("r6")
+            DSG_MM6_RQ("r7") DSG_MM6_RQ("r8") DSG_MM6_RQ("r9")
+            "adds   r3, r3, #20\n\t"
+            "str    r3, [sp, #4]\n\t"
+            "ldr    r0, [sp]\n\t"
+            "ldr    r11, [r0, #16]\n\t"
+            "ldr    r12, [sp, #8]\n\t"
+            "strb   r4, [r12]\n\t"
+            "strb   r5, [r12, r11]\n\t"
+            "add    r10, r12, r11, lsl #1\n\t"
+            "strb   r6, [r10]\n\t"
+            "strb   r7, [r10, r11]\n\t"
+            "add    r10, r10, r11, lsl #1\n\t"
+            "strb   r8, [r10]\n\t"
+            "strb   r9, [r10, r11]\n\t"
+            "adds   r12, r12, #1\n\t"
+            "str    r12, [sp, #8]\n\t"
+            "ldr    r12, [r0, #24]\n\t"
+            "cmp    r3, r12\n\t"
+            "bne    2b\n\t"
+            "add    sp, sp, #16\n\t"
+            "pop    {r4-r11, pc}\n\t");
+}
+
+/* Runs the 4- or 6-pixel assembly GEMM over channels [0, nch) of the block. */
+static void dsg_mm_run(const dsg_mm_in *x, int32_t np, const int8_t *w, const dsg_rqf *f,
+                       int32_t nch, int32_t n_out)
 {
     dsg_mm4_job j;
     j.xb = x->xb;
@@ -1325,11 +1419,15 @@ static void dsg_mm4_run(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f, i
     j.n_out = n_out;
     j.n4 = x->k >> 2;
     j.end = f + nch;
-    dsg_mm4_sat_asm(&j);
+    if (np == 6)
+        dsg_mm6_sat_asm(&j);
+    else
+        dsg_mm4_sat_asm(&j);
 }
+
 #else
 #define DSG_MM4_ASM 0
-#define dsg_mm4_run(x, w, f, nch, n_out) ((void)0)
+#define dsg_mm_run(x, np, w, f, nch, n_out) ((void)0)
 #endif
 
 DSG_NOINLINE static void dsg_mm4_ch2_sat(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
@@ -1359,15 +1457,16 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                              !p->pad_left && (p->out_h - 1) * p->stride_h < p->in_h &&
                              (p->out_w - 1) * p->stride_w < p->in_w;
     const int32_t nz = dsg_u2i(((uint32_t)(-p->z_in) & 0xFFFFu) * 0x10001u);
-    int32_t xb[2 * DSG_KMAX];
-    int8_t raw[4][DSG_KMAX];
+    int32_t xb[3 * DSG_KMAX];
+    int8_t raw[6][DSG_KMAX];
     dsg_rqf f[DSG_CBLK];
     dsg_mm_in x;
-    int32_t c0, i, j;
-    int32_t dbl, sat8;
+    int32_t c0, i, j, np;
+    int32_t dbl, sat8, use_asm;
     if (p->groups != 1 || k > DSG_KMAX || !dsg_rqf_all_ok(p)) return 0;
     dbl = dsg_acc2_ok(p, k);
     sat8 = p->act_min == -128 && p->act_max == 127;
+    use_asm = DSG_MM4_ASM && dbl && sat8 && !(k & 3);
     x.xb = xb;
     x.k = k;
     x.z = p->z_in;
@@ -1378,8 +1477,9 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
         for (i = 0; i < nc; ++i)
             f[i] = dsg_rqf_make(p->bias ? dsg_u2i((uint32_t)p->bias[c0 + i] << dbl) : 0,
                                 p->mult[c0 + i], p->shift[c0 + i], p->z_out);
-        for (i = 0; i < n_pix; i += 4) {
-            for (j = 0; j < 4; ++j) {
+        for (i = 0; i < n_pix; i += np) {
+            np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
+            for (j = 0; j < np; ++j) {
                 const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
                 if (in_place) {
                     x.v[j] = in + ((px / p->out_w) * p->stride_h * p->in_w +
@@ -1394,9 +1494,9 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 dsg_expand4(x.v, k >> 2, nz, xb);
                 dsg_mm4_channels(&x, p->weights + c0 * k, f, nc);
             } else {
-                dsg_expand4x2(x.v, k >> 2, nz, xb);
-                if (sat8 && DSG_MM4_ASM && !(k & 3) && i + 4 <= n_pix)
-                    dsg_mm4_run(&x, p->weights + c0 * k, f, nc, n_out);
+                dsg_expandx2(x.v, np, k >> 2, nz, xb);
+                if (use_asm && i + np <= n_pix)
+                    dsg_mm_run(&x, np, p->weights + c0 * k, f, nc, n_out);
                 else if (sat8)
                     dsg_mm4_ch2_sat(&x, p->weights + c0 * k, f, nc);
                 else
