@@ -42,7 +42,7 @@ def check(result, max_ipm=None):
     return d
 
 
-@pytest.mark.parametrize("name,max_ipm", [("tiny_dscnn", None), ("ds_cnn_kws", 2.5)])
+@pytest.mark.parametrize("name,max_ipm", [("tiny_dscnn", None), ("ds_cnn_kws", 1.5)])
 def test_zoo_models_bit_exact_on_cortex_m4(tmp_path, name, max_ipm):
     check(verify_model(zoo_path(tmp_path, name), "mcu", samples=3), max_ipm)
 
@@ -52,7 +52,7 @@ def test_zoo_models_bit_exact_on_cortex_m4(tmp_path, name, max_ipm):
 )
 def test_mlperf_kws_bit_exact_on_cortex_m4(shared_models, fname):
     # the float model quantized by dsgen with QuantOptions(), the QDQ one as given
-    check(verify_model(shared_models / fname, "mcu", samples=3, quant=QuantOptions()), 2.5)
+    check(verify_model(shared_models / fname, "mcu", samples=3, quant=QuantOptions()), 1.5)
 
 
 def test_instruction_count_is_deterministic_and_matches_a_trace(tmp_path):

@@ -1042,6 +1042,7 @@ int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_c
 #define DSG_KMAX 256
 #endif
 #define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
+#define DSG_WPAD 1024 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
 
 /* x - z of four k-vectors as int16 lanes, per 4 elements 8 words {v0: x0,x2} {v0: x1,x3}
  * {v1: x0,x2} ... -- the lane order in which SXTB16 unpacks a weight word, so the GEMM needs no
@@ -1453,30 +1454,46 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
     const int32_t n_pix = p->out_h * p->out_w;
     /* a 1x1 conv whose every output pixel reads an input pixel (no padding on any side) */
-    const int32_t in_place = p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top &&
+    int32_t in_place = p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top &&
                              !p->pad_left && (p->out_h - 1) * p->stride_h < p->in_h &&
                              (p->out_w - 1) * p->stride_w < p->in_w;
     const int32_t nz = dsg_u2i(((uint32_t)(-p->z_in) & 0xFFFFu) * 0x10001u);
+    const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
+    /* k rounded up to whole groups of 4: a k % 4 tail (an RGB first layer's 27) is padded with
+     * zero weights and z_in inputs, which the assembly then runs like any other group */
+    const int32_t kp = (k + 3) & ~3;
     int32_t xb[3 * DSG_KMAX];
     int8_t raw[6][DSG_KMAX];
+    int8_t wpad[DSG_WPAD];
     dsg_rqf f[DSG_CBLK];
     dsg_mm_in x;
-    int32_t c0, i, j, np;
+    int32_t c0, i, j, np, cblk = DSG_CBLK, pad = 0;
     int32_t dbl, sat8, use_asm;
-    if (p->groups != 1 || k > DSG_KMAX || !dsg_rqf_all_ok(p)) return 0;
+    if (p->groups != 1 || kp > DSG_KMAX || !dsg_rqf_all_ok(p)) return 0;
     dbl = dsg_acc2_ok(p, k);
     sat8 = p->act_min == -128 && p->act_max == 127;
-    use_asm = DSG_MM4_ASM && dbl && sat8 && !(k & 3);
+    use_asm = DSG_MM4_ASM && dbl && sat8;
+    if (use_asm && kp != k) {
+        pad = 1;
+        in_place = 0;
+        cblk = DSG_WPAD / kp < DSG_CBLK ? DSG_WPAD / kp : DSG_CBLK;
+    }
     x.xb = xb;
-    x.k = k;
+    x.k = pad ? kp : k;
     x.z = p->z_in;
     x.lo = p->act_min;
     x.hi = p->act_max;
-    for (c0 = 0; c0 < n_out; c0 += DSG_CBLK) {
-        const int32_t nc = n_out - c0 < DSG_CBLK ? n_out - c0 : DSG_CBLK;
-        for (i = 0; i < nc; ++i)
+    for (c0 = 0; c0 < n_out; c0 += cblk) {
+        const int32_t nc = n_out - c0 < cblk ? n_out - c0 : cblk;
+        const int8_t *w0 = pad ? wpad : p->weights + c0 * k;
+        for (i = 0; i < nc; ++i) {
             f[i] = dsg_rqf_make(p->bias ? dsg_u2i((uint32_t)p->bias[c0 + i] << dbl) : 0,
                                 p->mult[c0 + i], p->shift[c0 + i], p->z_out);
+            if (pad) {
+                dsg_put_s8(wpad + i * kp, p->weights + (c0 + i) * k, k, 0);
+                dsg_put_s8(wpad + i * kp + k, 0, kp - k, 0);
+            }
+        }
         for (i = 0; i < n_pix; i += np) {
             np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
             for (j = 0; j < np; ++j) {
@@ -1486,21 +1503,22 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                                    (px % p->out_w) * p->stride_w) * k;
                 } else {
                     dsg_gather_s8(in, p, px, raw[j]);
+                    if (pad) dsg_put_s8(raw[j] + k, 0, kp - k, zz);
                     x.v[j] = raw[j];
                 }
                 x.y[j] = out + px * n_out + c0;
             }
             if (!dbl) {
-                dsg_expand4(x.v, k >> 2, nz, xb);
-                dsg_mm4_channels(&x, p->weights + c0 * k, f, nc);
+                dsg_expand4(x.v, x.k >> 2, nz, xb);
+                dsg_mm4_channels(&x, w0, f, nc);
             } else {
-                dsg_expandx2(x.v, np, k >> 2, nz, xb);
+                dsg_expandx2(x.v, np, x.k >> 2, nz, xb);
                 if (use_asm && i + np <= n_pix)
-                    dsg_mm_run(&x, np, p->weights + c0 * k, f, nc, n_out);
+                    dsg_mm_run(&x, np, w0, f, nc, n_out);
                 else if (sat8)
-                    dsg_mm4_ch2_sat(&x, p->weights + c0 * k, f, nc);
+                    dsg_mm4_ch2_sat(&x, w0, f, nc);
                 else
-                    dsg_mm4_ch2_clamp(&x, p->weights + c0 * k, f, nc);
+                    dsg_mm4_ch2_clamp(&x, w0, f, nc);
             }
         }
     }
