@@ -83,11 +83,15 @@ static inline int32_t dsg_sxtb16(uint32_t x)
     return dsg_pack((int8_t)(x & 0xFFu), (int8_t)((x >> 16) & 0xFFu));
 }
 static inline int32_t dsg_sxtb16_ror8(uint32_t x) { return dsg_sxtb16((x >> 8) | (x << 24)); }
+/* acc + p0 + p1 modulo 2^32, as the multiply-accumulate instructions wrap */
+static inline int32_t dsg_wrap3(int32_t acc, int32_t p0, int32_t p1)
+{
+    const uint32_t s = (uint32_t)acc + (uint32_t)p0 + (uint32_t)p1;
+    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+}
 static inline int32_t dsg_smlad(int32_t a, int32_t b, int32_t acc)
 {
-    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_lo(a) * dsg_lo(b)) +
-                       (uint32_t)(dsg_hi(a) * dsg_hi(b));
-    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+    return dsg_wrap3(acc, dsg_lo(a) * dsg_lo(b), dsg_hi(a) * dsg_hi(b));
 }
 static inline int32_t dsg_sadd16(int32_t a, int32_t b)
 {
@@ -95,23 +99,19 @@ static inline int32_t dsg_sadd16(int32_t a, int32_t b)
 }
 static inline int32_t dsg_smlabb(int32_t a, int32_t b, int32_t acc)
 {
-    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_lo(a) * dsg_lo(b));
-    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+    return dsg_wrap3(acc, dsg_lo(a) * dsg_lo(b), 0);
 }
 static inline int32_t dsg_smlatt(int32_t a, int32_t b, int32_t acc)
 {
-    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_hi(a) * dsg_hi(b));
-    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+    return dsg_wrap3(acc, dsg_hi(a) * dsg_hi(b), 0);
 }
 static inline int32_t dsg_smlabt(int32_t a, int32_t b, int32_t acc)
 {
-    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_lo(a) * dsg_hi(b));
-    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+    return dsg_wrap3(acc, dsg_lo(a) * dsg_hi(b), 0);
 }
 static inline int32_t dsg_smlatb(int32_t a, int32_t b, int32_t acc)
 {
-    const uint32_t s = (uint32_t)acc + (uint32_t)(dsg_hi(a) * dsg_lo(b));
-    return s <= 0x7FFFFFFFu ? (int32_t)s : (int32_t)(s - 0x80000000u) + INT32_MIN;
+    return dsg_wrap3(acc, dsg_hi(a) * dsg_lo(b), 0);
 }
 static inline int32_t dsg_sxtab16(int32_t a, uint32_t x) { return dsg_sadd16(a, dsg_sxtb16(x)); }
 static inline int32_t dsg_sxtab16_ror8(int32_t a, uint32_t x)
