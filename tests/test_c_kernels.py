@@ -231,9 +231,12 @@ def hwc_weights(w):
 
 
 def make_fast(case, rng):
-    """Multipliers the fast output stage takes: -23 <= shift <= -1, no LeakyReLU."""
+    """Multipliers the fast output stage takes: -23 <= shift <= -1 or dead, no LeakyReLU."""
     case["s"] = np.clip(case["s"], -23, -1)
     case["s"][rng.random(case["s"].shape) < 0.2] = -1
+    dead = rng.random(case["s"].shape) < 0.1  # q = 0, shift = 0: a channel that outputs z_out
+    case["q"] = np.where(dead, 0, case["q"])
+    case["s"] = np.where(dead, 0, case["s"])
     case["qn"] = case["sn"] = None
     return case
 

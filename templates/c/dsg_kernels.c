@@ -540,9 +540,12 @@ typedef struct {
     int32_t r;                  /* R = r1 + 1, for dsg_rq2 */
 } dsg_rqf;
 
+/* A dead channel (q = 0: all-zero weights, or a scale below 2^-31) requantizes to 0 whatever
+ * its shift (the contract stores shift 0 for it); the fast stage runs it with shift -1. */
 static int32_t dsg_rqf_ok(int32_t mult, int32_t shift, int32_t z_out)
 {
-    return shift <= -1 && shift >= -23 && mult >= 0 && z_out >= -128 && z_out <= 127;
+    return ((shift <= -1 && shift >= -23) || mult == 0) && mult >= 0 && z_out >= -128 &&
+           z_out <= 127;
 }
 
 static int32_t dsg_rqf_all_ok(const dsg_conv_params *p)
@@ -557,6 +560,7 @@ static int32_t dsg_rqf_all_ok(const dsg_conv_params *p)
 static dsg_rqf dsg_rqf_make(int32_t bias, int32_t mult, int32_t shift, int32_t z_out)
 {
     dsg_rqf f;
+    if (mult == 0) shift = -1;
     f.bias = bias;
     f.mult = mult;
     f.hz = ((int32_t)1 << (-shift - 1)) + z_out * ((int32_t)1 << -shift);
