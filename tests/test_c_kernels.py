@@ -231,12 +231,26 @@ def hwc_weights(w):
 
 
 def make_fast(case, rng):
-    """Multipliers the fast output stage takes: -23 <= shift <= -1 or dead, no LeakyReLU."""
+    """Multipliers the fast output stage takes (-23 <= shift <= -1, or dead: q = 0), no
+    LeakyReLU; and pruned channels (zero weights), which the kernels treat as constants."""
     case["s"] = np.clip(case["s"], -23, -1)
     case["s"][rng.random(case["s"].shape) < 0.2] = -1
-    dead = rng.random(case["s"].shape) < 0.1  # q = 0, shift = 0: a channel that outputs z_out
+    # q = 0, shift = 0: a dead channel, which outputs z_out; the quantizer may leave it any bias
+    # (an all-zero weight row's bias scale underflows), int32's extremes included
+    dead = rng.random(case["s"].shape) < 0.1
     case["q"] = np.where(dead, 0, case["q"])
     case["s"] = np.where(dead, 0, case["s"])
+    if case["bias"] is not None:  # with an all-zero weight row, so acc = bias fits int32
+        zero_row = dead & (rng.random(dead.shape) < 0.5)
+        extreme = rng.choice([-(2**31), 2**31 - 1], case["s"].shape)
+        case["bias"] = np.where(zero_row, extreme, case["bias"])
+        # a pruned channel as QDQ exports give it: zero row, bias ±2^30, a tiny scale (shift
+        # below the fast stage's -23): its output is a constant the GEMM writes directly
+        pruned = ~dead & (rng.random(dead.shape) < 0.1)
+        case["bias"] = np.where(pruned, rng.choice([-(2**30), 2**30], dead.shape), case["bias"])
+        case["s"] = np.where(pruned, rng.integers(-31, -23, dead.shape), case["s"])
+        case["w"] = case["w"].copy()
+        case["w"][zero_row | pruned] = 0
     case["qn"] = case["sn"] = None
     return case
 

@@ -596,9 +596,9 @@ static int32_t dsg_acc2_ok(const dsg_conv_params *p, int32_t taps)
     const int32_t lim = ((int32_t)1 << 29) - 1 - 32640 * taps;
     int32_t c;
     if (taps > 16384) return 0;
-    if (p->bias)
+    if (p->bias) /* a dead channel (q = 0) outputs z_out whatever its accumulator */
         for (c = 0; c < p->out_c; ++c)
-            if (p->bias[c] > lim || p->bias[c] < -lim) return 0;
+            if (p->mult[c] != 0 && (p->bias[c] > lim || p->bias[c] < -lim)) return 0;
     return 1;
 }
 
@@ -1046,7 +1046,7 @@ int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_c
 #define DSG_KMAX 256
 #endif
 #define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
-#define DSG_WPAD 1024 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
+#define DSG_WPAD 512 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
 
 /* x - z of four k-vectors as int16 lanes, per 4 elements 8 words {v0: x0,x2} {v0: x1,x3}
  * {v1: x0,x2} ... -- the lane order in which SXTB16 unpacks a weight word, so the GEMM needs no
@@ -1412,27 +1412,31 @@ __attribute__((naked)) static void dsg_mm6_sat_asm(const dsg_mm4_job *j __attrib
             "pop    {r4-r11, pc}\n\t");
 }
 
-/* Runs the 4- or 6-pixel assembly GEMM over channels [0, nch) of the block. */
-static void dsg_mm_run(const dsg_mm_in *x, int32_t np, const int8_t *w, const dsg_rqf *f,
-                       int32_t nch, int32_t n_out)
+/* Runs the 4- or 6-pixel assembly GEMM over the channel runs [run[2i], run[2i + 1]) of the
+ * block: the channels that are not constant. */
+static void dsg_mm_runs(const dsg_mm_in *x, int32_t np, const int8_t *w, const dsg_rqf *f,
+                        const int32_t *run, int32_t n_runs, int32_t n_out)
 {
     dsg_mm4_job j;
+    int32_t r;
     j.xb = x->xb;
-    j.w = w;
-    j.f = f;
-    j.y = x->y[0];
     j.n_out = n_out;
     j.n4 = x->k >> 2;
-    j.end = f + nch;
-    if (np == 6)
-        dsg_mm6_sat_asm(&j);
-    else
-        dsg_mm4_sat_asm(&j);
+    for (r = 0; r < n_runs; ++r) {
+        const int32_t a = run[2 * r];
+        j.w = w + a * x->k;
+        j.f = f + a;
+        j.y = x->y[0] + a;
+        j.end = f + run[2 * r + 1];
+        if (np == 6)
+            dsg_mm6_sat_asm(&j);
+        else
+            dsg_mm4_sat_asm(&j);
+    }
 }
-
 #else
 #define DSG_MM4_ASM 0
-#define dsg_mm_run(x, np, w, f, nch, n_out) ((void)0)
+#define dsg_mm_runs(x, np, w, f, run, n_runs, n_out) ((void)(run), (void)(n_runs))
 #endif
 
 DSG_NOINLINE static void dsg_mm4_ch2_sat(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
@@ -1453,6 +1457,47 @@ DSG_NOINLINE static void dsg_mm4_ch2_clamp(const dsg_mm_in *x, const int8_t *w,
  * k = kh*kw dot products instead of kh*kw dot products of length 1.  Blocks of 4 pixels (the
  * last block repeats its last pixel, writing the same values twice).  Needs k <= DSG_KMAX and
  * the fast output stage on every channel; returns 0 (nothing written) otherwise. */
+/* A channel with an all-zero weight row outputs a constant, clamp(z_out + RQ(bias)), whatever
+ * the input.  QDQ exports give pruned channels such rows with a saturated bias and a scale far
+ * below the fast output stage's range; the GEMM writes their constant instead of computing
+ * them, so they do not send the whole layer to the slow path. */
+static int32_t dsg_zero_row(const int8_t *w, int32_t k)
+{
+    int32_t i;
+    for (i = 0; i < k; ++i)
+        if (w[i]) return 0;
+    return 1;
+}
+
+/* Channel c in the doubled fast stage (dsg_rq2): fast multiplier, and a bias within the bound
+ * (a dead channel, q = 0, outputs z_out whatever its accumulator). */
+static int32_t dsg_fast2(const dsg_conv_params *p, int32_t c, int32_t lim)
+{
+    const int32_t b = p->bias ? p->bias[c] : 0;
+    return dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out) &&
+           (p->mult[c] == 0 || (b <= lim && b >= -lim));
+}
+
+/* 1 when the GEMM takes the layer: every channel is fast, or constant (dsg_zero_row); *dbl
+ * tells whether the non-constant ones all take the doubled stage, *cst whether any is not
+ * fast2 (then the blocks classify their channels). */
+static int32_t dsg_gemm_ok(const dsg_conv_params *p, int32_t k, int32_t lim, int32_t *dbl,
+                           int32_t *cst)
+{
+    int32_t c;
+    *dbl = k <= 16384;
+    *cst = 0;
+    if (p->mult_neg) return 0;
+    for (c = 0; c < p->out_c; ++c) {
+        if (dsg_fast2(p, c, lim)) continue;
+        *cst = 1;
+        if (dsg_zero_row(p->weights + c * k, k)) continue;
+        if (!dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out)) return 0;
+        *dbl = 0; /* fast, but its bias may overflow the doubled stage */
+    }
+    return 1;
+}
+
 static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
@@ -1469,12 +1514,14 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     int32_t xb[3 * DSG_KMAX];
     int8_t raw[6][DSG_KMAX];
     int8_t wpad[DSG_WPAD];
+    const int32_t lim = ((int32_t)1 << 29) - 1 - 32640 * (k < 16384 ? k : 16384);
     dsg_rqf f[DSG_CBLK];
+    int8_t cst[DSG_CBLK], cval[DSG_CBLK]; /* constant channels of the block, their output */
+    int32_t run[DSG_CBLK + 2];               /* [start, end) of the other channels' runs */
     dsg_mm_in x;
-    int32_t c0, i, j, np, cblk = DSG_CBLK, pad = 0;
-    int32_t dbl, sat8, use_asm;
-    if (p->groups != 1 || kp > DSG_KMAX || !dsg_rqf_all_ok(p)) return 0;
-    dbl = dsg_acc2_ok(p, k);
+    int32_t c0, c, i, j, np, cblk = DSG_CBLK, pad = 0, n_cst, n_runs;
+    int32_t dbl, sat8, use_asm, any_cst;
+    if (p->groups != 1 || kp > DSG_KMAX || !dsg_gemm_ok(p, k, lim, &dbl, &any_cst)) return 0;
     sat8 = p->act_min == -128 && p->act_max == 127;
     use_asm = DSG_MM4_ASM && dbl && sat8;
     if (use_asm && kp != k) {
@@ -1490,14 +1537,27 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     for (c0 = 0; c0 < n_out; c0 += cblk) {
         const int32_t nc = n_out - c0 < cblk ? n_out - c0 : cblk;
         const int8_t *w0 = pad ? wpad : p->weights + c0 * k;
-        for (i = 0; i < nc; ++i) {
-            f[i] = dsg_rqf_make(p->bias ? dsg_u2i((uint32_t)p->bias[c0 + i] << dbl) : 0,
-                                p->mult[c0 + i], p->shift[c0 + i], p->z_out);
+        for (i = n_cst = 0; i < nc; ++i) {
+            const int32_t c = c0 + i, b = p->bias ? p->bias[c] : 0;
+            cst[i] = any_cst &&
+                     !(dbl ? dsg_fast2(p, c, lim) : dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out));
+            if (cst[i]) { /* then a zero row (dsg_gemm_ok): any stage will do, overwritten */
+                cval[i] = (int8_t)dsg_rq_channel(b, c, p);
+                f[i] = dsg_rqf_make(0, 0, -1, p->z_out);
+                ++n_cst;
+            } else {
+                f[i] = dsg_rqf_make(dsg_u2i((uint32_t)b << dbl), p->mult[c], p->shift[c],
+                                    p->z_out);
+            }
             if (pad) {
                 dsg_put_s8(wpad + i * kp, p->weights + (c0 + i) * k, k, 0);
                 dsg_put_s8(wpad + i * kp + k, 0, kp - k, 0);
             }
         }
+        for (i = n_runs = 0; i < nc; ++i)
+            if (!cst[i] && (i == 0 || cst[i - 1])) run[2 * n_runs] = i;
+            else if (cst[i] && i > 0 && !cst[i - 1]) run[2 * n_runs++ + 1] = i;
+        if (nc > 0 && !cst[nc - 1]) run[2 * n_runs++ + 1] = nc;
         for (i = 0; i < n_pix; i += np) {
             np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
             for (j = 0; j < np; ++j) {
@@ -1518,12 +1578,16 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
             } else {
                 dsg_expandx2(x.v, np, x.k >> 2, nz, xb);
                 if (use_asm && i + np <= n_pix)
-                    dsg_mm_run(&x, np, w0, f, nc, n_out);
+                    dsg_mm_runs(&x, np, w0, f, run, n_runs, n_out);
                 else if (sat8)
                     dsg_mm4_ch2_sat(&x, w0, f, nc);
                 else
                     dsg_mm4_ch2_clamp(&x, w0, f, nc);
             }
+            if (n_cst)
+                for (j = 0; j < np; ++j)
+                    for (c = 0; c < nc; ++c)
+                        if (cst[c]) x.y[j][c] = cval[c];
         }
     }
     return 1;
