@@ -134,9 +134,15 @@ def main() -> int:
         print("|---|---|---|---|---|---|---|---|")
         q = QuantOptions()
         models = [("ds_cnn_kws (zoo)", zoo_kws, q), ("mobilenet_v1_025_96 (zoo)", mbv1, q)]
-        real = SHARED / "mlperf_kws_dscnn_float_nchw.onnx"
-        if real.exists():
-            models.insert(1, ("MLPerf KWS (real, dsgen int8)", real, q))
+        real = [
+            ("MLPerf KWS (real, dsgen int8)", "mlperf_kws_dscnn_float_nchw"),
+            ("MLPerf KWS (real, QDQ as given)", "mlperf_kws_dscnn_int8_qdq_nchw"),
+            ("MLPerf VWW (real, dsgen int8)", "mlperf_vww_mbv1_025_float_nchw"),
+            ("MLPerf VWW (real, QDQ as given)", "mlperf_vww_mbv1_025_int8_qdq_nchw"),
+        ]
+        for i, (label, stem) in enumerate(real):
+            if (SHARED / f"{stem}.onnx").exists():
+                models.insert(1 + i, (label, SHARED / f"{stem}.onnx", q))
         # the paper-size models (weights in external flash); four samples keep calibration short
         calib = tmp / "calib224.npy"
         np.save(calib, np.random.default_rng(0).standard_normal((4, 3, 224, 224)).astype("f4"))

@@ -1046,7 +1046,7 @@ int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_c
 #define DSG_KMAX 256
 #endif
 #define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
-#define DSG_WPAD 512 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
+#define DSG_WPAD 1024 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
 
 /* x - z of four k-vectors as int16 lanes, per 4 elements 8 words {v0: x0,x2} {v0: x1,x3}
  * {v1: x0,x2} ... -- the lane order in which SXTB16 unpacks a weight word, so the GEMM needs no
