@@ -13,6 +13,7 @@ import ctypes as C
 import shutil
 import subprocess
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1127,11 +1128,36 @@ BENCHES = [  # name, fn, h, w, cin, cout, k, stride, pad, groups
 ]
 
 
+def _clang_m4_object(tmp_path) -> Path:
+    """dsg_kernels.c compiled by clang for Cortex-M4 (its integrated assembler takes the
+    library's inline assembly; newlib's headers for string.h)."""
+    clang = shutil.which("clang")
+    if clang is None:
+        pytest.skip("clang is not installed")
+    libc = subprocess.run(["arm-none-eabi-gcc", "-print-file-name=libc.a"], capture_output=True,
+                          text=True).stdout.strip()  # fmt: skip
+    newlib = Path(libc).parent.parent
+    obj = tmp_path / "dsg_kernels_clang.o"
+    r = subprocess.run(
+        [clang, "--target=thumbv7em-none-eabi", *ARM_FLAGS, "-pedantic",
+         f"-isystem{newlib / 'include'}", "-c", str(KDIR / "dsg_kernels.c"), "-o", str(obj)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return obj
+
+
 @pytest.mark.slow
-def test_c_kernels_qemu(tmp_path):
+@pytest.mark.parametrize("kernel_cc", ["gcc", "clang"])
+def test_c_kernels_qemu(tmp_path, kernel_cc):
+    """Every case bit-exact on the emulated Cortex-M4, with the library built by
+    arm-none-eabi-gcc and by clang (the assembly loops go through both assemblers)."""
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None or shutil.which(QEMU_CMD[0]) is None:
         pytest.skip("arm-none-eabi-gcc or qemu-system-arm is not installed")
+    kernels = str(KDIR / "dsg_kernels.c")
+    if kernel_cc == "clang":
+        kernels = str(_clang_m4_object(tmp_path))
     rng = np.random.default_rng(99)
     plan = (
         [("dsg_pointwise_conv_s8", "pw")] * 6
@@ -1192,7 +1218,7 @@ def test_c_kernels_qemu(tmp_path):
         "-nostartfiles",
         f"-T{M4_DIR / 'mps2_an386.ld'}",
         str(M4_DIR / "startup_cm4.c"),
-        str(KDIR / "dsg_kernels.c"),
+        kernels,
         str(tmp_path / "harness.c"),
         "-lrdimon",
         "-o",
