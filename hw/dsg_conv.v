@@ -1,19 +1,23 @@
 // dsg_conv: convolution engine = dsg_sliding_window (line buffer + im2col, SIMD channels/word)
-// feeding dsg_mvu (PE x SIMD multiply-accumulate, bias, per-channel requant, fused activation).
+// -> dsg_vecbuf (packs TAPS window words, replays each vector for the neuron folds; left out when
+// there is nothing to pack or replay) -> dsg_mvu (PE x SIMD*TAPS multiply-accumulate, bias,
+// per-channel requant, fused activation).
 //
 // Covers standard, pointwise (1x1), grouped (GROUPS > 1, DW = 0, SIMD | C_IN/GROUPS,
-// PE | C_OUT/GROUPS) and depthwise convs (DW = 1, GROUPS = C_IN, depth multiplier
-// M = C_OUT/C_IN, PE = SIMD*M).  Padding positions carry Z_IN, so they contribute 0.
+// PE | C_OUT/GROUPS, TAPS | C_IN/GROUPS/SIMD*K_H*K_W) and depthwise convs (DW = 1,
+// GROUPS = C_IN, depth multiplier M = C_OUT/C_IN, PE = SIMD*M, TAPS = 1).  Padding positions
+// carry Z_IN, so they contribute 0.
 // Weights [C_OUT][K_H][K_W][C_IN/GROUPS] are laid out in the ROM words as dsg_mvu documents
 // (dsgen/backends/rtl/sim.py: mvu_memh()).
 //
 // Cycles per tensor ~ max( H*W*C_IN                          (input, 1 element/cycle),
-//                          OH*OW*C_OUT*K_H*K_W*(C_IN/GROUPS)/(PE*SIMD)  (standard compute),
+//                          OH*OW*(C_IN/SIMD)*K_H*K_W         (window words, 1/cycle),
+//                          OH*OW*C_OUT*K_H*K_W*(C_IN/GROUPS)/(PE*SIMD*TAPS)  (standard compute),
 //                          OH*OW*C_IN*K_H*K_W/SIMD           (depthwise compute),
 //                          OH*OW*C_OUT                       (output, 1 element/cycle) )
 // The line buffer overlaps loading the next rows with computing the current ones, so the
 // multipliers are busy every cycle when compute is the bottleneck.  Latency to the first output
-// ~ ((K_H-1)*D_H+1-PAD_T)*W*C_IN + SF*NF + ~16 cycles.
+// ~ ((K_H-1)*D_H+1-PAD_T)*W*C_IN + SF*NF + ~18 cycles.
 `default_nettype none
 
 module dsg_conv #(
@@ -37,7 +41,8 @@ module dsg_conv #(
     parameter GROUPS = 1,      // groups (depthwise: C_IN)
     parameter DW     = 0,      // 1: depthwise engine (lanes over channels)
     parameter PE     = 2,      // output lanes (DW: SIMD*M)
-    parameter SIMD   = 2,      // input channels per cycle
+    parameter SIMD   = 2,      // input channels per window word
+    parameter TAPS   = 1,      // window words multiplied per cycle (standard convs only)
     parameter LEAKY  = 0,      // fused LeakyReLU (second multiplier set in RQ_FILE)
     parameter integer Z_IN  = 0,
     parameter integer Z_OUT = 0,
@@ -69,8 +74,14 @@ localparam OW  = (W + PAD_L + PAD_R - KEW) / S_W + 1;
 localparam [DATA_W-1:0] ZI = Z_IN;
 /* verilator lint_on WIDTHTRUNC */
 
+localparam KK   = K_H * K_W;
+localparam WPV  = DW ? KK : (C_IN / GROUPS / SIMD) * KK;  // window words per MVU vector
+localparam NF   = DW ? 1 : C_OUT / GROUPS / PE;           // passes over each vector
+
 wire [SIMD*DATA_W-1:0] win_data;
 wire win_valid, win_ready;
+wire [TAPS*SIMD*DATA_W-1:0] vec_data;
+wire vec_valid, vec_ready;
 
 /* verilator lint_off PINCONNECTEMPTY */
 dsg_sliding_window #(
@@ -86,14 +97,32 @@ dsg_sliding_window #(
 );
 /* verilator lint_on PINCONNECTEMPTY */
 
+generate
+    if (NF == 1 && TAPS == 1) begin : g_direct
+        // each window word is multiplied once, as it arrives (depthwise, or PE = C_OUT/GROUPS):
+        // nothing to replay or pack, so no buffer
+        assign vec_data = win_data;
+        assign vec_valid = win_valid;
+        assign win_ready = vec_ready;
+    end else begin : g_vecbuf
+        dsg_vecbuf #(
+            .DATA_W(DATA_W), .SIMD(SIMD), .TAPS(TAPS), .WPV(WPV), .REPEAT(NF)
+        ) u_vec (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(win_data), .s_axis_tvalid(win_valid), .s_axis_tready(win_ready),
+            .m_axis_tdata(vec_data), .m_axis_tvalid(vec_valid), .m_axis_tready(vec_ready)
+        );
+    end
+endgenerate
+
 dsg_mvu #(
-    .DATA_W(DATA_W), .WGT_W(WGT_W), .ACC_W(ACC_W), .C_IN(C_IN), .C_OUT(C_OUT), .KK(K_H*K_W),
-    .GROUPS(GROUPS), .DW(DW), .PE(PE), .SIMD(SIMD), .N_PIX(OH*OW), .LEAKY(LEAKY),
+    .DATA_W(DATA_W), .WGT_W(WGT_W), .ACC_W(ACC_W), .C_IN(C_IN), .C_OUT(C_OUT), .KK(KK),
+    .GROUPS(GROUPS), .DW(DW), .PE(PE), .SIMD(SIMD), .TAPS(TAPS), .N_PIX(OH*OW), .LEAKY(LEAKY),
     .Z_IN(Z_IN), .Z_OUT(Z_OUT), .LO(LO), .HI(HI),
     .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE), .RQ_FILE(RQ_FILE)
 ) u_mvu (
     .clk(clk), .rst(rst),
-    .s_axis_tdata(win_data), .s_axis_tvalid(win_valid), .s_axis_tready(win_ready),
+    .s_axis_tdata(vec_data), .s_axis_tvalid(vec_valid), .s_axis_tready(vec_ready),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
 );

@@ -2,7 +2,7 @@
 // = dsg_conv on a 1x1xIN tensor with a 1x1 kernel (dsg_mvu does the PE x SIMD folding: the input
 // vector is read once and replayed from the MVU's input buffer for the OUT/PE neuron folds).
 // Weights [OUT][IN] (after the frontend's flatten permutation) in dsg_mvu's ROM layout.
-// Cycles per inference ~ max(IN, OUT*IN/(PE*SIMD), OUT).
+// Cycles per inference ~ max(IN, OUT*IN/(PE*SIMD*TAPS), OUT).
 `default_nettype none
 
 module dsg_dense #(
@@ -12,6 +12,7 @@ module dsg_dense #(
     parameter OUT    = 10,    // output features (multiple of PE)
     parameter PE     = 2,
     parameter SIMD   = 4,
+    parameter TAPS   = 1,     // SIMD-input words per multiply word (IN multiple of SIMD*TAPS)
     parameter LEAKY  = 0,
     parameter integer Z_IN  = 0,
     parameter integer Z_OUT = 0,
@@ -36,7 +37,7 @@ module dsg_dense #(
 dsg_conv #(
     .DATA_W(DATA_W), .WGT_W(WGT_W), .C_IN(IN), .C_OUT(OUT), .H(1), .W(1), .K_H(1), .K_W(1),
     .S_H(1), .S_W(1), .D_H(1), .D_W(1), .PAD_T(0), .PAD_B(0), .PAD_L(0), .PAD_R(0),
-    .GROUPS(1), .DW(0), .PE(PE), .SIMD(SIMD), .LEAKY(LEAKY),
+    .GROUPS(1), .DW(0), .PE(PE), .SIMD(SIMD), .TAPS(TAPS), .LEAKY(LEAKY),
     .Z_IN(Z_IN), .Z_OUT(Z_OUT), .LO(LO), .HI(HI),
     .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE), .RQ_FILE(RQ_FILE)
 ) u_conv (

@@ -1,33 +1,39 @@
 // dsg_mvu: matrix-vector unit (FINN-MVU style) with bias, per-channel requantization and
 // fused activation clamp / LeakyReLU.  The compute core of dsg_conv and dsg_dense.
 //
-// Input : window words of SIMD elements (DATA_W each), per pixel in dsg_sliding_window order
-//         (cf, kh, kw): CIN_G/SIMD * KK words per group (standard) or KK words per SIMD-channel
-//         fold (depthwise).  tlast is ignored (N_PIX pixels per tensor).
+// Input : MVU words of SIMD*TAPS elements (DATA_W each) from dsg_vecbuf, which packs TAPS window
+//         words (dsg_sliding_window order cf, kh, kw, SIMD channels each) into one and replays
+//         every vector for the NF neuron folds (or straight from the window when NF = TAPS = 1).
+//         tlast is ignored (N_PIX pixels per tensor).
 // Output: one requantized element per beat, channel fastest, tlast on the tensor's last element.
 //
 // Standard / pointwise / grouped (DW = 0): per pixel, for each group g (a "vector" of
-//   SF = CIN_G/SIMD*KK words): for each neuron fold nf in 0..NF-1 (NF = COUT_G/PE): SF cycles of
-//   PE x SIMD multiply-accumulates.  The vector is stored in an input buffer during nf = 0 and
-//   replayed from it for nf >= 1, so the input stream is only read once.
-// Depthwise (DW = 1, GROUPS = C_IN, M = C_OUT/C_IN, PE must equal SIMD*M): per SIMD-channel fold,
-//   KK cycles; lane p = s*M + m multiplies input element s with the weight of output channel
-//   (fold*SIMD + s)*M + m.  Multipliers: PE.
+//   WPV = CIN_G/SIMD*KK window words = SF = WPV/TAPS MVU words): for each neuron fold nf in
+//   0..NF-1 (NF = COUT_G/PE): SF cycles of PE x (SIMD*TAPS) multiply-accumulates, the input being
+//   the vector replayed NF times.  TAPS > 1 folds the dot product over consecutive window words as
+//   well as over channels, so a layer with few input channels (a first conv with C_IN = 1) can
+//   use any divisor of its kh*kw*C_in dot product, not only output-channel lanes.
+// Depthwise (DW = 1, GROUPS = C_IN, M = C_OUT/C_IN, PE must equal SIMD*M, TAPS must be 1): per
+//   SIMD-channel fold, KK cycles; lane p = s*M + m multiplies input element s with the weight of
+//   output channel (fold*SIMD + s)*M + m.  Multipliers: PE.  Every window word is used once
+//   there, so the window's one word per cycle bounds it and more taps would idle.
 //
-// Pipeline: sequencer -> ROM/buffer read -> zero-point subtract -> products -> adder tree ->
-// accumulate (bias preloaded) -> 16-word accumulator FIFO -> PE:1 serializer -> dsg_requant.
-// A global clock enable stalls the compute pipeline only when the accumulator FIFO lacks room for
-// the results in flight; the requantizer needs one multiplier because the output stream carries
-// one element per cycle.
+// Pipeline: input -> zero-point subtract -> products -> adder tree -> accumulate (bias
+// preloaded) -> 16-word accumulator FIFO -> PE:1 serializer -> dsg_requant.  A global clock enable
+// stalls the compute pipeline only when the accumulator FIFO lacks room for the results in
+// flight; the requantizer needs one multiplier because the output stream carries one element per
+// cycle.
 //
 // Cycle count per tensor (not starved, not output bound):
-//   standard: N_PIX * C_OUT * KK * (C_IN/GROUPS) / (PE*SIMD)
+//   standard: N_PIX * C_OUT * KK * (C_IN/GROUPS) / (PE*SIMD*TAPS)
 //   depthwise: N_PIX * C_IN * KK / SIMD            (= N_PIX * C_OUT * KK / PE)
-// and never below N_PIX*C_OUT (output stream, 1 element/cycle); the PE:1 serializer keeps up when
-// SF >= PE.  Multipliers busy every cycle in steady state.
+// and never below N_PIX*C_OUT (output stream, 1 element/cycle) nor the input's window words
+// (dsg_vecbuf); the PE:1 serializer keeps up when SF >= PE.  Multipliers busy every cycle in
+// steady state.
 //
 // ROM files ($readmemh, one hex word per line; see dsgen/backends/rtl/sim.py mvu_memh()):
-//   WEIGHT_FILE: NV*NF*SF words, lane (p, s) at bits [(p*SIMD+s)*WGT_W +: WGT_W] (DW: p*WGT_W);
+//   WEIGHT_FILE: NV*NF*SF words, lane (p, e) at bits [(p*SIMD*TAPS+e)*WGT_W +: WGT_W] where
+//                element e = t*SIMD+s is lane s of window word sf*TAPS+t (DW: p*WGT_W);
 //   BIAS_FILE  : NV*NF words of PE x ACC_W;
 //   RQ_FILE    : C_OUT words {shift_neg[7:0], q_neg[31:0], shift[7:0], q[31:0]}.
 `default_nettype none
@@ -42,7 +48,8 @@ module dsg_mvu #(
     parameter GROUPS  = 1,     // conv groups (DW = 1: must equal C_IN)
     parameter DW      = 0,     // 1: depthwise (lanes over channels)
     parameter PE      = 2,     // output lanes (DW: SIMD*M)
-    parameter SIMD    = 2,     // input elements per word
+    parameter SIMD    = 2,     // input channels per window word
+    parameter TAPS    = 1,     // window words per input word (DW: 1; divides CIN_G/SIMD*KK)
     parameter N_PIX   = 16,    // output pixels per tensor
     parameter LEAKY   = 0,     // 1: negative accumulators use (q_neg, shift_neg)
     parameter integer Z_IN  = 0,    // input zero point (subtracted before multiplying)
@@ -56,7 +63,7 @@ module dsg_mvu #(
     input  wire                    clk,
     input  wire                    rst,
 
-    input  wire [SIMD*DATA_W-1:0]  s_axis_tdata,
+    input  wire [SIMD*TAPS*DATA_W-1:0] s_axis_tdata,
     input  wire                    s_axis_tvalid,
     output wire                    s_axis_tready,
 
@@ -73,21 +80,21 @@ module dsg_mvu #(
 localparam CIN_G  = C_IN / GROUPS;
 localparam COUT_G = C_OUT / GROUPS;
 localparam NV     = DW ? C_IN / SIMD : GROUPS;           // vectors per pixel
-localparam SF     = DW ? KK : (CIN_G / SIMD) * KK;       // words per vector
+localparam SF     = (DW ? KK : (CIN_G / SIMD) * KK) / TAPS; // words per vector
 localparam NF     = DW ? 1 : COUT_G / PE;                // neuron folds per vector
 localparam M      = DW ? PE / SIMD : 1;                  // depth multiplier (DW)
-localparam LPE    = DW ? 1 : SIMD;                       // products per lane
+localparam XN     = SIMD * TAPS;                         // elements per input word
+localparam LPE    = DW ? 1 : XN;                         // products per lane
 localparam WROM_N = NV * NF * SF;
 localparam BROM_N = NV * NF;
 localparam WROM_W = PE * LPE * WGT_W;
 localparam XW     = DATA_W + 1;                          // x - z_in
 localparam PW     = XW + WGT_W;                          // product width
 
-// ------------------------------------------------------------------ ROMs and input buffer
+// ------------------------------------------------------------------ ROMs
 reg [WROM_W-1:0]     wrom [0:WROM_N-1];
 reg [PE*ACC_W-1:0]   brom [0:BROM_N-1];
 reg [79:0]           rqrom [0:C_OUT-1];
-reg [SIMD*DATA_W-1:0] ibuf [0:SF-1];
 
 initial begin
     $readmemh(WEIGHT_FILE, wrom);
@@ -104,14 +111,12 @@ reg [$clog2(BROM_N+1)-1:0] bidx;
 
 wire [4:0] acc_fifo_occ;
 wire ce = acc_fifo_occ < 5'd9;              // room for every result in flight
-wire need_in = (nf == 0);
-wire step = ce && (!need_in || s_axis_tvalid);
-assign s_axis_tready = ce && need_in;
+// every fold's input arrives on the stream (dsg_vecbuf replays it), so a step is one beat
+wire step = ce && s_axis_tvalid;
+assign s_axis_tready = ce;
 
 always @(posedge clk) begin
     if (step) begin
-        if (need_in)
-            ibuf[sf] <= s_axis_tdata;
         widx <= (widx == WROM_N-1) ? 0 : widx + 1'b1;
         if (sf == SF-1) begin
             sf <= 0;
@@ -133,13 +138,13 @@ end
 
 // ------------------------------------------------------------------ pipeline
 // P1: memory reads
-reg                   v1, first1, last1, usein1;
-reg [SIMD*DATA_W-1:0] d1, ib1;
+reg                   v1, first1, last1;
+reg [XN*DATA_W-1:0]   d1;
 reg [WROM_W-1:0]      w1;
 reg [PE*ACC_W-1:0]    b1;
 // P2: operands
 reg                   v2, first2, last2;
-reg [SIMD*XW-1:0]     x2;
+reg [XN*XW-1:0]       x2;
 reg [WROM_W-1:0]      w2;
 reg [PE*ACC_W-1:0]    b2;
 // P3: products
@@ -154,13 +159,12 @@ reg [PE*ACC_W-1:0]    b4;
 reg [PE*ACC_W-1:0]    acc5;
 reg                   out5;
 
-wire [SIMD*DATA_W-1:0] xin1 = usein1 ? d1 : ib1;
 wire [PE*ACC_W-1:0] acc_next;
 
 genvar gp, gs;
 generate
-    for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_x
-        wire signed [XW-1:0] xe = $signed({xin1[gs*DATA_W+DATA_W-1], xin1[gs*DATA_W +: DATA_W]}) - Z_IN;
+    for (gs = 0; gs < XN; gs = gs + 1) begin : g_x
+        wire signed [XW-1:0] xe = $signed({d1[gs*DATA_W+DATA_W-1], d1[gs*DATA_W +: DATA_W]}) - Z_IN;
         always @(posedge clk) if (ce) x2[gs*XW +: XW] <= xe;
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
@@ -193,9 +197,8 @@ endgenerate
 
 always @(posedge clk) begin
     if (ce) begin
-        v1 <= step; first1 <= (sf == 0); last1 <= (sf == SF-1); usein1 <= need_in;
+        v1 <= step; first1 <= (sf == 0); last1 <= (sf == SF-1);
         d1 <= s_axis_tdata;
-        ib1 <= ibuf[sf];
         w1 <= wrom[widx];
         b1 <= brom[bidx];
 

@@ -1,8 +1,10 @@
 """Bench for hw/dsg_conv.v (sliding window + MVU + requant) against dsgen.quant.ops.conv2d.
 
 Parameter sets cover 3x3 / 10x4 / 1x1 kernels, strides, dilation, asymmetric pads, grouped and
-depthwise (multiplier 2) convs, PE/SIMD folding, LeakyReLU and the 16x8 mode.  ``perf`` cases also
-measure the multiplier utilization (MAC steps / cycles) without stalls and require >= 0.9.
+depthwise (multiplier 2) convs, PE/SIMD/TAPS folding (TAPS window words per multiply word: kernel
+taps, channel folds, and both across a fold boundary; input bound with one neuron fold),
+LeakyReLU and the 16x8 mode.  ``perf`` cases also measure the multiplier utilization (MAC steps /
+cycles) without stalls and require >= 0.9 where compute is the bound.
 """
 
 from __future__ import annotations
@@ -19,33 +21,99 @@ from dsgen.quant import ops
 from dsgen.quant.fixedpoint import quantize_multiplier
 
 TOPLEVEL = "dsg_conv"
-SOURCES = ["dsg_conv", "dsg_sliding_window", "dsg_mvu", "dsg_fifo", "dsg_requant"]
+SOURCES = ["dsg_conv", "dsg_sliding_window", "dsg_vecbuf", "dsg_mvu", "dsg_fifo", "dsg_requant"]
 
 
-def _p(C_IN, C_OUT, H, W, KH, KW, S=(1, 1), D=(1, 1), pads=(1, 1, 1, 1), GROUPS=1, DW=0, PE=1,
-       SIMD=1, DATA_W=8, LEAKY=0):
+def _p(
+    C_IN,
+    C_OUT,
+    H,
+    W,
+    KH,
+    KW,
+    S=(1, 1),
+    D=(1, 1),
+    pads=(1, 1, 1, 1),
+    GROUPS=1,
+    DW=0,
+    PE=1,
+    SIMD=1,
+    TAPS=1,
+    DATA_W=8,
+    LEAKY=0,
+):
     pt, pb, pl, pr = pads
-    return dict(DATA_W=DATA_W, C_IN=C_IN, C_OUT=C_OUT, H=H, W=W, K_H=KH, K_W=KW, S_H=S[0],
-                S_W=S[1], D_H=D[0], D_W=D[1], PAD_T=pt, PAD_B=pb, PAD_L=pl, PAD_R=pr,
-                GROUPS=GROUPS, DW=DW, PE=PE, SIMD=SIMD, LEAKY=LEAKY)
+    return dict(
+        DATA_W=DATA_W,
+        C_IN=C_IN,
+        C_OUT=C_OUT,
+        H=H,
+        W=W,
+        K_H=KH,
+        K_W=KW,
+        S_H=S[0],
+        S_W=S[1],
+        D_H=D[0],
+        D_W=D[1],
+        PAD_T=pt,
+        PAD_B=pb,
+        PAD_L=pl,
+        PAD_R=pr,
+        GROUPS=GROUPS,
+        DW=DW,
+        PE=PE,
+        SIMD=SIMD,
+        TAPS=TAPS,
+        LEAKY=LEAKY,
+    )
 
 
 CASES = {
-    "k3_pe2_simd2_relu": dict(parameters=_p(8, 16, 6, 6, 3, 3, PE=2, SIMD=2), act="relu",
-                              perf=True),
+    "k3_pe2_simd2_relu": dict(
+        parameters=_p(8, 16, 6, 6, 3, 3, PE=2, SIMD=2), act="relu", perf=True
+    ),
     "k10x4_s2x1_asym_leaky": dict(
         parameters=_p(2, 4, 12, 6, 10, 4, S=(2, 1), pads=(2, 1, 0, 3), PE=4, SIMD=1, LEAKY=1),
-        act="leaky"),
+        act="leaky",
+    ),
     "dw_k3_s2_m2": dict(
-        parameters=_p(4, 8, 7, 7, 3, 3, S=(2, 2), pads=(0, 1, 0, 1), GROUPS=4, DW=1, PE=4,
-                      SIMD=2), act="relu6", perf=True),
-    "pw_16x8": dict(parameters=_p(8, 8, 4, 5, 1, 1, pads=(0, 0, 0, 0), PE=4, SIMD=4, DATA_W=16),
-                    act="none", perf=True),
+        parameters=_p(4, 8, 7, 7, 3, 3, S=(2, 2), pads=(0, 1, 0, 1), GROUPS=4, DW=1, PE=4, SIMD=2),
+        act="relu6",
+        perf=True,
+    ),
+    "pw_16x8": dict(
+        parameters=_p(8, 8, 4, 5, 1, 1, pads=(0, 0, 0, 0), PE=4, SIMD=4, DATA_W=16),
+        act="none",
+        perf=True,
+    ),
     "grouped_k3_d2": dict(
         parameters=_p(4, 6, 7, 6, 3, 3, D=(2, 2), pads=(2, 2, 1, 2), GROUPS=2, PE=3, SIMD=2),
-        act="none"),
-    "dense_16x10": dict(parameters=_p(16, 10, 1, 1, 1, 1, pads=(0, 0, 0, 0), PE=2, SIMD=4),
-                        act="none"),
+        act="none",
+    ),
+    "dense_16x10": dict(
+        parameters=_p(16, 10, 1, 1, 1, 1, pads=(0, 0, 0, 0), PE=2, SIMD=4), act="none"
+    ),
+    # a KWS-style first conv (C_in = 1, 10x4, stride 2x1) folded over 5 taps: compute bound
+    "k10x4_c1_taps5": dict(
+        parameters=_p(1, 16, 12, 6, 10, 4, S=(2, 1), pads=(4, 5, 1, 2), TAPS=5),
+        act="relu",
+        perf=True,
+    ),
+    # 6 window words per multiply word: taps of two channel folds in one word
+    "k3_simd2_taps6_pe3": dict(
+        parameters=_p(4, 6, 6, 5, 3, 3, PE=3, SIMD=2, TAPS=6, LEAKY=1), act="leaky"
+    ),
+    "grouped_taps3": dict(
+        parameters=_p(4, 6, 7, 6, 3, 3, D=(2, 2), pads=(2, 2, 1, 2), GROUPS=2, PE=1, TAPS=3),
+        act="relu6",
+    ),
+    # one neuron fold (PE = C_out): packing outruns the window, input bound
+    "pw_nf1_simd2_taps2": dict(
+        parameters=_p(8, 4, 4, 5, 1, 1, pads=(0, 0, 0, 0), PE=4, SIMD=2, TAPS=2), act="none"
+    ),
+    "dense_16x10_taps2": dict(
+        parameters=_p(16, 10, 1, 1, 1, 1, pads=(0, 0, 0, 0), PE=5, SIMD=4, TAPS=2), act="relu"
+    ),
 }
 
 
@@ -87,25 +155,54 @@ def prepare(case, test_dir):
     elif act == "leaky":
         nm = [quantize_multiplier(0.1 * m.real()) for m in mults]
         qn, sn = [m.q for m in nm], [m.shift for m in nm]
-    files = mvu_memh(w, bias, q, shift, qn, sn, pe=p["PE"], simd=p["SIMD"], groups=g,
-                     dw=bool(p["DW"]))
+    files = mvu_memh(
+        w,
+        bias,
+        q,
+        shift,
+        qn,
+        sn,
+        pe=p["PE"],
+        simd=p["SIMD"],
+        taps=p["TAPS"],
+        groups=g,
+        dw=bool(p["DW"]),
+    )
     for name, (words, width) in files.items():
         write_memh(Path(test_dir) / f"{name}.memh", words, width)
-    p.update(Z_IN=z_in, Z_OUT=z_out, LO=lo, HI=hi, WEIGHT_FILE="weights.memh",
-             BIAS_FILE="bias.memh", RQ_FILE="rq.memh")
+    p.update(
+        Z_IN=z_in,
+        Z_OUT=z_out,
+        LO=lo,
+        HI=hi,
+        WEIGHT_FILE="weights.memh",
+        BIAS_FILE="bias.memh",
+        RQ_FILE="rq.memh",
+    )
     case = dict(case, parameters=p)
-    case["model"] = dict(w=w.tolist(), bias=bias.tolist(), q=q, shift=shift, q_neg=qn,
-                         shift_neg=sn)
+    case["model"] = dict(w=w.tolist(), bias=bias.tolist(), q=q, shift=shift, q_neg=qn, shift_neg=sn)
     return case
 
 
 def golden(case, x):
     p, m = case["parameters"], case["model"]
     return ops.conv2d(
-        x, np.array(m["w"]), np.array(m["bias"]), stride=(p["S_H"], p["S_W"]),
-        dilation=(p["D_H"], p["D_W"]), pads=(p["PAD_T"], p["PAD_L"], p["PAD_B"], p["PAD_R"]),
-        groups=p["GROUPS"], z_in=p["Z_IN"], z_out=p["Z_OUT"], q=m["q"], shift=m["shift"],
-        lo=p["LO"], hi=p["HI"], q_neg=m["q_neg"], shift_neg=m["shift_neg"])
+        x,
+        np.array(m["w"]),
+        np.array(m["bias"]),
+        stride=(p["S_H"], p["S_W"]),
+        dilation=(p["D_H"], p["D_W"]),
+        pads=(p["PAD_T"], p["PAD_L"], p["PAD_B"], p["PAD_R"]),
+        groups=p["GROUPS"],
+        z_in=p["Z_IN"],
+        z_out=p["Z_OUT"],
+        q=m["q"],
+        shift=m["shift"],
+        lo=p["LO"],
+        hi=p["HI"],
+        q_neg=m["q_neg"],
+        shift_neg=m["shift_neg"],
+    )
 
 
 async def _run(dut, p_idle, p_stall, n_tensors):
@@ -163,8 +260,10 @@ async def conv_utilization(dut):
         json.dump(dict(steps=steps["n"], cycles=span, utilization=util), f)
     p = case["parameters"]
     oh, ow = _geometry(p)
-    # utilization is only demanded where compute (not the 1-element/cycle streams) is the bound
+    # utilization is only demanded where compute (not the 1-element/cycle streams nor the window's
+    # one word per cycle) is the bound
     compute = steps["n"] / 2
     stream = max(p["H"] * p["W"] * p["C_IN"], oh * ow * p["C_OUT"])
-    if compute >= 2 * stream:
+    window = oh * ow * p["C_IN"] // p["SIMD"] * p["K_H"] * p["K_W"]
+    if compute >= 2 * max(stream, window):
         assert util >= 0.9, f"multiplier utilization {util:.3f} < 0.9"

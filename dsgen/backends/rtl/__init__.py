@@ -174,7 +174,8 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
             name=i.name,
             module=i.module,
             pe=folds[n].pe,
-            simd=folds[n].simd,
+            # SIMD channels x TAPS window words per multiply word (dsg_vecbuf packs them)
+            simd=folds[n].simd if folds[n].taps == 1 else f"{folds[n].simd}x{folds[n].taps}",
             mults=folds[n].multipliers,
             cycles=folds[n].cycles,
         )

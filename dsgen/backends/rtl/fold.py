@@ -2,19 +2,24 @@
 
 The plan is written for the HLS kernels, whose SIMD runs over the whole dot product
 (kh·kw·C_in/groups; for a depthwise conv over the kh·kw taps).  The hw/ engines fold differently
-(hw/dsg_mvu.v): SIMD runs over *input channels* only (the sliding window emits SIMD-channel words),
-and a depthwise engine has SIMD channel lanes (PE = SIMD·M), no tap parallelism.  So the RTL keeps
-the plan's per-layer multiplier budget and II and re-factors it for the hardware:
+(hw/dsg_conv.v): the sliding window emits one word of SIMD *input channels* per cycle, and
+dsg_vecbuf packs TAPS consecutive window words (taps, or further channel folds) into one MVU word,
+so a standard conv or dense layer multiplies SIMD·TAPS elements per lane — any divisor of the dot
+product whose channel part divides C_in/groups — but never reads more than one window word per
+cycle.  A depthwise engine has SIMD channel lanes (PE = SIMD·M) and no tap parallelism (each window
+word is used once, so more taps per cycle could not be fed).  So the RTL keeps the plan's per-layer
+multiplier budget and II and re-factors it for the hardware:
 
-* among the hw-legal (PE, SIMD) whose PE·SIMD does not exceed the plan's, reach the plan's II if
+* among the hw-legal (PE, SIMD, TAPS) within the plan's multipliers, reach the plan's II if
   possible, else the fewest cycles; then use the fewest multipliers doing so.  The second rule
   also trims layers the greedy planner raised past the final II (it raises ties one by one), so
   the multipliers counted are the ones that work.
 * a depthwise engine with channel multiplier M has at least M multipliers (SIMD = 1, PE = M),
   even where the plan allows fewer.
 
-Cycle model (hw/dsg_mvu.v header): standard/grouped/dense N_PIX·C_out·KK·C_in_g/(PE·SIMD),
-depthwise N_PIX·C_in·KK/SIMD, never below the input or output stream (1 element/cycle).
+Cycle model (hw/dsg_conv.v header): standard/grouped/dense N_PIX·C_out·KK·C_in_g/(PE·SIMD·TAPS),
+but not below the window words N_PIX·(C_in/SIMD)·KK; depthwise N_PIX·C_in·KK/SIMD; never below the
+input or output stream (1 element/cycle).  Multipliers: PE·SIMD·TAPS (depthwise PE).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class HwFold:
     cycles: int  # the hw cycle model, one frame
     multipliers: int
     macs: int
+    taps: int = 1  # window words per MVU word (standard convs and dense)
 
 
 def _divisors(n: int) -> list[int]:
@@ -69,9 +75,11 @@ def _candidates(g: ir.Graph, layer: ir.Layer) -> list[HwFold]:
             out.append(HwFold(simd * m, simd, cyc, simd * m, macs))
         return out
     for simd in _divisors(cin // groups):
-        for pe in _divisors(cout // groups):
-            cyc = max(macs // (pe * simd), floor)
-            out.append(HwFold(pe, simd, cyc, pe * simd, macs))
+        window = pix * (cin // simd) * kk  # window words, one per cycle
+        for taps in _divisors(cin // groups // simd * kk):
+            for pe in _divisors(cout // groups):
+                cyc = max(macs // (pe * simd * taps), window, floor)
+                out.append(HwFold(pe, simd, cyc, pe * simd * taps, macs, taps))
     return out
 
 
@@ -101,7 +109,7 @@ def _pick(every: list[HwFold], cap: int | None, ii: int) -> HwFold:
     cands = [c for c in every if cap is None or c.multipliers <= cap]
     target = max(min(c.cycles for c in cands), ii)
     return min((c for c in cands if c.cycles <= target),
-               key=lambda c: (c.multipliers, c.cycles, -c.simd))  # fmt: skip
+               key=lambda c: (c.multipliers, c.cycles, c.taps, -c.simd))  # fmt: skip
 
 
 def pool_simd(c: int, kk: int, out_elems: int, in_elems: int) -> int:

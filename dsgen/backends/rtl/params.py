@@ -51,6 +51,7 @@ def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, d
         p.shift_neg,
         pe=fold.pe,
         simd=fold.simd,
+        taps=fold.taps,
         groups=groups,
         dw=layer.kind == "depthwise_conv",
     )
@@ -64,6 +65,7 @@ def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, d
         WGT_W=8,
         PE=fold.pe,
         SIMD=fold.simd,
+        TAPS=fold.taps,
         LEAKY=int(p.mult_neg is not None),
         Z_IN=p.z_in,
         Z_OUT=p.z_out,

@@ -266,6 +266,7 @@ def mvu_memh(
     *,
     pe: int,
     simd: int,
+    taps: int = 1,
     groups: int = 1,
     dw: bool = False,
     wgt_w: int = 8,
@@ -274,9 +275,11 @@ def mvu_memh(
     """ROM words of hw/dsg_mvu.v for weights ``w`` [C_out][kh][kw][C_in/groups] (dense: [out][in]).
 
     Returns {"weights": (words, width), "bias": ..., "rq": ...}; write each with :func:`write_memh`.
-    Standard/grouped: for group v, neuron fold nf, word sf = cf_local*KK + kh*K_W + kw, lane (p, s)
-    holds w[v*Cout_g + nf*PE + p, kh, kw, cf_local*SIMD + s].  Depthwise (dw, groups = C_in):
-    for fold v, word k = kh*K_W + kw, lane p = s*M + m holds w[v*PE + p, kh, kw, 0].
+    Standard/grouped: window word j = cf_local*KK + kh*K_W + kw of a group's vector carries
+    channels cf_local*SIMD + s; for group v, neuron fold nf, MVU word sf (window words
+    sf*TAPS + t), lane (p, t*SIMD + s) holds w[v*Cout_g + nf*PE + p, kh, kw, cf_local*SIMD + s].
+    Depthwise (dw, groups = C_in, taps = 1): for fold v, word k = kh*K_W + kw, lane p = s*M + m
+    holds w[v*PE + p, kh, kw, 0].
     """
     import numpy as np
 
@@ -288,8 +291,8 @@ def mvu_memh(
     wk = w.reshape(cout, kk, cin_g)
     words: list[int] = []
     if dw:
-        if cin_g != 1 or pe % simd:
-            raise ValueError("depthwise wants w (C_out, kh, kw, 1) and PE = SIMD*M")
+        if cin_g != 1 or pe % simd or taps != 1:
+            raise ValueError("depthwise wants w (C_out, kh, kw, 1), PE = SIMD*M and TAPS = 1")
         for v in range(cout // pe):
             for k in range(kk):
                 words.append(pack([wk[v * pe + p, k, 0] for p in range(pe)], wgt_w))
@@ -297,19 +300,25 @@ def mvu_memh(
         nf_total = cout // pe
     else:
         cout_g = cout // groups
-        if cin_g % simd or cout_g % pe:
-            raise ValueError(f"SIMD {simd} must divide C_in/groups {cin_g}, PE {pe} C_out/groups")
+        wpv = cin_g // simd * kk  # window words per vector
+        if cin_g % simd or cout_g % pe or wpv % taps:
+            raise ValueError(
+                f"SIMD {simd} must divide C_in/groups {cin_g}, PE {pe} C_out/groups, "
+                f"TAPS {taps} the {wpv} window words"
+            )
+        # (tap, channel) of every element of a vector, in window order
+        elems = [(j % kk, j // kk * simd + s) for j in range(wpv) for s in range(simd)]
+        xn = simd * taps
         for v in range(groups):
             for nf in range(cout_g // pe):
-                for cf in range(cin_g // simd):
-                    for k in range(kk):
-                        lanes = [
-                            wk[v * cout_g + nf * pe + p, k, cf * simd + s]
-                            for p in range(pe)
-                            for s in range(simd)
-                        ]
-                        words.append(pack(lanes, wgt_w))
-        wwidth = pe * simd * wgt_w
+                for sf in range(wpv // taps):
+                    lanes = [
+                        wk[v * cout_g + nf * pe + p][elems[sf * xn + e]]
+                        for p in range(pe)
+                        for e in range(xn)
+                    ]
+                    words.append(pack(lanes, wgt_w))
+        wwidth = pe * xn * wgt_w
         nf_total = cout // pe
     b = np.zeros(cout, np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
     bwords = [pack(b[i * pe : (i + 1) * pe], acc_w) for i in range(nf_total)]
