@@ -38,6 +38,7 @@ BENCHES = [
     "dsg_shuffle",
     "dsg_broadcast",
     "dsg_act",
+    "dsg_vecbuf",
 ]
 
 
