@@ -10,6 +10,7 @@ qemu in test_c_kernels_qemu below.
 from __future__ import annotations
 
 import ctypes as C
+import itertools
 import shutil
 import subprocess
 import zlib
@@ -408,6 +409,7 @@ def test_specialised_kernels_refuse_other_geometries(lib):
 
 FAST_KINDS = [
     ("conv", "dsg_conv_s8"),
+    ("gconv", "dsg_grouped_conv_s8"),
     ("conv1", "dsg_conv_s8"),
     ("pw", "dsg_pointwise_conv_s8"),
     ("dw3", "dsg_depthwise_conv_3x3_s8"),
@@ -429,6 +431,18 @@ def fast_case(rng, kind):
             w=rng.integers(-127, 128, (case["w"].shape[0], kh, kw, 1)),
         )
         case["bias"] = rng.integers(-3000, 3000, case["w"].shape[0])
+    elif kind == "gconv":  # ShuffleNet / IGC: 1x1 (half the time) or kxk, 2-4 groups
+        case = random_conv(rng, "conv")
+        groups, (h, w) = int(rng.integers(2, 5)), case["x"].shape[:2]
+        kh, kw = (1, 1) if rng.random() < 0.5 else case["w"].shape[1:3]
+        cin_g, cout_g = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        case.update(
+            x=rng.integers(-128, 128, (h, w, groups * cin_g)),
+            w=rng.integers(-127, 128, (groups * cout_g, kh, kw, cin_g)),
+            groups=groups,
+            bias=rng.integers(-5000, 5000, groups * cout_g),
+        )
+        case["q"], case["s"] = mults(rng, groups * cout_g, -12, -4)
     else:
         case = random_conv(rng, kind)
     if kind == "conv" and case["groups"] != 1:
@@ -454,7 +468,7 @@ def test_fast_paths_s8(lib, kind, fn):
     for trial in range(40):
         case = fast_case(rng, kind)
         out, want, rc = run_conv(lib, fn, **case)
-        assert rc in (0, None) or fn == "dsg_conv_s8"
+        assert rc in (0, None) or fn in ("dsg_conv_s8", "dsg_grouped_conv_s8")  # void
         assert_exact(out, want, f"{fn} fast trial {trial} {case['x'].shape} w{case['w'].shape}")
 
 
@@ -917,12 +931,15 @@ def test_global_pool_add_concat_shuffle(lib, bits):
     # add, with the int16 inputs' extremes
     left = 20 if bits == 8 else 15
     za, zb, zo = (-7, 12, 3) if bits == 8 else (0, 0, 0)
-    for sa, sb, so in [(0.05, 0.11, 0.13), (0.3, 0.01, 0.2), (0.02, 0.02, 0.01)]:
+    # 600 elements, and 3000: from 1024 on the s8 kernel rescales the inputs through tables
+    for (sa, sb, so), n in itertools.product(
+        [(0.05, 0.11, 0.13), (0.3, 0.01, 0.2), (0.02, 0.02, 0.01)], (600, 3000)
+    ):
         twice = 2 * max(sa, sb)
         ma, mb = fp.quantize_multiplier(sa / twice), fp.quantize_multiplier(sb / twice)
         mo = fp.quantize_multiplier(twice / (2**left * so))
-        a = rng.integers(lo_t, hi_t + 1, 600)
-        b = rng.integers(lo_t, hi_t + 1, 600)
+        a = rng.integers(lo_t, hi_t + 1, n)
+        b = rng.integers(lo_t, hi_t + 1, n)
         a[:4], b[:4] = [lo_t, hi_t, lo_t, hi_t], [lo_t, hi_t, hi_t, lo_t]
         want = ops.add(
             a,
@@ -938,11 +955,11 @@ def test_global_pool_add_concat_shuffle(lib, bits):
             hi=hi_t,
         )
         p = AddParams(za, zb, zo, ma.q, ma.shift, mb.q, mb.shift, mo.q, mo.shift, left, lo_t, hi_t)
-        out = np.zeros(600, t)
+        out = np.zeros(n, t)
         getattr(lib, f"dsg_add_s{bits}")(
-            k.ptr(a, t), k.ptr(b, t), out.ctypes.data_as(C.c_void_p), 600, C.byref(p)
+            k.ptr(a, t), k.ptr(b, t), out.ctypes.data_as(C.c_void_p), n, C.byref(p)
         )
-        assert_exact(out, want, f"add s{bits}")
+        assert_exact(out, want, f"add s{bits} n={n}")
     # concat: a copy, a requantized input, another copy
     xs = [rng.integers(lo_t, hi_t + 1, (4, 3, c)) for c in (3, 5, 2)]
     m = fp.quantize_multiplier(0.37)
@@ -1167,7 +1184,7 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         + [("dsg_conv_s16", "conv16")] * 2
         + [("dsg_depthwise_conv_3x3_hwc_s8", "dw3")] * 2
         + [(fn, "fast:" + kind) for kind, fn in FAST_KINDS for _ in range(3)]
-        + [(fn, "bound:" + kind) for kind, fn in FAST_KINDS[2:4] for _ in range(2)]
+        + [(fn, "bound:" + kind) for kind, fn in FAST_KINDS if kind in ("pw", "dw3")][:2] * 2
         # the 3x3 depthwise's assembly loops: both strides, odd and even lines, both orientations
         + [(fn, "fast:dw3") for kind, fn in FAST_KINDS if kind == "dw3" for _ in range(8)]
     )

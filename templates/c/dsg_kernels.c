@@ -402,10 +402,31 @@ static void dsg_gsum4_s8(const int8_t *x, int32_t n, int32_t ch, int32_t *s)
 #define DSG_GSUM4 1
 #endif
 
+/* TFLite's quantized add on int8: each input's rescaling depends on that input's value only,
+ * so it is a 256-entry table per input, built once per call (512 requantizations) instead of
+ * two requantizations per element -- from DSG_ADD_LUT_MIN elements on.  Same integers. */
+#define DSG_ADD_LUT_MIN 1024
+static void dsg_add_lut_s8(const int8_t *a, const int8_t *b, int8_t *out, int32_t n,
+                           const dsg_add_params *p)
+{
+    const int32_t scale = (int32_t)1 << p->left_shift;
+    const dsg_rqp o = dsg_rqp_make(p->mult_out, p->shift_out); /* a contract multiplier */
+    int32_t ta[256], tb[256], v, i;
+    for (v = -128; v < 128; ++v) {
+        ta[v + 128] = dsg_requantize((v - p->z_a) * scale, p->mult_a, p->shift_a);
+        tb[v + 128] = dsg_requantize((v - p->z_b) * scale, p->mult_b, p->shift_b);
+    }
+    for (i = 0; i < n; ++i)
+        out[i] = (int8_t)dsg_clamp_out(dsg_rqp_apply(&o, ta[a[i] + 128] + tb[b[i] + 128]),
+                                       p->z_out, p->act_min, p->act_max);
+}
+#define DSG_ADD_LUT 1
+
 #define DSG_T int8_t
 #define DSG_SFX s8
 #include "dsg_kernels_typed.inc"
 #undef DSG_GSUM4
+#undef DSG_ADD_LUT
 #undef DSG_T
 #undef DSG_SFX
 
@@ -749,8 +770,9 @@ DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32
  * tails repeat the last channel.  Returns 0 (nothing written) when k > DSG_PKMAX. */
 static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
-    const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
-    const int32_t n_pix = p->out_h * p->out_w;
+    /* a grouped conv is one GEMM per group: its input channel slice, its output channels */
+    const int32_t cin_g = p->in_c / p->groups, n_out = p->out_c / p->groups;
+    const int32_t k = p->kernel_h * p->kernel_w * cin_g, n_pix = p->out_h * p->out_w;
     const int32_t fast = dsg_rqf_all_ok(p);
     int16_t xb[4 * DSG_PKMAX];
     int32_t raw[4 * DSG_PCB];
@@ -1092,14 +1114,16 @@ DSG_INLINE void dsg_put_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
     }
 }
 
-/* The receptive field of output pixel i as a k-vector [kh][kw][C_in] (padding = z_in, which
- * dsg_expand4 turns into 0): a kernel row inside the image is one contiguous run of the input. */
-static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i, int8_t *raw)
+/* The receptive field of output pixel i as a k-vector [kh][kw][cg] (padding = z_in, which
+ * dsg_expand4 turns into 0) of the cg channels at in (a group's slice of each pixel, or all of
+ * it: then a kernel row inside the image is one contiguous run of the input). */
+static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i, int8_t *raw,
+                          int32_t cg)
 {
     const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
     const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left;
-    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * ch;
-    const int32_t inside = p->dilation_w == 1 && ix0 >= 0 && ix0 + kw <= p->in_w;
+    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg;
+    const int32_t inside = cg == ch && p->dilation_w == 1 && ix0 >= 0 && ix0 + kw <= p->in_w;
     const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
     int32_t ky, kx;
     for (ky = 0; ky < p->kernel_h; ++ky, raw += run) {
@@ -1111,8 +1135,8 @@ static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i,
         } else {
             for (kx = 0; kx < kw; ++kx) {
                 const int32_t ix = ix0 + kx * p->dilation_w;
-                dsg_put_s8(raw + kx * ch, ix < 0 || ix >= p->in_w ? 0 : in + (iy * p->in_w + ix) * ch,
-                           ch, zz);
+                dsg_put_s8(raw + kx * cg, ix < 0 || ix >= p->in_w ? 0 : in + (iy * p->in_w + ix) * ch,
+                           cg, zz);
             }
         }
     }
@@ -1500,8 +1524,9 @@ static int32_t dsg_gemm_ok(const dsg_conv_params *p, int32_t k, int32_t lim, int
 
 static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
-    const int32_t k = p->kernel_h * p->kernel_w * p->in_c, n_out = p->out_c;
-    const int32_t n_pix = p->out_h * p->out_w;
+    /* a grouped conv is one GEMM per group: its input channel slice, its output channels */
+    const int32_t cin_g = p->in_c / p->groups, n_out = p->out_c / p->groups;
+    const int32_t k = p->kernel_h * p->kernel_w * cin_g, n_pix = p->out_h * p->out_w;
     /* a 1x1 conv whose every output pixel reads an input pixel (no padding on any side) */
     int32_t in_place = p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top &&
                              !p->pad_left && (p->out_h - 1) * p->stride_h < p->in_h &&
@@ -1519,9 +1544,9 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     int8_t cst[DSG_CBLK], cval[DSG_CBLK]; /* constant channels of the block, their output */
     int32_t run[DSG_CBLK + 2];               /* [start, end) of the other channels' runs */
     dsg_mm_in x;
-    int32_t c0, c, i, j, np, cblk = DSG_CBLK, pad = 0, n_cst, n_runs;
+    int32_t g, c0, c, i, j, np, cblk = DSG_CBLK, pad = 0, n_cst, n_runs;
     int32_t dbl, sat8, use_asm, any_cst;
-    if (p->groups != 1 || kp > DSG_KMAX || !dsg_gemm_ok(p, k, lim, &dbl, &any_cst)) return 0;
+    if (kp > DSG_KMAX || !dsg_gemm_ok(p, k, lim, &dbl, &any_cst)) return 0;
     sat8 = p->act_min == -128 && p->act_max == 127;
     use_asm = DSG_MM4_ASM && dbl && sat8;
     if (use_asm && kp != k) {
@@ -1534,60 +1559,62 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     x.z = p->z_in;
     x.lo = p->act_min;
     x.hi = p->act_max;
-    for (c0 = 0; c0 < n_out; c0 += cblk) {
-        const int32_t nc = n_out - c0 < cblk ? n_out - c0 : cblk;
-        const int8_t *w0 = pad ? wpad : p->weights + c0 * k;
-        for (i = n_cst = 0; i < nc; ++i) {
-            const int32_t c = c0 + i, b = p->bias ? p->bias[c] : 0;
-            cst[i] = any_cst &&
-                     !(dbl ? dsg_fast2(p, c, lim) : dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out));
-            if (cst[i]) { /* then a zero row (dsg_gemm_ok): any stage will do, overwritten */
-                cval[i] = (int8_t)dsg_rq_channel(b, c, p);
-                f[i] = dsg_rqf_make(0, 0, -1, p->z_out);
-                ++n_cst;
-            } else {
-                f[i] = dsg_rqf_make(dsg_u2i((uint32_t)b << dbl), p->mult[c], p->shift[c],
-                                    p->z_out);
-            }
-            if (pad) {
-                dsg_put_s8(wpad + i * kp, p->weights + (c0 + i) * k, k, 0);
-                dsg_put_s8(wpad + i * kp + k, 0, kp - k, 0);
-            }
-        }
-        for (i = n_runs = 0; i < nc; ++i)
-            if (!cst[i] && (i == 0 || cst[i - 1])) run[2 * n_runs] = i;
-            else if (cst[i] && i > 0 && !cst[i - 1]) run[2 * n_runs++ + 1] = i;
-        if (nc > 0 && !cst[nc - 1]) run[2 * n_runs++ + 1] = nc;
-        for (i = 0; i < n_pix; i += np) {
-            np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
-            for (j = 0; j < np; ++j) {
-                const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
-                if (in_place) {
-                    x.v[j] = in + ((px / p->out_w) * p->stride_h * p->in_w +
-                                   (px % p->out_w) * p->stride_w) * k;
+    for (g = 0; g < p->groups; ++g) {
+        for (c0 = 0; c0 < n_out; c0 += cblk) {
+            const int32_t nc = n_out - c0 < cblk ? n_out - c0 : cblk, cg0 = g * n_out + c0;
+            const int8_t *w0 = pad ? wpad : p->weights + cg0 * k;
+            for (i = n_cst = 0; i < nc; ++i) {
+                const int32_t c = cg0 + i, b = p->bias ? p->bias[c] : 0;
+                cst[i] = any_cst && !(dbl ? dsg_fast2(p, c, lim)
+                                          : dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out));
+                if (cst[i]) { /* then a zero row (dsg_gemm_ok): any stage will do, overwritten */
+                    cval[i] = (int8_t)dsg_rq_channel(b, c, p);
+                    f[i] = dsg_rqf_make(0, 0, -1, p->z_out);
+                    ++n_cst;
                 } else {
-                    dsg_gather_s8(in, p, px, raw[j]);
-                    if (pad) dsg_put_s8(raw[j] + k, 0, kp - k, zz);
-                    x.v[j] = raw[j];
+                    f[i] = dsg_rqf_make(dsg_u2i((uint32_t)b << dbl), p->mult[c], p->shift[c],
+                                        p->z_out);
                 }
-                x.y[j] = out + px * n_out + c0;
+                if (pad) {
+                    dsg_put_s8(wpad + i * kp, p->weights + (cg0 + i) * k, k, 0);
+                    dsg_put_s8(wpad + i * kp + k, 0, kp - k, 0);
+                }
             }
-            if (!dbl) {
-                dsg_expand4(x.v, x.k >> 2, nz, xb);
-                dsg_mm4_channels(&x, w0, f, nc);
-            } else {
-                dsg_expandx2(x.v, np, x.k >> 2, nz, xb);
-                if (use_asm && i + np <= n_pix)
-                    dsg_mm_runs(&x, np, w0, f, run, n_runs, n_out);
-                else if (sat8)
-                    dsg_mm4_ch2_sat(&x, w0, f, nc);
-                else
-                    dsg_mm4_ch2_clamp(&x, w0, f, nc);
+            for (i = n_runs = 0; i < nc; ++i)
+                if (!cst[i] && (i == 0 || cst[i - 1])) run[2 * n_runs] = i;
+                else if (cst[i] && i > 0 && !cst[i - 1]) run[2 * n_runs++ + 1] = i;
+            if (nc > 0 && !cst[nc - 1]) run[2 * n_runs++ + 1] = nc;
+            for (i = 0; i < n_pix; i += np) {
+                np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
+                for (j = 0; j < np; ++j) {
+                    const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
+                    if (in_place) {
+                        x.v[j] = in + ((px / p->out_w) * p->stride_h * p->in_w +
+                                       (px % p->out_w) * p->stride_w) * p->in_c + g * cin_g;
+                    } else {
+                        dsg_gather_s8(in + g * cin_g, p, px, raw[j], cin_g);
+                        if (pad) dsg_put_s8(raw[j] + k, 0, kp - k, zz);
+                        x.v[j] = raw[j];
+                    }
+                    x.y[j] = out + px * p->out_c + cg0;
+                }
+                if (!dbl) {
+                    dsg_expand4(x.v, x.k >> 2, nz, xb);
+                    dsg_mm4_channels(&x, w0, f, nc);
+                } else {
+                    dsg_expandx2(x.v, np, x.k >> 2, nz, xb);
+                    if (use_asm && i + np <= n_pix)
+                        dsg_mm_runs(&x, np, w0, f, run, n_runs, p->out_c);
+                    else if (sat8)
+                        dsg_mm4_ch2_sat(&x, w0, f, nc);
+                    else
+                        dsg_mm4_ch2_clamp(&x, w0, f, nc);
+                }
+                if (n_cst)
+                    for (j = 0; j < np; ++j)
+                        for (c = 0; c < nc; ++c)
+                            if (cst[c]) x.y[j][c] = cval[c];
             }
-            if (n_cst)
-                for (j = 0; j < np; ++j)
-                    for (c = 0; c < nc; ++c)
-                        if (cst[c]) x.y[j][c] = cval[c];
         }
     }
     return 1;
