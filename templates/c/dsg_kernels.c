@@ -22,6 +22,19 @@ static inline int32_t dsg_sxtab16(int32_t a, uint32_t x) { return __sxtab16(a, (
 static inline int32_t dsg_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
 static inline int32_t dsg_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 #if defined(__GNUC__)
+/* per-byte signed max / min: SSUB8 sets the GE flags SEL reads, so both in one statement */
+static inline uint32_t dsg_smax8(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+static inline uint32_t dsg_smin8(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
 static inline int32_t dsg_sxtab16_ror8(int32_t a, uint32_t x)
 {
     int32_t r;
@@ -42,6 +55,16 @@ static inline int32_t dsg_pkhtb(int32_t a, int32_t b)
     return r;
 }
 #else
+static inline uint32_t dsg_smax8(uint32_t a, uint32_t b)
+{
+    (void)__ssub8((int32_t)a, (int32_t)b);
+    return __sel(a, b);
+}
+static inline uint32_t dsg_smin8(uint32_t a, uint32_t b)
+{
+    (void)__ssub8((int32_t)a, (int32_t)b);
+    return __sel(b, a);
+}
 static inline int32_t dsg_sxtab16_ror8(int32_t a, uint32_t x)
 {
     return __sxtab16(a, (int32_t)((x >> 8) | (x << 24)));
@@ -118,6 +141,19 @@ static inline int32_t dsg_sxtab16_ror8(int32_t a, uint32_t x)
 {
     return dsg_sadd16(a, dsg_sxtb16_ror8(x));
 }
+/* per-byte signed max (pick_max) or min of two words */
+static inline uint32_t dsg_sbyte_pick(uint32_t a, uint32_t b, int32_t pick_max)
+{
+    uint32_t r = 0;
+    int32_t i;
+    for (i = 0; i < 32; i += 8) {
+        const int32_t x = (int8_t)((a >> i) & 0xFFu), y = (int8_t)((b >> i) & 0xFFu);
+        r |= (uint32_t)(uint8_t)((x >= y) == (pick_max != 0) ? x : y) << i;
+    }
+    return r;
+}
+static inline uint32_t dsg_smax8(uint32_t a, uint32_t b) { return dsg_sbyte_pick(a, b, 1); }
+static inline uint32_t dsg_smin8(uint32_t a, uint32_t b) { return dsg_sbyte_pick(a, b, 0); }
 static inline int32_t dsg_pkhbt(int32_t a, int32_t b) { return dsg_pack(dsg_lo(a), dsg_lo(b)); }
 static inline int32_t dsg_pkhtb(int32_t a, int32_t b) { return dsg_pack(dsg_hi(b), dsg_hi(a)); }
 #else
@@ -400,6 +436,37 @@ static void dsg_gsum4_s8(const int8_t *x, int32_t n, int32_t ch, int32_t *s)
     }
 }
 #define DSG_GSUM4 1
+
+/* The same over a pooling window (rows [ya, yb), columns [xa, xb), at most 256 taps). */
+static void dsg_wsum4_s8(const int8_t *x, int32_t in_w, int32_t ch, int32_t ya, int32_t yb,
+                         int32_t xa, int32_t xb, int32_t *s)
+{
+    int32_t a = 0, b = 0, iy, ix;
+    for (iy = ya; iy < yb; ++iy)
+        for (ix = xa; ix < xb; ++ix) {
+            const uint32_t u = dsg_read4(x + (iy * in_w + ix) * ch);
+            a = dsg_sxtab16(a, u);
+            b = dsg_sxtab16_ror8(b, u);
+        }
+    s[0] = (int16_t)((uint32_t)a & 0xFFFFu);
+    s[1] = (int16_t)((uint32_t)b & 0xFFFFu);
+    s[2] = (int16_t)((uint32_t)a >> 16);
+    s[3] = (int16_t)((uint32_t)b >> 16);
+}
+
+/* The max of 4 neighbouring channels (pixel stride ch) over the window rows [ya, yb) and
+ * columns [xa, xb), clamped to [lo, hi] given as 4 bytes each: per tap one LDR and SSUB8 + SEL
+ * for 4 channels.  An empty window gives lo, as the scalar loop's INT32_MIN clamps to it. */
+static uint32_t dsg_max4_s8(const int8_t *in, int32_t in_w, int32_t ch, int32_t ya, int32_t yb,
+                            int32_t xa, int32_t xb, uint32_t lo4, uint32_t hi4)
+{
+    uint32_t m = lo4;
+    int32_t iy, ix;
+    for (iy = ya; iy < yb; ++iy)
+        for (ix = xa; ix < xb; ++ix) m = dsg_smax8(dsg_read4(in + (iy * in_w + ix) * ch), m);
+    return dsg_smin8(m, hi4);
+}
+#define DSG_MAXPOOL4 1
 #endif
 
 /* TFLite's quantized add on int8: each input's rescaling depends on that input's value only,
@@ -427,6 +494,7 @@ static void dsg_add_lut_s8(const int8_t *a, const int8_t *b, int8_t *out, int32_
 #include "dsg_kernels_typed.inc"
 #undef DSG_GSUM4
 #undef DSG_ADD_LUT
+#undef DSG_MAXPOOL4
 #undef DSG_T
 #undef DSG_SFX
 
