@@ -143,6 +143,10 @@ def main() -> int:
         for i, (label, stem) in enumerate(real):
             if (SHARED / f"{stem}.onnx").exists():
                 models.insert(1 + i, (label, SHARED / f"{stem}.onnx", q))
+        for name in ("xception_block", "shufflenet_unit", "fire_module", "igc_block"):
+            p = tmp / f"{name}.onnx"
+            p.write_bytes(zoo.build(name).SerializeToString())
+            models.append((f"{name} (zoo)", p, q))
         # the paper-size models (weights in external flash); four samples keep calibration short
         calib = tmp / "calib224.npy"
         np.save(calib, np.random.default_rng(0).standard_normal((4, 3, 224, 224)).astype("f4"))
