@@ -1273,15 +1273,18 @@ typedef struct {
     int32_t k, z, lo, hi;
 } dsg_mm_in;
 
-/* Output channels [0, nch) (weights w, output stages f) of the four pixels of x. */
+/* Output channels [0, nch) (weights w, output stages f) of the four pixels of x; with lp (a
+ * LeakyReLU layer, whose channel c is lp's c_first + c) the contract's two-multiplier stage. */
 DSG_NOINLINE static void dsg_mm4_channels(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
-                                          int32_t nch)
+                                          int32_t nch, const dsg_conv_params *lp,
+                                          int32_t c_first)
 {
     const int32_t k = x->k, n4 = k >> 2, lo = x->lo, hi = x->hi;
     int8_t *y0 = x->y[0], *y1 = x->y[1], *y2 = x->y[2], *y3 = x->y[3];
     int32_t c, i;
     for (c = 0; c < nch; ++c, w += k) {
-        int32_t s0 = f[c].bias, s1 = s0, s2 = s0, s3 = s0;
+        int32_t s0 = lp ? (lp->bias ? lp->bias[c_first + c] : 0) : f[c].bias;
+        int32_t s1 = s0, s2 = s0, s3 = s0;
         DSG_MM4_LOOP(x->xb, w, n4, s0, s1, s2, s3);
         for (i = n4 * 4; i < k; ++i) { /* k % 4 tail, wrapping like SMLAD */
             const int32_t wi = w[i], z = x->z;
@@ -1290,7 +1293,14 @@ DSG_NOINLINE static void dsg_mm4_channels(const dsg_mm_in *x, const int8_t *w, c
             s2 = dsg_u2i((uint32_t)s2 + (uint32_t)(wi * (x->v[2][i] - z)));
             s3 = dsg_u2i((uint32_t)s3 + (uint32_t)(wi * (x->v[3][i] - z)));
         }
-        {
+        if (lp) {
+            const dsg_outp o = dsg_outp_make(lp->mult, lp->shift, lp->mult_neg, lp->shift_neg,
+                                             c_first + c, lp->z_out, lo, hi);
+            y0[c] = (int8_t)dsg_outp_apply(&o, s0);
+            y1[c] = (int8_t)dsg_outp_apply(&o, s1);
+            y2[c] = (int8_t)dsg_outp_apply(&o, s2);
+            y3[c] = (int8_t)dsg_outp_apply(&o, s3);
+        } else {
             const dsg_rqf fc = f[c];
             y0[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s0), lo, hi);
             y1[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s1), lo, hi);
@@ -1579,7 +1589,10 @@ static int32_t dsg_gemm_ok(const dsg_conv_params *p, int32_t k, int32_t lim, int
     int32_t c;
     *dbl = k <= 16384;
     *cst = 0;
-    if (p->mult_neg) return 0;
+    if (p->mult_neg) { /* LeakyReLU: the contract's output stage (dsg_outp), undoubled */
+        *dbl = 0;
+        return 1;
+    }
     for (c = 0; c < p->out_c; ++c) {
         if (dsg_fast2(p, c, lim)) continue;
         *cst = 1;
@@ -1635,7 +1648,9 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 const int32_t c = cg0 + i, b = p->bias ? p->bias[c] : 0;
                 cst[i] = any_cst && !(dbl ? dsg_fast2(p, c, lim)
                                           : dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out));
-                if (cst[i]) { /* then a zero row (dsg_gemm_ok): any stage will do, overwritten */
+                if (p->mult_neg) { /* LeakyReLU: dsg_mm4_channels reads p, not f */
+                    f[i] = dsg_rqf_make(0, 0, -1, p->z_out);
+                } else if (cst[i]) { /* a zero row (dsg_gemm_ok): any stage, overwritten */
                     cval[i] = (int8_t)dsg_rq_channel(b, c, p);
                     f[i] = dsg_rqf_make(0, 0, -1, p->z_out);
                     ++n_cst;
@@ -1668,7 +1683,7 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 }
                 if (!dbl) {
                     dsg_expand4(x.v, x.k >> 2, nz, xb);
-                    dsg_mm4_channels(&x, w0, f, nc);
+                    dsg_mm4_channels(&x, w0, f, nc, p->mult_neg ? p : 0, cg0);
                 } else {
                     dsg_expandx2(x.v, np, x.k >> 2, nz, xb);
                     if (use_asm && i + np <= n_pix)
