@@ -12,6 +12,7 @@ import pytest
 from dsgen import zoo
 from dsgen.backends.c import compile_c
 from dsgen.backends.c.host import HostModel, compare_bit_exact
+from dsgen.backends.render import stamp
 from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
 from tests.conftest import require_tool
@@ -146,6 +147,16 @@ def test_library_contract(zoo_dir, tmp_path):
     assert undefined - defined <= {"memcpy"}, undefined - defined
     readonly = {ln.split()[-1] for ln in nm.splitlines() if re.search(r" [Rr] ", ln)}
     assert f"{s.name}_l0_conv1_w" in readonly  # weights are const: flash
+
+
+def test_every_file_is_stamped(zoo_dir, tmp_path):
+    """Model, weights, library (.c, .h, .inc), Makefile, main.c and the Cortex-M4 startup and
+    linker script all carry the dsgen version and the model's sha256."""
+    compile_c(quantized(zoo_dir / "ds_cnn_kws.onnx"), tmp_path, model_sha256="ef" * 32)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) >= 12
+    for f in files:
+        assert stamp("ef" * 32) in f.read_text(), f.name
 
 
 def test_reproducible(zoo_dir, tmp_path):
