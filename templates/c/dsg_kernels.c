@@ -415,29 +415,10 @@ static void dsg_dot_off1x2_s8(const int8_t *x, const int8_t *w0, const int8_t *w
 #define DSG_FN(name) DSG_CAT(name, DSG_SFX)
 
 #if DSG_USE_DSP
-/* Per-channel sums of 4 neighbouring channels over n pixels (pixel stride ch), s[0..3]: SXTAB16
- * adds bytes 0, 2 (and, rotated, 1, 3) of each word into int16 lanes, which hold the sum of 256
- * int8 values exactly ([-32768, 32512]); they are flushed into int32 every 256 pixels. */
-static void dsg_gsum4_s8(const int8_t *x, int32_t n, int32_t ch, int32_t *s)
-{
-    s[0] = s[1] = s[2] = s[3] = 0;
-    while (n > 0) {
-        int32_t m = n < 256 ? n : 256, a = 0, b = 0;
-        n -= m;
-        for (; m > 0; --m, x += ch) {
-            const uint32_t u = dsg_read4(x);
-            a = dsg_sxtab16(a, u);
-            b = dsg_sxtab16_ror8(b, u);
-        }
-        s[0] += (int16_t)((uint32_t)a & 0xFFFFu);
-        s[1] += (int16_t)((uint32_t)b & 0xFFFFu);
-        s[2] += (int16_t)((uint32_t)a >> 16);
-        s[3] += (int16_t)((uint32_t)b >> 16);
-    }
-}
-#define DSG_GSUM4 1
-
-/* The same over a pooling window (rows [ya, yb), columns [xa, xb), at most 256 taps). */
+/* Per-channel sums s[0..3] of 4 neighbouring channels (pixel stride ch) over the window rows
+ * [ya, yb), columns [xa, xb) of at most 256 taps: SXTAB16 adds bytes 0, 2 (and, rotated, 1, 3)
+ * of each word into int16 lanes, which hold the sum of 256 int8 values exactly
+ * ([-32768, 32512]). */
 static void dsg_wsum4_s8(const int8_t *x, int32_t in_w, int32_t ch, int32_t ya, int32_t yb,
                          int32_t xa, int32_t xb, int32_t *s)
 {
@@ -453,6 +434,18 @@ static void dsg_wsum4_s8(const int8_t *x, int32_t in_w, int32_t ch, int32_t ya, 
     s[2] = (int16_t)((uint32_t)a >> 16);
     s[3] = (int16_t)((uint32_t)b >> 16);
 }
+
+/* The same over n pixels (a global pool), in runs of 256 flushed into int32. */
+static void dsg_gsum4_s8(const int8_t *x, int32_t n, int32_t ch, int32_t *s)
+{
+    int32_t i, j, t[4];
+    s[0] = s[1] = s[2] = s[3] = 0;
+    for (i = 0; i < n; i += 256) {
+        dsg_wsum4_s8(x, 0, ch, 0, 1, i, n - i < 256 ? n : i + 256, t);
+        for (j = 0; j < 4; ++j) s[j] += t[j];
+    }
+}
+#define DSG_GSUM4 1
 
 /* The max of 4 neighbouring channels (pixel stride ch) over the window rows [ya, yb) and
  * columns [xa, xb), clamped to [lo, hi] given as 4 bytes each: per tap one LDR and SSUB8 + SEL
