@@ -126,9 +126,9 @@ def cmd_show(args) -> int:
 def cmd_report(args) -> int:
     from rich.console import Console
 
-    from dsgen.analysis.cost import cost_report
     from dsgen.analysis.render import print_cost
     from dsgen.compiler import load_ir
+    from dsgen.ir.cost import cost_report
 
     if args.html:
         return _write_html(args)

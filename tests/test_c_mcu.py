@@ -14,7 +14,7 @@ from dsgen import zoo
 from dsgen.backends.c import mcu
 from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
-from dsgen.verify.core import verify_model
+from dsgen.verify import verify_model
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.slow

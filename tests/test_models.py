@@ -8,9 +8,9 @@ import json
 import pytest
 
 from dsgen import zoo
-from dsgen.analysis.cost import cost_report
 from dsgen.cli import main
 from dsgen.compiler import load_ir
+from dsgen.ir.cost import cost_report
 from tests.conftest import shared_models_dir
 
 SMALL_ZOO = [n for n in zoo.names() if not n.endswith("_224")]

@@ -11,9 +11,9 @@ import numpy as np
 
 from dsgen import __version__
 from dsgen.analysis import svg
-from dsgen.analysis.cost import cost_report
 from dsgen.backends.render import environment, file_sha256
 from dsgen.compiler import load_ir
+from dsgen.ir.cost import cost_report
 from dsgen.quant.api import QuantOptions, quantize_graph
 
 
@@ -63,7 +63,7 @@ def _arena_section(qg) -> dict:
 
 
 def _snr_section(qg, n: int) -> dict:
-    from dsgen.verify.core import load_inputs, to_ir_layout
+    from dsgen.inputs import load_inputs, to_ir_layout
     from dsgen.verify.targets import per_layer_snr
 
     g = qg.graph

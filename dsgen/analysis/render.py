@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from dsgen.analysis.cost import CostReport
+from dsgen.ir.cost import CostReport
 
 
 def _shape(s) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from dsgen.errors import DsgenError
+from dsgen.inputs import load_inputs, to_ir_layout
 from dsgen.ir.graph import Graph
 from dsgen.quant.qgraph import QGraph
 from dsgen.quant.quantizer import LayerOverride, QuantConfig, quantize
@@ -60,8 +61,6 @@ def calibration_samples(g: Graph, opts: QuantOptions, warn=None) -> np.ndarray |
     """Float samples in IR layout, or None for a pre-quantized model."""
     if g.input_dtype != "float32":
         return None
-    from dsgen.verify.core import load_inputs, to_ir_layout
-
     if opts.calib is None:
         (warn or _stderr)(
             f"warning: no --calib data: calibrating on {SYNTHETIC_SAMPLES} synthetic "
@@ -69,7 +68,7 @@ def calibration_samples(g: Graph, opts: QuantOptions, warn=None) -> np.ndarray |
         )
         xs = load_inputs(g, None, SYNTHETIC_SAMPLES, seed=opts.seed + 1000)
     else:
-        xs = load_inputs(g, opts.calib, 0)
+        xs = load_inputs(g, opts.calib, None)
     return np.stack([to_ir_layout(g, x) for x in xs]).astype(np.float64)
 
 

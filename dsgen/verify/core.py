@@ -1,16 +1,12 @@
-"""Shared verification machinery: inputs, metrics, the result record, the target table."""
+"""Shared verification machinery: metrics, the result record, the target table."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
-
-from dsgen.errors import DsgenError
-from dsgen.ir.graph import Graph
 
 SNR_CAP_DB = 200.0  # reported when the error is exactly zero (JSON has no infinity)
 
@@ -33,41 +29,6 @@ class VerifyResult:
         d = asdict(self)
         d.update(d.pop("extra"))
         return d
-
-
-def to_ir_layout(g: Graph, x_onnx: np.ndarray) -> np.ndarray:
-    """[1,C,H,W] (or [1,N]) → (H,W,C) (or (N,))."""
-    x = x_onnx[0]
-    return x.transpose(1, 2, 0) if x.ndim == 3 else x
-
-
-def load_inputs(g: Graph, path: str | None, samples: int, seed: int = 0) -> np.ndarray:
-    """Samples in ONNX layout, each with its batch dimension: shape (N, 1, C, H, W)."""
-    shape = tuple(g.onnx_input_shape)
-    dtype = (
-        np.int8 if g.input_dtype == "int8" else np.int16 if g.input_dtype == "int16" else np.float32
-    )
-    if path is None:
-        rng = np.random.default_rng(seed)
-        if dtype is np.float32:
-            xs = rng.standard_normal((samples, *shape)).astype(np.float32)
-        else:
-            info = np.iinfo(dtype)
-            xs = rng.integers(info.min, info.max + 1, size=(samples, *shape)).astype(dtype)
-        return xs
-    try:
-        arr = np.load(path)
-    except Exception as exc:
-        raise DsgenError(f"cannot read inputs: {type(exc).__name__}", path=path) from None
-    per = tuple(shape[1:])
-    if arr.shape[-len(per) :] != per:
-        raise DsgenError(
-            f"inputs of shape {list(arr.shape)} do not end with the model's input "
-            f"shape {list(per)} (NCHW)",
-            path=path,
-        )
-    arr = arr.reshape(-1, 1, *per)[:samples] if samples else arr.reshape(-1, 1, *per)
-    return arr.astype(dtype)
 
 
 def compare(ref: list[np.ndarray], got: list[np.ndarray]) -> dict:
@@ -105,17 +66,3 @@ def target(name: str) -> Callable[[Target], Target]:
         return fn
 
     return register
-
-
-def verify_model(path: str | Path, target_name: str, **options) -> VerifyResult:
-    import dsgen.verify.targets  # noqa: F401  (registers the targets)
-
-    for module in OPTIONAL_TARGETS:
-        try:
-            __import__(module)
-        except ImportError:
-            pass  # a backend that is not part of this installation
-
-    if target_name not in TARGETS:
-        raise DsgenError(f"unknown target '{target_name}' (known: {', '.join(sorted(TARGETS))})")
-    return TARGETS[target_name](Path(path), **options)

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from dsgen import progress
-from dsgen.analysis.cost import cost_report
 from dsgen.compiler import load_ir
+from dsgen.inputs import load_inputs, to_ir_layout
 from dsgen.ir import float_ref
+from dsgen.ir.cost import cost_report
 from dsgen.verify import ort
-from dsgen.verify.core import VerifyResult, compare, load_inputs, target, to_ir_layout
+from dsgen.verify.core import VerifyResult, compare, target
 
 FLOAT_REL_TOL = 1e-4
 

@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from dsgen import progress
-from dsgen.analysis.cost import cost_report
 from dsgen.backends.c.emit import compile_c
 from dsgen.backends.render import file_sha256
 from dsgen.errors import DsgenError
+from dsgen.inputs import load_inputs, to_ir_layout
+from dsgen.ir.cost import cost_report
 from dsgen.quant import int_ref
 from dsgen.quant.qgraph import QGraph
-from dsgen.verify.core import VerifyResult, compare, load_inputs, target, to_ir_layout
+from dsgen.verify.core import VerifyResult, compare, target
 
 HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC"]
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from dsgen import progress
-from dsgen.analysis.cost import layer_cost
 from dsgen.backends.c.emit import WEIGHTS_EXTERNAL_FLAG, compile_c
 from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, quantized_samples
 from dsgen.backends.render import file_sha256
 from dsgen.errors import DsgenError
+from dsgen.ir.cost import layer_cost
 from dsgen.quant.qgraph import QGraph
 from dsgen.resources import templates_dir
 from dsgen.verify.core import VerifyResult, target

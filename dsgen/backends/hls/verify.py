@@ -16,7 +16,8 @@ import numpy as np
 
 from dsgen import progress
 from dsgen.errors import DsgenError
-from dsgen.verify.core import VerifyResult, compare, load_inputs, target, to_ir_layout
+from dsgen.inputs import load_inputs, to_ir_layout
+from dsgen.verify.core import VerifyResult, compare, target
 
 CXXFLAGS = ["-std=c++14", "-O1", "-Wall", "-Wextra", "-Wno-unknown-pragmas"]
 BUILD_TIMEOUT_S = 900
@@ -85,9 +86,9 @@ def verify_hls(
     **_,
 ) -> VerifyResult:
     """HLS C simulation vs the integer reference (dsgen.quant.int_ref), bit for bit."""
-    from dsgen.analysis.cost import cost_report
     from dsgen.backends.hls import compile_hls
     from dsgen.compiler import load_ir
+    from dsgen.ir.cost import cost_report
     from dsgen.quant import int_ref
     from dsgen.quant.api import QuantOptions, quantize_graph
 

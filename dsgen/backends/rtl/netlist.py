@@ -7,26 +7,16 @@ shorter input of every join (add, concat) gets a dsg_fifo sized by dataflow.py; 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dsgen.backends.names import Namer
 from dsgen.backends.rtl import dataflow, params
 from dsgen.backends.rtl.fold import HwFold
+from dsgen.backends.rtl.params import Instance
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
 from dsgen.resources import hw_dir
-
-
-@dataclass
-class Instance:
-    module: str
-    name: str  # instance identifier (u_<name>)
-    params: list[tuple[str, str]]  # (parameter, Verilog literal)
-    ports: list[tuple[str, str]]  # (port prefix, wire)
-    comment: str = ""
-    roms: dict[str, tuple[list[int], int]] = field(default_factory=dict)  # file -> (words, width)
-    layer: str = ""  # the model layer it computes (model name: never rendered)
 
 
 @dataclass

@@ -3,7 +3,7 @@ layer's ``*Q`` record, geometry from the float layer) and ROM contents (.memh wo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from dsgen.backends.rtl.fold import HwFold, pool_simd
 from dsgen.backends.rtl.sim import mvu_memh
@@ -11,8 +11,17 @@ from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
 
-if TYPE_CHECKING:
-    from dsgen.backends.rtl.netlist import Instance
+
+@dataclass
+class Instance:
+    module: str
+    name: str  # instance identifier (u_<name>)
+    params: list[tuple[str, str]]  # (parameter, Verilog literal)
+    ports: list[tuple[str, str]]  # (port prefix, wire)
+    comment: str = ""
+    roms: dict[str, tuple[list[int], int]] = field(default_factory=dict)  # file -> (words, width)
+    layer: str = ""  # the model layer it computes (model name: never rendered)
+
 
 IDENTITY_RQ = (1 << 30, 1)  # RQ(x, 2^30, 1) == x: a copy through a requantizer
 
@@ -82,8 +91,6 @@ def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, d
 def engine(
     qg: QGraph, layer: ir.Layer, fold: HwFold | None, ident: str, ins: list[str], out: str, b
 ) -> list[Instance]:
-    from dsgen.backends.rtl.netlist import Instance
-
     g = qg.graph
     p = qg.params[layer.name]
     dw_ = b.data_w
@@ -207,8 +214,6 @@ def engine(
 
 
 def _concat(qg: QGraph, layer: ir.Concat, ident: str, ins: list[str], out: str, dw_: int):
-    from dsgen.backends.rtl.netlist import Instance
-
     g = qg.graph
     p = qg.params[layer.name]
     if len(layer.inputs) != 2:

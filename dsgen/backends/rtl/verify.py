@@ -25,8 +25,9 @@ from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, int_sampl
 from dsgen.backends.render import file_sha256
 from dsgen.backends.rtl import RtlSummary, compile_rtl, copy_roms, sim
 from dsgen.errors import DsgenError
+from dsgen.inputs import load_inputs
 from dsgen.quant.qgraph import QGraph
-from dsgen.verify.core import VerifyResult, load_inputs, target
+from dsgen.verify.core import VerifyResult, target
 
 # The build dominates a verify run: Verilator's C++ at -O0 compiles a 28-engine network in ~40 s
 # instead of minutes at its default -Os (less with the runtime objects shared: sim.py).  One .cpp
