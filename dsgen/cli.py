@@ -82,8 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="check a target against its reference")
     _model_args(p)
     p.add_argument("--target", default="float", help="float | int | c | mcu | hls | rtl")
-    p.add_argument("--samples", type=int, default=8)
+    p.add_argument(
+        "--samples",
+        type=int,
+        help="samples to verify on: default every sample of --inputs, else 8 random ones "
+        "(3 on rtl)",
+    )
     p.add_argument("--inputs", help=".npy inputs in the model's (NCHW) input layout")
+    p.add_argument(
+        "--adversarial",
+        type=int,
+        help="c/mcu/hls/rtl: adversarial inputs over the whole integer input range run after "
+        "the others (all-min, all-max, alternating, uniform, then more uniform); default 4, "
+        "2 on rtl (alternating, uniform); 0 = none",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--multipliers", type=int, help="hls/rtl: MAC multiplier budget")
@@ -170,8 +182,10 @@ def _write_html(args) -> int:
 def cmd_verify(args) -> int:
     from dsgen.verify import verify_model
 
-    if args.samples < 1:
+    if args.samples is not None and args.samples < 1:
         raise DsgenError("--samples must be at least 1")
+    if args.adversarial is not None and args.adversarial < 0:
+        raise DsgenError("--adversarial must be at least 0")
     if args.multipliers is not None and args.multipliers < 1:
         raise DsgenError("--multipliers must be at least 1")
     res = verify_model(
@@ -183,12 +197,14 @@ def cmd_verify(args) -> int:
         seed=args.seed,
         quant=_quant_options(args),
         multipliers=args.multipliers,
+        adversarial=args.adversarial,
     )
     if args.json:
         print(json.dumps(res.to_json()))
     else:
         d = res.to_json()
         layer_snr = d.pop("layer_snr_db", None)
+        d.pop("layer_clamp_hits", None)  # per layer: in --json
         print(f"{res.model} on target '{res.target}': {'OK' if res.ok else 'FAILED'}")
         for k, v in d.items():
             if k not in ("model", "target", "ok"):

@@ -8,22 +8,29 @@ import numpy as np
 
 from dsgen import progress
 from dsgen.compiler import load_ir
-from dsgen.inputs import load_inputs, to_ir_layout
+from dsgen.inputs import to_ir_layout
 from dsgen.ir import float_ref
 from dsgen.ir.cost import cost_report
 from dsgen.verify import ort
 from dsgen.verify.core import VerifyResult, compare, target
+from dsgen.verify.samples import DEFAULT_SAMPLES, verify_inputs
 
 FLOAT_REL_TOL = 1e-4
 
 
 @target("float")
 def verify_float(
-    path: Path, *, samples: int = 8, inputs: str | None = None, input_shape=None, seed: int = 0, **_
+    path: Path,
+    *,
+    samples: int | None = None,
+    inputs: str | None = None,
+    input_shape=None,
+    seed: int = 0,
+    **_,
 ) -> VerifyResult:
     """Float reference vs onnxruntime on the same graph (fake-quantized for QDQ models)."""
     g = load_ir(path, input_shape)
-    xs = load_inputs(g, inputs, samples, seed)
+    xs = verify_inputs(g, inputs, samples, seed, DEFAULT_SAMPLES)
     sess = ort.session(path)
     refs, gots = [], []
     for x in progress.track(xs, "float reference vs onnxruntime", total=len(xs)):
@@ -83,7 +90,7 @@ INT_MIN_TOP1, INT_MIN_SNR_DB = 0.9, 10.0  # quality floor of `verify --target in
 def verify_int(
     path: Path,
     *,
-    samples: int = 8,
+    samples: int | None = None,
     inputs: str | None = None,
     input_shape=None,
     seed: int = 0,
@@ -97,7 +104,7 @@ def verify_int(
 
     g = load_ir(path, input_shape)
     qg = quantize_graph(g, quant or QuantOptions(), warn)
-    xs = load_inputs(g, inputs, samples, seed)
+    xs = verify_inputs(g, inputs, samples, seed, DEFAULT_SAMPLES)
     sess = ort.session(path)
     refs, gots, xs_ir = [], [], []
     for x in progress.track(xs, "integer reference vs onnxruntime", total=len(xs)):

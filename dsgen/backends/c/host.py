@@ -14,11 +14,21 @@ from dsgen import progress
 from dsgen.backends.c.emit import compile_c
 from dsgen.backends.render import file_sha256
 from dsgen.errors import DsgenError
-from dsgen.inputs import load_inputs, to_ir_layout
 from dsgen.ir.cost import cost_report
-from dsgen.quant import int_ref
+from dsgen.ir.graph import Graph
 from dsgen.quant.qgraph import QGraph
 from dsgen.verify.core import VerifyResult, compare, target
+from dsgen.verify.samples import (
+    ADVERSARIAL_DEFAULT,
+    ADVERSARIAL_KINDS,
+    DEFAULT_SAMPLES,
+    ClampHits,
+    Samples,
+    bit_exact_samples,
+    int_inputs,
+    reference_run,
+    sample_report,
+)
 
 HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC"]
 
@@ -62,51 +72,78 @@ def first_mismatch(expected: np.ndarray, got: np.ndarray, shape) -> str:
     )
 
 
-def quantized_samples(path, samples, inputs, input_shape, seed, quant, warn):
-    """What every bit-exact target starts with: the IR, its quantization, integer inputs."""
+def quantized_samples(
+    path,
+    samples,
+    inputs,
+    input_shape,
+    seed,
+    quant,
+    warn,
+    *,
+    default: int = DEFAULT_SAMPLES,
+    adversarial: int | None = None,
+    order: tuple[str, ...] = ADVERSARIAL_KINDS,
+) -> tuple[Graph, QGraph, Samples]:
+    """What every bit-exact target starts with: the IR, its quantization, integer inputs (the
+    calibration-like or the file's, then ``adversarial`` adversarial ones: dsgen.verify.samples)."""
     from dsgen.compiler import load_ir
     from dsgen.quant.api import QuantOptions, quantize_graph
 
     g = load_ir(path, input_shape)
     qg = quantize_graph(g, quant or QuantOptions(), warn)
-    return g, qg, int_samples(qg, load_inputs(g, inputs, samples, seed))
+    n_adv = ADVERSARIAL_DEFAULT if adversarial is None else adversarial
+    s = bit_exact_samples(
+        qg, inputs, samples, seed, default=default, adversarial=n_adv, order=order
+    )
+    return g, qg, s
 
 
 def int_samples(qg: QGraph, xs_onnx: np.ndarray) -> list[np.ndarray]:
-    g = qg.graph
-    out = []
-    for x in xs_onnx:
-        xi = to_ir_layout(g, x)
-        out.append(xi.astype(np.int64) if g.input_dtype != "float32" else qg.quantize_input(xi))
-    return out
+    return int_inputs(qg, xs_onnx)
 
 
-def compare_bit_exact(qg: QGraph, xs_int, run_fn) -> dict:
+def compare_bit_exact(qg: QGraph, xs_int, run_fn, n_adversarial: int = 0) -> dict:
     """Run `run_fn` on every sample and compare with the integer reference, element by element
-    (errors in LSB; `first_mismatch` names the first differing position)."""
+    (errors in LSB; `first_mismatch` names the first differing position).  The last
+    ``n_adversarial`` samples are the adversarial ones: their mismatches and clamp hits are
+    counted apart."""
     out_t = qg.int_outputs[0]
     shape = qg.graph.shape(out_t)
-    refs, gots, first = [], [], ""
-    for x in progress.track(xs_int, "comparing with the integer reference", total=len(xs_int)):
-        ref = int_ref.run(qg, x)[out_t]
+    refs, gots, first, bad = [], [], "", []
+    n_regular = len(xs_int) - n_adversarial
+    hits = (ClampHits(), ClampHits())  # regular, adversarial
+    track = progress.track(xs_int, "comparing with the integer reference", total=len(xs_int))
+    for i, x in enumerate(track):
+        ref = reference_run(qg, x, hits[i >= n_regular])[out_t]
         got = run_fn(x).reshape(ref.shape)
-        if not first and np.any(ref != got):
-            first = first_mismatch(ref, got, shape)
+        bad.append(int(np.count_nonzero(ref != got)))
+        if not first and bad[-1]:
+            which = "adversarial " if i >= n_regular else ""
+            first = f"{which}sample {i}: " + first_mismatch(ref, got, shape)
         refs.append(ref)
         gots.append(got)
     m = compare(refs, gots)
     m["first_mismatch"] = first
+    m["adversarial_mismatches"] = sum(bad[n_regular:])
+    m["clamp_hits"] = hits
     return m
 
 
-def bit_exact_result(g, target_name: str, n: int, m: dict, extra: dict) -> VerifyResult:
+def bit_exact_result(g, target_name: str, s: Samples, m: dict, extra: dict) -> VerifyResult:
+    """The result record of a bit-exact target, with the report on its inputs (samples.py)."""
+    extra = {
+        **extra,
+        **sample_report(s, *m["clamp_hits"]),
+        "adversarial_mismatches": m["adversarial_mismatches"],
+    }
     if m["first_mismatch"]:
-        extra = {**extra, "first_mismatch": m["first_mismatch"]}
+        extra["first_mismatch"] = m["first_mismatch"]
     ok = m["mismatches"] == 0
     return VerifyResult(
         model=g.name,
         target=target_name,
-        samples=n,
+        samples=len(s.xs),
         bit_exact=ok,
         mismatches=m["mismatches"],
         max_abs_err=m["max_abs_err"],
@@ -122,24 +159,32 @@ def bit_exact_result(g, target_name: str, n: int, m: dict, extra: dict) -> Verif
 def verify_c(
     path: Path,
     *,
-    samples: int = 8,
+    samples: int | None = None,
     inputs: str | None = None,
     input_shape=None,
     seed: int = 0,
     quant=None,
     warn=None,
+    adversarial: int | None = None,
     **_,
 ) -> VerifyResult:
     """The generated C, built for this machine, against the integer reference: bit for bit."""
-    g, qg, xs = quantized_samples(path, samples, inputs, input_shape, seed, quant, warn)
+    g, qg, s = quantized_samples(
+        path, samples, inputs, input_shape, seed, quant, warn, adversarial=adversarial
+    )
     with tempfile.TemporaryDirectory(prefix="dsgen_c_") as tmp:
         summary = compile_c(qg, Path(tmp), model_sha256=file_sha256(path))
-        model = HostModel(Path(tmp), summary.name, qg.bits)
-        n_out = qg.graph.tensors[qg.int_outputs[0]].size
-        m = compare_bit_exact(qg, xs, lambda x: model.run(x, n_out))
+        return check_c_tree(g, qg, s, Path(tmp), summary)
+
+
+def check_c_tree(g: Graph, qg: QGraph, s: Samples, c_dir: Path, summary) -> VerifyResult:
+    """Build the C tree ``c_dir`` (written by compile_c for ``qg``) and check it on ``s``."""
+    model = HostModel(c_dir, summary.name, qg.bits)
+    n_out = qg.graph.tensors[qg.int_outputs[0]].size
+    m = compare_bit_exact(qg, s.xs, lambda x: model.run(x, n_out), s.adversarial)
     extra = {
         "arena_bytes": summary.arena_bytes,
         "arena_lower_bound": summary.arena_lower_bound,
         "weight_bytes": summary.weight_bytes,
     }
-    return bit_exact_result(g, "c", len(xs), m, extra)
+    return bit_exact_result(g, "c", s, m, extra)

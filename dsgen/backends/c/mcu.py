@@ -276,22 +276,25 @@ def run_on_mcu(qg: QGraph, xs_int: list[np.ndarray], c_dir: Path, model_sha256: 
 def verify_mcu(
     path: Path,
     *,
-    samples: int = 8,
+    samples: int | None = None,
     inputs: str | None = None,
     input_shape=None,
     seed: int = 0,
     quant=None,
     warn=None,
+    adversarial: int | None = None,
     **_,
 ) -> VerifyResult:
     """The generated C on a Cortex-M4 (qemu mps2-an386) against the integer reference."""
     require_tools()
-    g, qg, xs = quantized_samples(path, samples, inputs, input_shape, seed, quant, warn)
+    g, qg, s = quantized_samples(
+        path, samples, inputs, input_shape, seed, quant, warn, adversarial=adversarial
+    )
     with tempfile.TemporaryDirectory(prefix="dsgen_mcu_") as tmp:
-        r = run_on_mcu(qg, xs, Path(tmp), file_sha256(path))
-    outs = iter(s["out"] for s in r["samples"])
-    m = compare_bit_exact(qg, xs, lambda x: next(outs))
-    counts = [s["instructions"] for s in r["samples"]]
+        r = run_on_mcu(qg, s.xs, Path(tmp), file_sha256(path))
+    outs = iter(smp["out"] for smp in r["samples"])
+    m = compare_bit_exact(qg, s.xs, lambda x: next(outs), s.adversarial)
+    counts = [smp["instructions"] for smp in r["samples"]]
     macs = sum(layer["macs"] for layer in r["layers"])
     extra = {
         "instructions": counts[0],
@@ -302,4 +305,4 @@ def verify_mcu(
         "weight_bytes": r["summary"].weight_bytes,
         "layer_instructions": r["layers"],
     }
-    return bit_exact_result(g, "mcu", len(xs), m, extra)
+    return bit_exact_result(g, "mcu", s, m, extra)

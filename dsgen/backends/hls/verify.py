@@ -16,8 +16,15 @@ import numpy as np
 
 from dsgen import progress
 from dsgen.errors import DsgenError
-from dsgen.inputs import load_inputs, to_ir_layout
 from dsgen.verify.core import VerifyResult, compare, target
+from dsgen.verify.samples import (
+    ADVERSARIAL_DEFAULT,
+    DEFAULT_SAMPLES,
+    ClampHits,
+    bit_exact_samples,
+    reference_run,
+    sample_report,
+)
 
 CXXFLAGS = ["-std=c++14", "-O1", "-Wall", "-Wextra", "-Wno-unknown-pragmas"]
 BUILD_TIMEOUT_S = 900
@@ -74,7 +81,7 @@ def run_csim(project: Path, exe: Path) -> tuple[int, str, list[np.ndarray]]:
 def verify_hls(
     path: Path,
     *,
-    samples: int = 8,
+    samples: int | None = None,
     inputs: str | None = None,
     input_shape=None,
     seed: int = 0,
@@ -83,24 +90,25 @@ def verify_hls(
     multipliers: int | None = None,
     part: str = "xc7z020clg400-1",
     clock_ns: float = 10.0,
+    adversarial: int | None = None,
     **_,
 ) -> VerifyResult:
     """HLS C simulation vs the integer reference (dsgen.quant.int_ref), bit for bit."""
     from dsgen.backends.hls import compile_hls
     from dsgen.compiler import load_ir
     from dsgen.ir.cost import cost_report
-    from dsgen.quant import int_ref
     from dsgen.quant.api import QuantOptions, quantize_graph
 
     find_cxx()
     g = load_ir(path, input_shape)
     qg = quantize_graph(g, quant or QuantOptions(), warn)
-    xs = load_inputs(g, inputs, samples, seed)
-    xs_int = []
-    for x in xs:
-        xi = to_ir_layout(g, x)
-        xs_int.append(xi if g.input_dtype != "float32" else qg.quantize_input(xi))
-    refs = [int_ref.run(qg, x)[qg.int_outputs[0]].reshape(-1) for x in xs_int]
+    n_adv = ADVERSARIAL_DEFAULT if adversarial is None else adversarial
+    s = bit_exact_samples(qg, inputs, samples, seed, default=DEFAULT_SAMPLES, adversarial=n_adv)
+    hits = (ClampHits(), ClampHits())  # regular, adversarial
+    refs = [
+        reference_run(qg, x, hits[i >= s.regular])[qg.int_outputs[0]].reshape(-1)
+        for i, x in enumerate(s.xs)
+    ]
     sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     with tempfile.TemporaryDirectory(prefix="dsgen_hls_") as tmp:
         proj = Path(tmp)
@@ -111,11 +119,11 @@ def verify_hls(
             clock_ns=clock_ns,
             multipliers=multipliers,
             model_sha256=sha,
-            tb_inputs=np.stack(xs_int),
+            tb_inputs=np.stack(s.xs),
         )
         with progress.status("building the HLS C simulation (g++)"):
             exe = build_csim(proj, summary.top)
-        with progress.status(f"running {len(xs_int)} frame(s) in C simulation"):
+        with progress.status(f"running {len(s.xs)} frame(s) in C simulation"):
             rc, log, gots = run_csim(proj, exe)
     complete = len(gots) == len(refs) and all(
         a.size == b.size for a, b in zip(gots, refs, strict=True)
@@ -130,12 +138,18 @@ def verify_hls(
             "top1_agreement": 0.0,
         }
     )
+    adv = zip(refs[s.regular :], gots[s.regular :], strict=False)
+    adv_bad = (
+        sum(int(np.count_nonzero(a != b)) for a, b in adv)
+        if complete
+        else sum(r.size for r in refs[s.regular :])
+    )
     exact = rc == 0 and complete and m["mismatches"] == 0
     first = next((ln for ln in log.splitlines() if ln.startswith("first mismatch")), "")
     return VerifyResult(
         model=g.name,
         target="hls",
-        samples=len(xs),
+        samples=len(s.xs),
         bit_exact=exact,
         mismatches=m["mismatches"],
         max_abs_err=m["max_abs_err"],
@@ -150,5 +164,7 @@ def verify_hls(
             "used_multipliers": summary.plan.used_multipliers,
             "first_mismatch": first,
             "csim_log": log.strip().splitlines()[-1:] if log.strip() else [],
+            **sample_report(s, *hits),
+            "adversarial_mismatches": adv_bad,
         },
     )

@@ -15,19 +15,22 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dsgen import progress
-from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, int_samples
+from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, quantized_samples
 from dsgen.backends.render import file_sha256
 from dsgen.backends.rtl import RtlSummary, compile_rtl, copy_roms, sim
 from dsgen.errors import DsgenError
-from dsgen.inputs import load_inputs
 from dsgen.quant.qgraph import QGraph
 from dsgen.verify.core import VerifyResult, target
+from dsgen.verify.samples import ADVERSARIAL_DEFAULT_RTL, RTL_KINDS_FIRST, Samples
+
+RTL_SAMPLES = 3  # calibration-like samples by default (simulation is slow)
 
 # The build dominates a verify run: Verilator's C++ at -O0 compiles a 28-engine network in ~40 s
 # instead of minutes at its default -Os (less with the runtime objects shared: sim.py).  One .cpp
@@ -90,15 +93,19 @@ def simulate(
     work: Path | None = None,
     stress: Stress | None = None,
     keep_build: bool = True,
+    edit: Callable[[Path], None] | None = None,
 ) -> RtlRun:
     """Compile ``qg`` to RTL, simulate ``xs_int`` back to back and collect outputs and timing.
     The build is shared by every run of the same top (stress options only change the test);
-    ``keep_build=False`` drops a build this call made from the cache (one-off graphs: fuzzing)."""
+    ``keep_build=False`` drops a build this call made from the cache (one-off graphs: fuzzing).
+    ``edit`` may change the compiled tree before the build (tests inject faults with it)."""
     with tempfile.TemporaryDirectory(prefix="dsgen_rtl_", dir=work) as tmp:
         out = Path(tmp) / "out"
         summary = compile_rtl(
             qg, out, multipliers=multipliers, model_sha256=model_sha256, samples=xs_int
         )
+        if edit is not None:
+            edit(out)
         rtl = out / "rtl"
         sources = [rtl / f"{m}.v" for m in summary.modules] + [rtl / f"{summary.top}.v"]
         key = sim.build_key(summary.top, sources, {}, [*sim.DEFAULT_BUILD_ARGS, *BUILD_ARGS])
@@ -154,11 +161,71 @@ def _timing(qg: QGraph, summary: RtlSummary, xs_int, res: dict, log: str) -> Rtl
     return RtlRun(summary, outs, cycles, latency, round(util, 4), complete, log, res)
 
 
+def protocol_errors(run: RtlRun, n_samples: int, n_out: int) -> list[str]:
+    """Every stream-protocol failure of a run, in words: missing or extra output beats, TLAST on
+    the wrong beat, or a failed cocotb test that none of these (nor a data mismatch) explains."""
+    raw, errs = run.raw, []
+    want = n_samples * n_out
+    if not run.complete:
+        errs.append(
+            f"{len(raw.get('outputs', []))} of {want} output elements arrived within "
+            f"{raw.get('cycles_run', '?')} cycles (deadlock or timeout)"
+        )
+    if raw.get("extra", 0):
+        errs.append(f"{raw['extra']} output beat(s) arrived after the last expected one")
+    if not raw.get("tlast_ok", False):
+        errs.append(_tlast_error(raw.get("lasts_at"), n_samples, n_out))
+    return errs
+
+
+def _tlast_error(lasts_at: list[int] | None, n_samples: int, n_out: int) -> str:
+    if lasts_at is None:
+        return "TLAST was not asserted on exactly the last beat of every output frame"
+    want = [(i + 1) * n_out - 1 for i in range(n_samples)]
+    extra = sorted(set(lasts_at) - set(want))
+    missing = sorted(set(want) - set(lasts_at))
+    if extra:
+        k = extra[0]
+        return (
+            f"TLAST asserted on output beat {k} (element {k % n_out} of frame {k // n_out}); "
+            f"frames are {n_out} beats, TLAST belongs on the last"
+        )
+    k = missing[0] if missing else want[-1]
+    return f"TLAST missing on output beat {k}, the last of frame {k // n_out}"
+
+
+def check_run(g, qg: QGraph, s: Samples, run: RtlRun) -> VerifyResult:
+    """The verification result of a simulation: bit for bit on every sample, and no protocol
+    error (any one fails the verification, whatever the data)."""
+    n_out = qg.graph.tensors[qg.int_outputs[0]].size
+    errs = protocol_errors(run, len(s.xs), n_out)
+    outs = iter(run.outputs if run.complete else [])
+    missing = np.full(n_out, np.iinfo(np.int64).min)  # never equal to a reference value
+    m = compare_bit_exact(qg, s.xs, lambda x: next(outs, missing), s.adversarial)
+    if run.log and not errs and not m["mismatches"]:
+        why = [ln.strip() for ln in run.log.splitlines()[1:] if ln.strip()]
+        errs.append(f"the simulation failed: {why[-1] if why else run.log.splitlines()[0]}")
+    su = run.summary
+    extra = {
+        "cycles": run.cycles,
+        "latency_cycles": run.latency_cycles,
+        "multipliers": su.multipliers,
+        "utilization": run.utilization,
+        "modelled_cycles": su.ii_cycles,
+        "multiplier_budget": su.budget,
+        "fifo_depths": su.fifo_depths,
+        "protocol_errors": errs,
+    }
+    res = bit_exact_result(g, "rtl", s, m, extra)
+    res.ok = res.ok and not errs
+    return res
+
+
 @target("rtl")
 def verify_rtl(
     path: Path,
     *,
-    samples: int = 3,
+    samples: int | None = None,
     inputs: str | None = None,
     input_shape=None,
     seed: int = 0,
@@ -166,30 +233,34 @@ def verify_rtl(
     warn=None,
     multipliers: int | None = None,
     quiet: bool | None = None,
+    adversarial: int | None = None,
+    edit: Callable[[Path], None] | None = None,
     **_,
 ) -> VerifyResult:
-    """The generated Verilog, simulated, against the integer reference: bit for bit + cycles."""
-    from dsgen.compiler import load_ir
-    from dsgen.quant.api import QuantOptions, quantize_graph
-
-    g = load_ir(path, input_shape)
-    qg = quantize_graph(g, quant or QuantOptions(), warn)
-    xs = int_samples(qg, load_inputs(g, inputs, samples, seed))
-    run = simulate(qg, xs, multipliers=multipliers, model_sha256=file_sha256(path), quiet=quiet)
-    if not run.complete:
-        raise DsgenError(
-            f"RTL simulation did not deliver every output (deadlock or timeout): {run.log[-2000:]}"
+    """The generated Verilog, simulated, against the integer reference: bit for bit + cycles.
+    Adversarial samples: ADVERSARIAL_DEFAULT_RTL by default (simulation is slow)."""
+    n_adv = ADVERSARIAL_DEFAULT_RTL if adversarial is None else adversarial
+    g, qg, s = quantized_samples(
+        path,
+        samples,
+        inputs,
+        input_shape,
+        seed,
+        quant,
+        warn,
+        default=RTL_SAMPLES,
+        adversarial=n_adv,
+        order=RTL_KINDS_FIRST,
+    )
+    try:
+        run = simulate(
+            qg,
+            s.xs,
+            multipliers=multipliers,
+            model_sha256=file_sha256(path),
+            quiet=quiet,
+            edit=edit,
         )
-    outs = iter(run.outputs)
-    m = compare_bit_exact(qg, xs, lambda x: next(outs))
-    s = run.summary
-    extra = {
-        "cycles": run.cycles,
-        "latency_cycles": run.latency_cycles,
-        "multipliers": s.multipliers,
-        "utilization": run.utilization,
-        "modelled_cycles": s.ii_cycles,
-        "multiplier_budget": s.budget,
-        "fifo_depths": s.fifo_depths,
-    }
-    return bit_exact_result(g, "rtl", len(xs), m, extra)
+    except sim.SimError as exc:  # the build itself failed: nothing could be checked
+        raise DsgenError(f"RTL simulation could not run: {str(exc).splitlines()[0]}") from None
+    return check_run(g, qg, s, run)
