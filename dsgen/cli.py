@@ -208,7 +208,7 @@ def cmd_verify(args) -> int:
         print(f"{res.model} on target '{res.target}': {'OK' if res.ok else 'FAILED'}")
         for k, v in d.items():
             if k not in ("model", "target", "ok"):
-                print(f"  {k:16s} {v}")
+                print(f"  {k:22s} {v}")
         if layer_snr:
             print("  per-layer SNR (dB) of the integer tensors against the float reference:")
             for name, snr in layer_snr.items():

@@ -65,7 +65,7 @@ def test_inputs_file_count_is_printed(kws_clips, capsys, monkeypatch):
     cap = capsys.readouterr()
     assert rc == 0
     assert f"verifying on {n} of the {n} samples in {clips}" in cap.err
-    assert f"samples          {n}" in cap.out
+    assert f"samples                {n}" in cap.out
 
 
 def test_adversarial_inputs_cover_the_whole_range(tmp_path):
