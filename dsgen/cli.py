@@ -99,6 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--multipliers", type=int, help="hls/rtl: MAC multiplier budget")
+    t = p.add_argument_group("--target int thresholds")
+    t.add_argument(
+        "--min-top1", type=float, default=0.9, help="top-1 agreement with onnxruntime (0.9)"
+    )
+    t.add_argument(
+        "--min-snr-db", type=float, default=10.0, help="output SNR against onnxruntime (10 dB)"
+    )
+    t.add_argument(
+        "--min-layer-snr-per-bit",
+        type=float,
+        default=2.0,
+        help="every layer's own SNR against the float reference must reach this many dB per bit "
+        "of the layer (the smaller of its activation and weight bits, at most 12): 2.0 = 16 dB "
+        "at 8 bits, 24 dB at 16",
+    )
     _quant_args(p)
 
     p = sub.add_parser("compile", help="generate C, HLS C++ or Verilog")
@@ -181,6 +196,7 @@ def _write_html(args) -> int:
 
 def cmd_verify(args) -> int:
     from dsgen.verify import verify_model
+    from dsgen.verify.targets import IntThresholds
 
     if args.samples is not None and args.samples < 1:
         raise DsgenError("--samples must be at least 1")
@@ -198,22 +214,36 @@ def cmd_verify(args) -> int:
         quant=_quant_options(args),
         multipliers=args.multipliers,
         adversarial=args.adversarial,
+        thresholds=IntThresholds(args.min_top1, args.min_snr_db, args.min_layer_snr_per_bit),
     )
     if args.json:
         print(json.dumps(res.to_json()))
     else:
         d = res.to_json()
-        layer_snr = d.pop("layer_snr_db", None)
-        d.pop("layer_clamp_hits", None)  # per layer: in --json
-        print(f"{res.model} on target '{res.target}': {'OK' if res.ok else 'FAILED'}")
-        for k, v in d.items():
-            if k not in ("model", "target", "ok"):
-                print(f"  {k:22s} {v}")
-        if layer_snr:
-            print("  per-layer SNR (dB) of the integer tensors against the float reference:")
-            for name, snr in layer_snr.items():
-                print(f"    {snr:8.2f}  {name}")
+        _print_verify(res.model, res.target, res.ok, d)
     return 0 if res.ok else 1
+
+
+def _print_verify(model: str, target: str, ok: bool, d: dict) -> None:
+    layer_snr = d.pop("layer_snr_db", None)
+    own = d.pop("layer_own_snr_db", None)
+    d.pop("layer_clamp_hits", None)  # per layer: in --json
+    worst = d.pop("worst_layer", None)
+    print(f"{model} on target '{target}': {'OK' if ok else 'FAILED'}")
+    for k, v in d.items():
+        if k not in ("model", "target", "ok"):
+            print(f"  {k:22s} {v}")
+    if worst:
+        print(
+            f"  {'worst_layer':22s} {worst['name']}: {worst['snr_db']:.2f} dB "
+            f"(floor {worst['floor_db']:.1f} dB at {worst['bits']} bits)"
+        )
+    if layer_snr:
+        print("  per-layer SNR (dB) against the float reference: the layer on its own, and the")
+        print("  integer network up to it")
+        for name, snr in layer_snr.items():
+            mine = f"{own[name]:8.2f}" if own and name in own else " " * 8
+            print(f"    {mine}  {snr:8.2f}  {name}")
 
 
 def cmd_zoo(args) -> int:
