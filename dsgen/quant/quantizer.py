@@ -89,17 +89,23 @@ def integer_part(g: ir.Graph) -> tuple[list[ir.Layer], list[str], list[bool]]:
 
 def _check_distinct_outputs(g: ir.Graph, int_outputs: list[str]) -> None:
     """Every backend gives each graph output its own buffer or stream, written by the layer that
-    computes it: an output that is the input, or two outputs that are one tensor, are refused."""
+    computes it: an output that is the input, or two outputs with the same data (one tensor, or
+    one a flatten of the other: flattening moves no data), are refused."""
     names = g.onnx_output_names or list(g.outputs)
-    for i, t in enumerate(int_outputs):
-        name = names[i] if i < len(names) else t
-        if t == g.input:
+    root: dict[str, str] = {}
+    for layer in g.layers:
+        if isinstance(layer, ir.Flatten):
+            root[layer.output] = root.get(layer.inputs[0], layer.inputs[0])
+    data = [root.get(t, t) for t in int_outputs]
+    for i, d in enumerate(data):
+        name = names[i] if i < len(names) else int_outputs[i]
+        if d == g.input:
             raise DsgenError(f"graph output '{name}' is the graph input (no layer computes it)")
-        if t in int_outputs[:i]:
-            other = int_outputs.index(t)
-            first = names[other] if other < len(names) else t
+        if d in data[:i]:
+            other = data.index(d)
+            first = names[other] if other < len(names) else int_outputs[other]
             raise DsgenError(
-                f"graph outputs '{first}' and '{name}' are the same tensor (dsgen needs one "
+                f"graph outputs '{first}' and '{name}' hold the same data (dsgen needs one "
                 "computed tensor per output)"
             )
 

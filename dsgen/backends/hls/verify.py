@@ -16,7 +16,14 @@ import numpy as np
 
 from dsgen import progress
 from dsgen.errors import DsgenError
-from dsgen.verify.core import VerifyResult, compare, load_inputs, target, to_ir_layout
+from dsgen.verify.core import (
+    VerifyResult,
+    compare_outputs,
+    load_inputs,
+    per_output_extra,
+    target,
+    to_ir_layout,
+)
 
 CXXFLAGS = ["-std=c++14", "-O1", "-Wall", "-Wextra", "-Wno-unknown-pragmas"]
 BUILD_TIMEOUT_S = 900
@@ -99,7 +106,9 @@ def verify_hls(
     for x in xs:
         xi = to_ir_layout(g, x)
         xs_int.append(xi if g.input_dtype != "float32" else qg.quantize_input(xi))
-    refs = [int_ref.run(qg, x)[qg.int_outputs[0]].reshape(-1) for x in xs_int]
+    envs = [int_ref.run(qg, x) for x in xs_int]
+    refs = [[env[t].reshape(-1) for env in envs] for t in qg.int_outputs]  # per output
+    sizes = [qg.graph.tensors[t].size for t in qg.int_outputs]
     sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     with tempfile.TemporaryDirectory(prefix="dsgen_hls_") as tmp:
         proj = Path(tmp)
@@ -116,19 +125,19 @@ def verify_hls(
             exe = build_csim(proj, summary.top)
         with progress.status(f"running {len(xs_int)} frame(s) in C simulation"):
             rc, log, gots = run_csim(proj, exe)
-    complete = len(gots) == len(refs) and all(
-        a.size == b.size for a, b in zip(gots, refs, strict=True)
-    )
-    m = (
-        compare(refs, gots)
-        if complete
-        else {
-            "mismatches": sum(r.size for r in refs),
+    # a frame of the dump holds every output stream, in order
+    complete = len(gots) == len(xs_int) and all(f.size == sum(sizes) for f in gots)
+    if complete:
+        cuts = np.cumsum(sizes)[:-1]
+        per_out = [np.split(f, cuts) for f in gots]
+        m = compare_outputs(refs, [[f[k] for f in per_out] for k in range(len(sizes))])
+    else:
+        m = {
+            "mismatches": sum(r.size for out in refs for r in out),
             "max_abs_err": float("nan"),
             "snr_db": 0.0,
             "top1_agreement": 0.0,
         }
-    )
     exact = rc == 0 and complete and m["mismatches"] == 0
     first = next((ln for ln in log.splitlines() if ln.startswith("first mismatch")), "")
     return VerifyResult(
@@ -149,5 +158,6 @@ def verify_hls(
             "used_multipliers": summary.plan.used_multipliers,
             "first_mismatch": first,
             "csim_log": log.strip().splitlines()[-1:] if log.strip() else [],
+            **(per_output_extra(m, g.onnx_output_names) if complete else {}),
         },
     )
