@@ -64,7 +64,7 @@ class Stress:
 @dataclass
 class RtlRun:
     summary: RtlSummary
-    outputs: list[np.ndarray]  # one flat array per sample (missing elements: none)
+    outputs: list  # per sample: one flat array (a list of them, one per output, with several)
     cycles: int  # steady state per inference (0 with a single sample)
     latency_cycles: int
     utilization: float
@@ -140,17 +140,29 @@ def simulate(
 
 
 def _timing(qg: QGraph, summary: RtlSummary, xs_int, res: dict, log: str) -> RtlRun:
-    n_out = qg.graph.tensors[qg.int_outputs[0]].size
-    vals = np.asarray(res["outputs"], np.int64)
+    sizes = [qg.graph.tensors[t].size for t in qg.int_outputs]
+    streams = res.get("streams") or [res]  # one per output port, in graph output order
     n = len(xs_int)
-    complete = vals.size == n * n_out
-    outs = [vals[i * n_out : (i + 1) * n_out] for i in range(n)]
-    oc = res["out_cycles"]
-    lasts = [oc[(i + 1) * n_out - 1] for i in range(n) if len(oc) >= (i + 1) * n_out]
+    complete = len(streams) == len(sizes) and all(
+        len(st["outputs"]) == n * k for st, k in zip(streams, sizes, strict=True)
+    )
+    pairs = list(zip(streams, sizes, strict=False))  # a missing port makes `complete` false
+    per = [_per_sample(np.asarray(st["outputs"], np.int64), k, n) for st, k in pairs]
+    outs = [p[0] for p in per] if len(sizes) == 1 else [list(s) for s in zip(*per, strict=True)]
+    # an inference is out when the last beat of its last-finishing output is
+    lasts = [
+        max(st["out_cycles"][(i + 1) * k - 1] for st, k in pairs)
+        for i in range(n)
+        if all(len(st["out_cycles"]) >= (i + 1) * k for st, k in pairs)
+    ]
     cycles = lasts[-1] - lasts[-2] if len(lasts) >= 2 else 0
     latency = lasts[0] - res["in_first"][0] + 1 if lasts else 0
     util = summary.macs / (summary.multipliers * cycles) if cycles and summary.multipliers else 0.0
     return RtlRun(summary, outs, cycles, latency, round(util, 4), complete, log, res)
+
+
+def _per_sample(vals: np.ndarray, k: int, n: int) -> list[np.ndarray]:
+    return [vals[i * k : (i + 1) * k] for i in range(n)]
 
 
 @target("rtl")
