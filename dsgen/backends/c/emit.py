@@ -129,7 +129,7 @@ class COutput:
 
     param: str  # `out` (a single output) or `out<k>`
     macro: str  # OUTPUT or OUTPUT<k>: <M>_<macro>_SIZE, _ZERO_POINT, _SCALE, _IS_LOGITS
-    onnx_name: str
+    onnx_name: str  # sanitised
     size: int
     scale: str
     zp: int
@@ -149,7 +149,7 @@ def _outputs(qg: QGraph, x: np.ndarray) -> list[COutput]:
             COutput(
                 param="out" if n == 1 else f"out{k}",
                 macro="OUTPUT" if n == 1 else f"OUTPUT{k}",
-                onnx_name=_comment_safe(names[k]),
+                onnx_name=ascii_ident(names[k], 32),  # model names never reach code raw
                 size=int(g.tensors[t].size),
                 scale=repr(float(q.scale)),
                 zp=q.zero_point,
@@ -159,12 +159,6 @@ def _outputs(qg: QGraph, x: np.ndarray) -> list[COutput]:
             )
         )
     return outs
-
-
-def _comment_safe(text: str) -> str:
-    """A tensor name printable inside a C block comment (ASCII, no comment delimiters)."""
-    text = "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
-    return text.replace("*/", "*?").replace("/*", "?*")
 
 
 def _context(qg, name, plan, lowered, sha, external_arena) -> dict:

@@ -148,7 +148,7 @@ def _timing(qg: QGraph, summary: RtlSummary, xs_int, res: dict, log: str) -> Rtl
     )
     pairs = list(zip(streams, sizes, strict=False))  # a missing port makes `complete` false
     per = [_per_sample(np.asarray(st["outputs"], np.int64), k, n) for st, k in pairs]
-    outs = [p[0] for p in per] if len(sizes) == 1 else [list(s) for s in zip(*per, strict=True)]
+    outs = per[0] if len(per) == 1 else [list(s) for s in zip(*per, strict=True)]
     # an inference is out when the last beat of its last-finishing output is
     lasts = [
         max(st["out_cycles"][(i + 1) * k - 1] for st, k in pairs)
