@@ -217,16 +217,18 @@ def test_rtl_one_stream_per_output_under_backpressure(model_path, qg, tmp_path):
     run = simulate(qg, xs, stress=Stress(p_idle=0.3, p_stall=0.5, seed=3), work=tmp_path)
     assert run.complete and run.raw["tlast_ok"] and run.raw["extra"] == 0
     assert [s["port"] for s in run.raw["streams"]] == ["m0_axis", "m1_axis", "m2_axis"]
-    m = compare_bit_exact(qg, xs, lambda x, it=iter(run.outputs): next(it))
+    got = iter(run.outputs)
+    m = compare_bit_exact(qg, xs, lambda x: next(got))
     assert m["mismatches"] == 0
     # the same outputs with one element of output 1 changed: caught, and attributed
     bad = [[o.copy() for o in outs] for outs in run.outputs]
     bad[1][1][0] += 1
-    m = compare_bit_exact(qg, xs, lambda x, it=iter(bad): next(it))
+    got = iter(bad)
+    m = compare_bit_exact(qg, xs, lambda x: next(got))
     assert [o["mismatches"] for o in m["per_output"]] == [0, 1, 0]
 
 
-# -- outputs dsgen refuses: one line, exit 2, nothing written ---------------------------------------
+# -- outputs dsgen refuses: one line, exit 2, nothing written -------------------------------------
 
 
 def _refused(tmp_path, capsys, model: onnx.ModelProto, *needles: str) -> None:
