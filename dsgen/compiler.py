@@ -9,12 +9,14 @@ from dsgen.errors import DsgenError
 from dsgen.ir.graph import Graph
 from dsgen.ir.verify import IRError, verify
 from dsgen.passes import run_pipeline
+from dsgen.passes.structure import check_outputs
 
 
 def load_ir(path: str | Path, input_shape: tuple[int, ...] | None = None) -> Graph:
     g = frontend.load(path, input_shape)
     try:
         run_pipeline(g)
+        check_outputs(g)
     except DsgenError as exc:
         if exc.path is None:
             exc.path = str(path)

@@ -49,7 +49,7 @@ def _arena_section(qg) -> dict:
     from dsgen.backends.c.arena import plan_arena
 
     elem = 2 if qg.bits == 16 else 1
-    plan = plan_arena(qg.graph, qg.int_layers, qg.int_outputs[0], elem)
+    plan = plan_arena(qg.graph, qg.int_layers, qg.int_outputs, elem)
     blocks = [
         svg.Block(s.key[-30:], s.first, s.last, s.offset, s.size)
         for s in plan.storages.values()

@@ -127,10 +127,19 @@ def _add_outputs(ctx: Ctx) -> None:
             raise DsgenError(
                 f"graph output '{out.name}' is not an activation tensor", path=ctx.path
             )
-        if v.ir == g.input or v.ir in g.outputs:
+        if v.ir == g.input:
             raise DsgenError(
-                f"graph output '{out.name}' is not computed by any layer", path=ctx.path
+                f"graph output '{out.name}' is the graph input (no layer computes it)",
+                path=ctx.path,
             )
+        if v.ir in g.outputs:
+            other = g.onnx_output_names[g.outputs.index(v.ir)]
+            what = (
+                f"graph output '{out.name}' is listed twice"
+                if other == out.name
+                else f"graph outputs '{other}' and '{out.name}' are the same tensor"
+            )
+            raise DsgenError(f"{what} (dsgen needs one computed tensor per output)", path=ctx.path)
         g.outputs.append(v.ir)
         g.onnx_output_names.append(out.name)
         g.output_nchw_src.append(v.nchw_src)

@@ -30,7 +30,7 @@ def remove_identities(g: ir.Graph) -> None:
         src, dst = layer.inputs[0], layer.output
         g.layers.remove(layer)
         if dst in g.outputs and src == g.input:
-            raise DsgenError("the model's output is its input")
+            raise DsgenError(f"graph output '{dst}' is the graph input (no layer computes it)")
         quant = g.tensors[dst].quant or g.tensors[src].quant
         g.replace_tensor(dst, src)
         g.tensors[src].quant = quant

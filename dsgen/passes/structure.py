@@ -60,3 +60,35 @@ def mark_ds_blocks(g: ir.Graph) -> None:
                 and layer.output not in g.outputs
             ):
                 g.ds_blocks.append((layer.name, users[0].name))
+
+
+def check_outputs(g: ir.Graph) -> None:
+    """Every backend gives each graph output its own buffer or stream, written by the layer that
+    computes it: an output that is the input, or two outputs with the same data (one tensor, or
+    one a flatten of the other: flattening moves no data), are refused on every target.  A final
+    softmax runs in float after the integer network, which returns its input (the logits): a
+    softmax and its logits as two outputs would be one integer tensor too."""
+    root: dict[str, str] = {}
+    for layer in g.layers:
+        if isinstance(layer, ir.Flatten):
+            root[layer.output] = root.get(layer.inputs[0], layer.inputs[0])
+    names = g.onnx_output_names if len(g.onnx_output_names) == len(g.outputs) else g.outputs
+    data = [root.get(t, t) for t in g.outputs]
+    soft = [isinstance(g.producer(t), ir.Softmax) for t in g.outputs]
+    ints = [
+        root.get(g.producer(t).inputs[0], g.producer(t).inputs[0]) if s else d
+        for t, d, s in zip(g.outputs, data, soft, strict=True)
+    ]
+    for i, d in enumerate(data):
+        if d == g.input:
+            raise DsgenError(f"graph output '{names[i]}' is the graph input (no layer computes it)")
+        if d in data[:i]:
+            raise DsgenError(
+                f"graph outputs '{names[data.index(d)]}' and '{names[i]}' hold the same data "
+                "(dsgen needs one computed tensor per output)"
+            )
+        if ints[i] in ints[:i]:
+            raise DsgenError(
+                f"graph outputs '{names[ints.index(ints[i])]}' and '{names[i]}' are a softmax "
+                "and its input: keep one of them"
+            )

@@ -94,9 +94,14 @@ class QGraph:
     params: dict[str, LayerQ]  # by layer name
     bits: int  # activation bits: 8 (asymmetric int8) or 16 (symmetric int16)
     int_layers: list[ir.Layer]  # the layers the integer part executes, in order
-    int_outputs: list[str]  # tensors the integer part returns (a softmax's input: logits)
-    softmax_after: bool  # whether the float graph applies a softmax to the integer output
+    int_outputs: list[str]  # one per graph output, in order (a softmax's input: logits)
+    softmax_outputs: list[bool]  # per output: the float graph applies a softmax after it
     per_layer: dict[str, dict] = field(default_factory=dict)  # notes for reports (weight bits…)
+
+    @property
+    def softmax_after(self) -> bool:
+        """Whether the float graph applies a softmax after output 0 (single-output callers)."""
+        return bool(self.softmax_outputs and self.softmax_outputs[0])
 
     def qparams(self, tensor: str) -> ir.QParams:
         q = self.graph.tensors[tensor].quant

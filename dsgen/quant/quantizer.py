@@ -66,15 +66,37 @@ def activation_qparams(lo: float, hi: float, cfg: QuantConfig) -> ir.QParams:
     return ir.QParams(scale, zp, 8)
 
 
-def integer_part(g: ir.Graph) -> tuple[list[ir.Layer], list[str], bool]:
-    """Layers the integer network runs; a final softmax stays in float (docs/fixed_point.md)."""
-    layers = list(g.layers)
-    soft = [l for l in layers if isinstance(l, ir.Softmax)]
-    if not soft:
-        return layers, list(g.outputs), False
-    if len(soft) > 1 or layers[-1] is not soft[0] or g.outputs != [soft[0].output]:
-        raise DsgenError(f"node '{soft[0].name}': a softmax is supported only as the final layer")
-    return layers[:-1], [soft[0].inputs[0]], True
+def integer_part(g: ir.Graph) -> tuple[list[ir.Layer], list[str], list[bool]]:
+    """Layers the integer network runs and the tensors it returns, one per graph output; a
+    softmax that only makes a graph output stays in float (docs/fixed_point.md): the integer
+    network returns its input (the logits) and the flag for that output says so."""
+    final = {
+        l.output: l
+        for l in g.layers
+        if isinstance(l, ir.Softmax) and l.output in g.outputs and not g.consumers(l.output)
+    }
+    for layer in g.layers:
+        if isinstance(layer, ir.Softmax) and layer.output not in final:
+            raise DsgenError(
+                f"node '{layer.name}': a softmax is supported only as the last layer of a "
+                "graph output"
+            )
+    int_outputs = [final[t].inputs[0] if t in final else t for t in g.outputs]
+    _check_distinct_outputs(g, int_outputs)
+    layers = [l for l in g.layers if not (isinstance(l, ir.Softmax) and l.output in final)]
+    return layers, int_outputs, [t in final for t in g.outputs]
+
+
+def _check_distinct_outputs(g: ir.Graph, int_outputs: list[str]) -> None:
+    """A softmax's logits and its probabilities both graph outputs: the integer network would
+    return one tensor for two outputs (the other cases: passes.structure.check_outputs)."""
+    names = g.onnx_output_names if len(g.onnx_output_names) == len(g.outputs) else g.outputs
+    for i, t in enumerate(int_outputs):
+        if t in int_outputs[:i]:
+            a, b = (names[k] for k in (int_outputs.index(t), i))
+            raise DsgenError(
+                f"graph outputs '{a}' and '{b}' are a softmax and its input: keep one of them"
+            )
 
 
 def assign_activation_params(
@@ -112,7 +134,7 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
     """`calib`: float samples in IR layout (N, …), or None for a pre-quantized (QDQ) model."""
     cfg = cfg or QuantConfig()
     cfg.check()
-    layers, int_outputs, softmax_after = integer_part(g)
+    layers, int_outputs, softmax_outputs = integer_part(g)
     prequantized = g.input_dtype != "float32" or any(t.quant for t in g.tensors.values())
     stats = None
     if not prequantized:
@@ -132,6 +154,6 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
         bits=bits,
         int_layers=layers,
         int_outputs=int_outputs,
-        softmax_after=softmax_after,
+        softmax_outputs=softmax_outputs,
         per_layer=notes,
     )

@@ -48,6 +48,35 @@ def compare(ref: list[np.ndarray], got: list[np.ndarray]) -> dict:
     }
 
 
+def compare_outputs(refs: list[list[np.ndarray]], gots: list[list[np.ndarray]]) -> dict:
+    """`compare` over every graph output: `refs[k]` / `gots[k]` are the samples of output k.
+    Mismatches add up over the outputs, the SNR is the worst output's, top-1 is output 0's; a
+    model with more than one output also gets the per-output metrics under "outputs"."""
+    ms = [compare(r, o) for r, o in zip(refs, gots, strict=True)]
+    m = {
+        "mismatches": sum(x["mismatches"] for x in ms),
+        "max_abs_err": max(x["max_abs_err"] for x in ms),
+        "snr_db": min(x["snr_db"] for x in ms),
+        "top1_agreement": ms[0]["top1_agreement"],
+        "ref_max": max(x["ref_max"] for x in ms),
+        "per_output": ms,
+    }
+    return m
+
+
+def per_output_extra(m: dict, names: list[str]) -> dict:
+    """The JSON breakdown of a multi-output comparison (nothing for a single output)."""
+    if len(m["per_output"]) < 2:
+        return {}
+    keys = ("mismatches", "max_abs_err", "snr_db", "top1_agreement")
+    return {
+        "outputs": [
+            {"name": n, **{k: x[k] for k in keys}}
+            for n, x in zip(names, m["per_output"], strict=True)
+        ]
+    }
+
+
 # Backends register their own targets when imported.
 OPTIONAL_TARGETS = [
     "dsgen.backends.c.host",

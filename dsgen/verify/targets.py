@@ -14,7 +14,13 @@ from dsgen.ir import float_ref
 from dsgen.ir.cost import cost_report
 from dsgen.quant.qgraph import ConvQ
 from dsgen.verify import ort
-from dsgen.verify.core import SNR_CAP_DB, VerifyResult, compare, target
+from dsgen.verify.core import (
+    SNR_CAP_DB,
+    VerifyResult,
+    compare_outputs,
+    per_output_extra,
+    target,
+)
 from dsgen.verify.samples import DEFAULT_SAMPLES, verify_inputs
 
 FLOAT_REL_TOL = 1e-4
@@ -34,17 +40,15 @@ def verify_float(
     g = load_ir(path, input_shape)
     xs = verify_inputs(g, inputs, samples, seed, DEFAULT_SAMPLES)
     sess = ort.session(path)
-    refs, gots = [], []
+    refs, gots = [[] for _ in g.outputs], [[] for _ in g.outputs]
     for x in progress.track(xs, "float reference vs onnxruntime", total=len(xs)):
-        ref = ort.run(sess, g.onnx_input_name, x)[0]
-        out = g.output_to_onnx(0, float_ref.run(g, to_ir_layout(g, x))[g.outputs[0]])
-        q = g.tensors[g.outputs[0]].quant
-        if g.output_dtype != "float32" and q is not None:  # compare in the real domain
-            ref = (ref.astype(np.float64) - q.zero_point) * q.scale
-        refs.append(ref)
-        gots.append(out)
-    m = compare(refs, gots)
-    ok = m["max_abs_err"] <= FLOAT_REL_TOL * max(m["ref_max"], 1e-12)
+        ref_all = ort.run(sess, g.onnx_input_name, x)
+        env = float_ref.run(g, to_ir_layout(g, x))
+        for k, t in enumerate(g.outputs):  # every graph output, in the ONNX graph's order
+            refs[k].append(_ref_in_real_domain(g, t, ref_all[k]))
+            gots[k].append(g.output_to_onnx(k, env[t]))
+    m = compare_outputs(refs, gots)
+    ok = all(o["max_abs_err"] <= FLOAT_REL_TOL * max(o["ref_max"], 1e-12) for o in m["per_output"])
     return VerifyResult(
         model=g.name,
         target="float",
@@ -56,13 +60,22 @@ def verify_float(
         top1_agreement=m["top1_agreement"],
         macs=cost_report(g).total["macs"],
         ok=ok,
+        extra=per_output_extra(m, g.onnx_output_names),
     )
 
 
-def _int_outputs_as_float(qg, y_int: np.ndarray) -> np.ndarray:
-    """The integer network's output in the float graph's terms (softmax applied if it follows)."""
-    y = qg.dequantize(qg.int_outputs[0], y_int)
-    if qg.softmax_after:
+def _ref_in_real_domain(g, tensor: str, ref: np.ndarray) -> np.ndarray:
+    """onnxruntime's output; a quantized (QDQ) output is compared in the real domain."""
+    q = g.tensors[tensor].quant
+    if g.output_dtype != "float32" and q is not None:
+        return (ref.astype(np.float64) - q.zero_point) * q.scale
+    return ref
+
+
+def _int_outputs_as_float(qg, y_int: np.ndarray, k: int = 0) -> np.ndarray:
+    """Integer output `k` in the float graph's terms (softmax applied if it follows)."""
+    y = qg.dequantize(qg.int_outputs[k], y_int)
+    if qg.softmax_outputs[k]:
         y = float_ref.softmax(y)
     return y
 
@@ -187,19 +200,18 @@ def check_int(path: Path, qg, xs: np.ndarray, prequantized: bool, th: IntThresho
 
     g = qg.graph
     sess = ort.session(path)
-    refs, gots, xs_ir = [], [], []
+    refs, gots, xs_ir = [[] for _ in g.outputs], [[] for _ in g.outputs], []
     for x in progress.track(xs, "integer reference vs onnxruntime", total=len(xs)):
-        ref = ort.run(sess, g.onnx_input_name, x)[0]
-        q = g.tensors[g.outputs[0]].quant
-        if g.output_dtype != "float32" and q is not None:
-            ref = (ref.astype(np.float64) - q.zero_point) * q.scale
+        ref_all = ort.run(sess, g.onnx_input_name, x)
         xi = to_ir_layout(g, x)
         xs_ir.append(xi)
         xin = xi if g.input_dtype != "float32" else qg.quantize_input(xi)
-        y = int_ref.run(qg, xin)[qg.int_outputs[0]]
-        refs.append(ref)
-        gots.append(g.output_to_onnx(0, _int_outputs_as_float(qg, y)))
-    m = compare(refs, gots)
+        env = int_ref.run(qg, xin)
+        for k, t in enumerate(g.outputs):  # every graph output, in the ONNX graph's order
+            refs[k].append(_ref_in_real_domain(g, t, ref_all[k]))
+            y = _int_outputs_as_float(qg, env[qg.int_outputs[k]], k)
+            gots[k].append(g.output_to_onnx(k, y))
+    m = compare_outputs(refs, gots)
     own = layer_own_snr(qg, xs_ir[:LAYER_SAMPLES], fake_quantize=prequantized)
     layers = {lay.name: lay for lay in qg.int_layers}
     floors = {k: th.layer_floor(layer_bits(qg, layers[k])) for k in own}
@@ -221,6 +233,7 @@ def check_int(path: Path, qg, xs: np.ndarray, prequantized: bool, th: IntThresho
         "layers_below_floor": below,
         "layer_own_snr_db": own,
         "layer_snr_db": per_layer_snr(qg, xs_ir[:4]),
+        **per_output_extra(m, g.onnx_output_names),
     }
     return VerifyResult(
         model=g.name,

@@ -348,11 +348,15 @@ class GraphBuilder:
         return self.softmax(logits) if softmax else logits
 
     # -- model -------------------------------------------------------------------------------
-    def model(self, output: str, doc: str = "") -> onnx.ModelProto:
+    def model(self, output: str, doc: str = "", more_outputs=()) -> onnx.ModelProto:
+        """The model with graph output ``output`` (then ``more_outputs``, for multi-head models)."""
         inp = helper.make_tensor_value_info(self.input_name, TensorProto.FLOAT, self.input_shape)
-        outp = helper.make_tensor_value_info(output, TensorProto.FLOAT, self.shapes[output])
+        outs = [
+            helper.make_tensor_value_info(o, TensorProto.FLOAT, self.shapes[o])
+            for o in (output, *more_outputs)
+        ]
         graph = helper.make_graph(
-            self.nodes, self.name, [inp], [outp], initializer=self.inits, doc_string=doc
+            self.nodes, self.name, [inp], outs, initializer=self.inits, doc_string=doc
         )
         model = helper.make_model(
             graph,

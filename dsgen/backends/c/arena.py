@@ -2,8 +2,10 @@
 
 Tensors are grouped into *storages*: a flatten's output is its input (NHWC flattening moves no
 data), and an element-wise layer (add, standalone activation) writes over an input that dies there
-(in-place).  The graph input lives in the caller's `in` buffer and the network output in `out`, so
-the arena holds only intermediates.  Offsets come from greedy best-fit by decreasing size; the
+(in-place).  The graph input lives in the caller's `in` buffer and each network output in its own
+caller buffer (`out`, or `out0`, `out1`, … with several outputs), so the arena holds only
+intermediates.  An output is never written over: it stays live to the end even when later layers
+read it.  Offsets come from greedy best-fit by decreasing size; the
 lower bound is the largest total size of storages live at the same step.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 
 ALIGN = 8  # bytes: int32 loads and SIMD-friendly pairs stay aligned on every target
@@ -24,6 +27,7 @@ class Storage:
     last: int  # last step that reads it
     where: str = "arena"  # "arena", "in" or "out"
     offset: int = 0
+    out_index: int = 0  # which graph output, when where == "out"
     tensors: list[str] = field(default_factory=list)
 
 
@@ -33,6 +37,11 @@ class ArenaPlan:
     of_tensor: dict[str, str]  # tensor → storage key
     arena_bytes: int
     lower_bound: int
+    outputs: list[str] = field(default_factory=list)  # the network's output tensors, in order
+
+    def out_param(self, st: Storage) -> str:
+        """The C parameter of an output storage: `out` for one output, else `out<k>`."""
+        return "out" if len(self.outputs) == 1 else f"out{st.out_index}"
 
     def storage(self, tensor: str) -> Storage:
         return self.storages[self.of_tensor[tensor]]
@@ -43,7 +52,7 @@ def _align(n: int) -> int:
 
 
 def plan_arena(
-    g: ir.Graph, layers: list[ir.Layer], output: str, elem_bytes: int, in_place: bool = True
+    g: ir.Graph, layers: list[ir.Layer], outputs: list[str], elem_bytes: int, in_place: bool = True
 ) -> ArenaPlan:
     of_tensor: dict[str, str] = {g.input: g.input}
     storages = {g.input: Storage(g.input, 0, -1, -1, "in", tensors=[g.input])}
@@ -51,6 +60,8 @@ def plan_arena(
     for i, layer in enumerate(layers):
         for t in layer.inputs:
             last_use[t] = i
+    for t in outputs:  # live to the end: no in-place layer may write over an output
+        last_use[t] = len(layers)
     for i, layer in enumerate(layers):
         key = _reuse(g, layer, i, of_tensor, storages, last_use, in_place)
         if key is None:
@@ -63,17 +74,28 @@ def plan_arena(
     for t, i in last_use.items():
         st = storages[of_tensor[t]]
         st.last = max(st.last, i)
-    out = storages[of_tensor[output]]
-    if out.where == "in":
-        raise ValueError("the network output is its input")
-    out.where = "out"
+    _place_outputs(storages, of_tensor, outputs)
     arena = [s for s in storages.values() if s.where == "arena"]
     size = _place(arena)
     steps = range(len(layers))
     bound = max(
         (sum(_align(s.size) for s in arena if s.first <= i <= s.last) for i in steps), default=0
     )
-    return ArenaPlan(storages, of_tensor, size, bound)
+    return ArenaPlan(storages, of_tensor, size, bound, list(outputs))
+
+
+def _place_outputs(storages, of_tensor, outputs: list[str]) -> None:
+    for k, t in enumerate(outputs):
+        st = storages[of_tensor[t]]
+        if st.where == "in":
+            raise DsgenError(f"graph output '{t}' is the graph input's data (no layer computes it)")
+        if st.where == "out":  # a flatten of another output: the same bytes
+            other = outputs[st.out_index]
+            raise DsgenError(
+                f"graph outputs '{other}' and '{t}' are the same data (one is a flatten of the "
+                "other); dsgen needs one computed tensor per output"
+            )
+        st.where, st.out_index = "out", k
 
 
 def _reuse(g, layer, i, of_tensor, storages, last_use, in_place) -> str | None:

@@ -79,11 +79,12 @@ def compile_c(
     name = ascii_ident(g.name, 32)
     namer = Namer()
     namer.used.update({name, "in", "out", "arena", "arena_mem"})
+    namer.used.update(f"out{k}" for k in range(len(qg.int_outputs)))
     idents = {
         layer.name: namer.ident(f"l{i}_{layer.name}", 36) for i, layer in enumerate(qg.int_layers)
     }
     elem = 2 if qg.bits == 16 else 1
-    plan = plan_arena(g, qg.int_layers, qg.int_outputs[0], elem, in_place)
+    plan = plan_arena(g, qg.int_layers, qg.int_outputs, elem, in_place)
     lowered = Lowering(qg, plan, name, idents).lower()
     weight_bytes = sum(len(a.values) * _BYTES[a.ctype] for a in lowered.arrays)
     ctx = _context(qg, name, plan, lowered, model_sha256, external_arena)
@@ -122,16 +123,53 @@ def _copy_stamped(src: Path, dst: Path, stamp_text: str) -> None:
     dst.write_text(f"/* {stamp_text} */\n" + src.read_text())
 
 
+@dataclass(frozen=True)
+class COutput:
+    """One graph output of the C API: its `_run` parameter, header macros and test vector."""
+
+    param: str  # `out` (a single output) or `out<k>`
+    macro: str  # OUTPUT or OUTPUT<k>: <M>_<macro>_SIZE, _ZERO_POINT, _SCALE, _IS_LOGITS
+    onnx_name: str  # sanitised
+    size: int
+    scale: str
+    zp: int
+    logits: bool
+    logits_flag: int
+    expected_rows: list[str]
+
+
+def _outputs(qg: QGraph, x: np.ndarray) -> list[COutput]:
+    g, n = qg.graph, len(qg.int_outputs)
+    env = int_ref.run(qg, x)
+    names = g.onnx_output_names or list(g.outputs)
+    outs = []
+    for k, t in enumerate(qg.int_outputs):
+        q = qg.qparams(t)
+        outs.append(
+            COutput(
+                param="out" if n == 1 else f"out{k}",
+                macro="OUTPUT" if n == 1 else f"OUTPUT{k}",
+                onnx_name=ascii_ident(names[k], 32),  # model names never reach code raw
+                size=int(g.tensors[t].size),
+                scale=repr(float(q.scale)),
+                zp=q.zero_point,
+                logits=qg.softmax_outputs[k],
+                logits_flag=int(qg.softmax_outputs[k]),
+                expected_rows=rows(env[t].reshape(-1)),
+            )
+        )
+    return outs
+
+
 def _context(qg, name, plan, lowered, sha, external_arena) -> dict:
     g = qg.graph
-    qi, qo = qg.input_q, qg.qparams(qg.int_outputs[0])
+    qi = qg.input_q
     h_w_c = g.shape(g.input)
     arrays = [
         {"name": a.name, "ctype": a.ctype, "count": len(a.values), "rows": rows(a.values)}
         for a in lowered.arrays
     ]
     x = _example_input(qg)
-    expected = int_ref.run(qg, x)[qg.int_outputs[0]].reshape(-1)
     return {
         "stamp": stamp(sha),
         "name": name,
@@ -140,20 +178,15 @@ def _context(qg, name, plan, lowered, sha, external_arena) -> dict:
         "tsfx": "s16" if qg.bits == 16 else "s8",
         "in_layout": "x".join(map(str, h_w_c)) + (" (H x W x C, NHWC)" if len(h_w_c) == 3 else ""),
         "in_size": int(np.prod(h_w_c)),
-        "out_size": int(g.tensors[qg.int_outputs[0]].size),
+        "outputs": _outputs(qg, x),
         "in_scale": repr(float(qi.scale)),
         "in_zp": qi.zero_point,
-        "out_scale": repr(float(qo.scale)),
-        "out_zp": qo.zero_point,
-        "logits": qg.softmax_after,
-        "logits_flag": int(qg.softmax_after),
         "arena_bytes": plan.arena_bytes,
         "arena_decl": max(plan.arena_bytes, 1),
         "external_arena": external_arena,
         "calls": lowered.calls,
         "arrays": arrays,
         "input_rows": rows(x.reshape(-1)),
-        "expected_rows": rows(expected),
     }
 
 

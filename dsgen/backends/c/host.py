@@ -17,7 +17,7 @@ from dsgen.errors import DsgenError
 from dsgen.ir.cost import cost_report
 from dsgen.ir.graph import Graph
 from dsgen.quant.qgraph import QGraph
-from dsgen.verify.core import VerifyResult, compare, target
+from dsgen.verify.core import VerifyResult, compare_outputs, per_output_extra, target
 from dsgen.verify.samples import (
     ADVERSARIAL_DEFAULT,
     ADVERSARIAL_KINDS,
@@ -52,12 +52,18 @@ class HostModel:
         self.ctype = np.int16 if bits == 16 else np.int8
 
     def run(self, x: np.ndarray, out_size: int) -> np.ndarray:
+        """A single-output model: `<name>_run(in, out)`."""
+        return self.run_all(x, [out_size])[0]
+
+    def run_all(self, x: np.ndarray, out_sizes: list[int]) -> list[np.ndarray]:
+        """`<name>_run(in, out0, out1, …)`: one buffer per graph output, in order."""
         xin = np.ascontiguousarray(x.reshape(-1), dtype=self.ctype)
-        out = np.zeros(out_size, dtype=self.ctype)
-        rc = self._run(xin.ctypes.data_as(ctypes.c_void_p), out.ctypes.data_as(ctypes.c_void_p))
+        outs = [np.zeros(n, dtype=self.ctype) for n in out_sizes]
+        ptrs = [a.ctypes.data_as(ctypes.c_void_p) for a in (xin, *outs)]
+        rc = self._run(*ptrs)
         if rc != 0:
             raise RuntimeError(f"generated model returned {rc}")
-        return out.astype(np.int64)
+        return [o.astype(np.int64) for o in outs]
 
 
 def first_mismatch(expected: np.ndarray, got: np.ndarray, shape) -> str:
@@ -103,31 +109,50 @@ def int_samples(qg: QGraph, xs_onnx: np.ndarray) -> list[np.ndarray]:
     return int_inputs(qg, xs_onnx)
 
 
+def out_sizes(qg: QGraph) -> list[int]:
+    return [qg.graph.tensors[t].size for t in qg.int_outputs]
+
+
 def compare_bit_exact(qg: QGraph, xs_int, run_fn, n_adversarial: int = 0) -> dict:
-    """Run `run_fn` on every sample and compare with the integer reference, element by element
-    (errors in LSB; `first_mismatch` names the first differing position).  The last
+    """Run `run_fn` on every sample and compare with the integer reference, element by element,
+    on every graph output (errors in LSB; `first_mismatch` names the first differing position).
+    `run_fn` returns one array per output (a bare array for a single-output model); a sample
+    with missing outputs counts every element of those as a mismatch.  The last
     ``n_adversarial`` samples are the adversarial ones: their mismatches and clamp hits are
     counted apart."""
-    out_t = qg.int_outputs[0]
-    shape = qg.graph.shape(out_t)
-    refs, gots, first, bad = [], [], "", []
+    n = len(qg.int_outputs)
+    refs, gots, first, bad = [[] for _ in range(n)], [[] for _ in range(n)], "", []
     n_regular = len(xs_int) - n_adversarial
     hits = (ClampHits(), ClampHits())  # regular, adversarial
     track = progress.track(xs_int, "comparing with the integer reference", total=len(xs_int))
     for i, x in enumerate(track):
-        ref = reference_run(qg, x, hits[i >= n_regular])[out_t]
-        got = run_fn(x).reshape(ref.shape)
-        bad.append(int(np.count_nonzero(ref != got)))
-        if not first and bad[-1]:
-            which = "adversarial " if i >= n_regular else ""
-            first = f"{which}sample {i}: " + first_mismatch(ref, got, shape)
-        refs.append(ref)
-        gots.append(got)
-    m = compare(refs, gots)
+        env = reference_run(qg, x, hits[i >= n_regular])
+        got_all = run_fn(x)
+        if isinstance(got_all, np.ndarray):
+            got_all = [got_all]
+        bad.append(0)
+        for k, t in enumerate(qg.int_outputs):
+            ref = env[t]
+            got = _as_output(got_all[k] if k < len(got_all) else None, ref)
+            bad[-1] += int(np.count_nonzero(ref != got))
+            if not first and np.any(ref != got):
+                which = "adversarial " if i >= n_regular else ""
+                where = f"output {k} ({t}): " if n > 1 else ""
+                first = f"{which}sample {i}: " + where + first_mismatch(ref, got, ref.shape)
+            refs[k].append(ref)
+            gots[k].append(got)
+    m = compare_outputs(refs, gots)
     m["first_mismatch"] = first
     m["adversarial_mismatches"] = sum(bad[n_regular:])
     m["clamp_hits"] = hits
     return m
+
+
+def _as_output(got, ref: np.ndarray) -> np.ndarray:
+    """`got` in `ref`'s shape; a missing or wrong-sized output becomes all-mismatching."""
+    if got is None or np.asarray(got).size != ref.size:
+        return np.where(ref == 0, 1, -ref).astype(np.int64)  # differs everywhere
+    return np.asarray(got, np.int64).reshape(ref.shape)
 
 
 def bit_exact_result(g, target_name: str, s: Samples, m: dict, extra: dict) -> VerifyResult:
@@ -139,6 +164,8 @@ def bit_exact_result(g, target_name: str, s: Samples, m: dict, extra: dict) -> V
     }
     if m["first_mismatch"]:
         extra["first_mismatch"] = m["first_mismatch"]
+    if "per_output" in m:
+        extra.update(per_output_extra(m, g.onnx_output_names or list(g.outputs)))
     ok = m["mismatches"] == 0
     return VerifyResult(
         model=g.name,
@@ -180,8 +207,8 @@ def verify_c(
 def check_c_tree(g: Graph, qg: QGraph, s: Samples, c_dir: Path, summary) -> VerifyResult:
     """Build the C tree ``c_dir`` (written by compile_c for ``qg``) and check it on ``s``."""
     model = HostModel(c_dir, summary.name, qg.bits)
-    n_out = qg.graph.tensors[qg.int_outputs[0]].size
-    m = compare_bit_exact(qg, s.xs, lambda x: model.run(x, n_out), s.adversarial)
+    sizes = out_sizes(qg)
+    m = compare_bit_exact(qg, s.xs, lambda x: model.run_all(x, sizes), s.adversarial)
     extra = {
         "arena_bytes": summary.arena_bytes,
         "arena_lower_bound": summary.arena_lower_bound,

@@ -60,7 +60,7 @@ class Lowering:
         if st.where == "in":
             return "in"
         if st.where == "out":
-            return "out"
+            return self.plan.out_param(st)
         return f"DSG_BUF({self.ctype}, arena, {st.offset})"
 
     def prefix(self, layer: ir.Layer) -> str:

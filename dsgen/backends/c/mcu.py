@@ -83,9 +83,18 @@ def _c_rows(values, per_row: int = 24) -> str:
     return ",\n    ".join(", ".join(v[i : i + per_row]) for i in range(0, len(v), per_row))
 
 
-def harness_source(name: str, ctype: str, xs: list[np.ndarray], n_out: int, n_layers: int) -> str:
-    """main(): every sample through <name>_run, its outputs and SysTick readings printed."""
+def harness_source(
+    name: str, ctype: str, xs: list[np.ndarray], n_outs: list[int], n_layers: int
+) -> str:
+    """main(): every sample through <name>_run, its outputs (one "O" line per graph output, in
+    order) and SysTick readings printed."""
     n_in = int(xs[0].size)
+    outs = [f"out{k}" for k in range(len(n_outs))]
+    decls = "\n".join(f"static {ctype} {o}[{n}];" for o, n in zip(outs, n_outs, strict=True))
+    prints = "".join(
+        f'        printf("\\nO");\n        for (i = 0; i < {n}; ++i) printf(" %d", (int){o}[i]);\n'
+        for o, n in zip(outs, n_outs, strict=True)
+    )
     return f"""#include <stdio.h>
 #include <stdint.h>
 #include "{name}.h"
@@ -96,7 +105,7 @@ volatile uint32_t dsg_layer_ticks[{max(n_layers, 1)}];
 static const {ctype} inputs[{len(xs)}][{n_in}] = {{
     {{{"}, {".join(_c_rows(x) for x in xs)}}}
 }};
-static {ctype} out[{n_out}];
+{decls}
 int main(void)
 {{
     int s, i;
@@ -108,14 +117,12 @@ int main(void)
         int rc;
         SYST_CVR = 0; /* restarts the tick phase here: equal work reads equal ticks */
         t0 = SYST_CVR;
-        rc = {name}_run(inputs[s], out);
+        rc = {name}_run(inputs[s], {", ".join(outs)});
         t1 = SYST_CVR;
         printf("S %d rc=%d t0=%lu t1=%lu\\n", s, rc, (unsigned long)t0, (unsigned long)t1);
         printf("L");
         for (i = 0; i < {n_layers}; ++i) printf(" %lu", (unsigned long)dsg_layer_ticks[i]);
-        printf("\\nO");
-        for (i = 0; i < {n_out}; ++i) printf(" %d", (int)out[i]);
-        printf("\\n");
+{prints}        printf("\\n");
     }}
     printf("DONE\\n");
     return 0;
@@ -215,7 +222,8 @@ def run_qemu(elf: Path, extra: tuple[str, ...] = (), timeout: int = QEMU_TIMEOUT
 
 
 def parse_run(stdout: str) -> list[dict]:
-    """Per sample: rc, total instructions, per-layer instructions, outputs."""
+    """Per sample: rc, total instructions, per-layer instructions, outputs ("outs": one array per
+    graph output; "out": the first)."""
     samples, cur = [], None
     for line in stdout.splitlines():
         if line.startswith("S "):
@@ -232,7 +240,9 @@ def parse_run(stdout: str) -> list[dict]:
             # exceeds; summing per-layer segments only needs each layer to stay below that.
             cur["instructions"] = sum(cur["layers"]) + _ticks(marks[-1], cur["t1"]) * INSN_PER_TICK
         elif line.startswith("O") and cur is not None:
-            cur["out"] = np.array([int(v) for v in line.split()[1:]], np.int64)
+            values = np.array([int(v) for v in line.split()[1:]], np.int64)
+            cur.setdefault("outs", []).append(values)
+            cur["out"] = cur["outs"][0]
     return samples
 
 
@@ -249,9 +259,9 @@ def run_on_mcu(qg: QGraph, xs_int: list[np.ndarray], c_dir: Path, model_sha256: 
     big = [lay.name for lay in qg.int_layers if layer_cost(qg.graph, lay).macs > MAX_LAYER_MACS]
     if big:
         raise DsgenError(f"layer {big[0]} is too long to count with the 24-bit SysTick")
-    n_out = qg.graph.tensors[qg.int_outputs[0]].size
+    n_outs = [qg.graph.tensors[t].size for t in qg.int_outputs]
     ctype = "int16_t" if qg.bits == 16 else "int8_t"
-    src = harness_source(summary.name, ctype, xs_int, n_out, len(calls))
+    src = harness_source(summary.name, ctype, xs_int, n_outs, len(calls))
     with progress.status("cross-compiling for Cortex-M4 (arm-none-eabi-gcc)"):
         wflags = (WEIGHTS_EXTERNAL_FLAG,) if summary.weights_external else ()
         elf = build_elf(c_dir, summary.name, src, tools, weights_flags=wflags)
@@ -292,7 +302,7 @@ def verify_mcu(
     )
     with tempfile.TemporaryDirectory(prefix="dsgen_mcu_") as tmp:
         r = run_on_mcu(qg, s.xs, Path(tmp), file_sha256(path))
-    outs = iter(smp["out"] for smp in r["samples"])
+    outs = iter(smp.get("outs", []) for smp in r["samples"])
     m = compare_bit_exact(qg, s.xs, lambda x: next(outs), s.adversarial)
     counts = [smp["instructions"] for smp in r["samples"]]
     macs = sum(layer["macs"] for layer in r["layers"])

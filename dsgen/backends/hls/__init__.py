@@ -95,9 +95,7 @@ def compile_hls(
         qg, df, plan, out_dir, top=top, stamp=stamp, part=part, clock_ns=clock_ns, tb_inputs=xs
     )
     files += _copy_library(out_dir / "firmware" / "dsg", stamp)
-    depths = {
-        s.ident: s.depth for s in df.streams.values() if s.ident not in (df.in_port, df.out_port)
-    }
+    depths = {s.ident: s.depth for s in df.streams.values() if s.ident not in df.ports}
     return HlsSummary(
         out_dir, top, sorted(files), plan, plan.ii_cycles, plan.multipliers, depths, len(xs)
     )

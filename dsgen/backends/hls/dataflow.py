@@ -45,7 +45,15 @@ class Dataflow:
     calls: list[KernelCall]  # topological order, broadcasts included
     streams: dict[str, Stream] = field(default_factory=dict)
     in_port: str = "input_stream"
-    out_port: str = "output_stream"
+    out_ports: list[str] = field(default_factory=lambda: ["output_stream"])  # one per output
+
+    @property
+    def out_port(self) -> str:
+        return self.out_ports[0]
+
+    @property
+    def ports(self) -> tuple[str, ...]:
+        return (self.in_port, *self.out_ports)
 
 
 def _window_program(c: dict, out_c: int) -> list[Op]:
@@ -176,14 +184,16 @@ class Deadlock(RuntimeError):
 def simulate(df: Dataflow) -> None:
     """Run every kernel program against FIFOs of the emitted depths; raise Deadlock if stuck.
 
-    One frame enters from an always-ready source and leaves into an always-ready sink."""
+    One frame enters from an always-ready source and leaves into always-ready sinks (one per
+    output port)."""
     cap = {s: st.depth for s, st in df.streams.items()}
     occ = dict.fromkeys(df.streams, 0)
-    src, sink = df.streams[df.in_port], df.streams[df.out_port]
+    src = df.streams[df.in_port]
     nodes = [([(src.elems, (W0,))], [], [df.in_port])]
     nodes += [(program(c), c.inputs, c.outputs) for c in df.calls]
-    nodes.append(([(sink.elems, (R0,))], [df.out_port], []))
-    cap[df.in_port] = cap[df.out_port] = 1 << 62
+    nodes += [([(df.streams[p].elems, (R0,))], [p], []) for p in df.out_ports]
+    for p in df.ports:
+        cap[p] = 1 << 62
     state = [[0, 0, 0] for _ in nodes]  # op index, units done, phase
     progress = True
     while progress:

@@ -1,8 +1,9 @@
 """QGraph → Dataflow: one kernel call per integer layer, FIFOs between them, broadcasts at fan-outs.
 
 Flatten moves no data (NHWC is already the flatten order), so its output is its input's stream.
-A tensor read by n > 1 consumers (the network output counts as one) goes through a chain of n − 1
-two-way broadcasts, because DATAFLOW streams have exactly one producer and one consumer.
+A tensor read by n > 1 consumers (a network output counts as one) goes through a chain of n − 1
+two-way broadcasts, because DATAFLOW streams have exactly one producer and one consumer.  Each
+graph output leaves through its own port: `output_stream`, or `output_stream_<k>` with several.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
 
-SINK = "<output>"
+SINK = "<output>"  # a user entry (SINK + str(k), 0) is graph output k
+
+
+def _port(df: Dataflow, user: str) -> str | None:
+    """The output port a SINK user stands for (None for a layer)."""
+    return df.out_ports[int(user[len(SINK) :])] if user.startswith(SINK) else None
 
 
 def _aliases(qg: QGraph) -> dict[str, str]:
@@ -27,8 +33,6 @@ def _aliases(qg: QGraph) -> dict[str, str]:
 
 
 def build_dataflow(qg: QGraph, plan: FoldPlan, namer: Namer) -> Dataflow:
-    if len(qg.int_outputs) != 1:
-        raise DsgenError(f"HLS backend: {len(qg.int_outputs)} outputs (one supported)")
     g = qg.graph
     alias = _aliases(qg)
     real = lambda t: alias.get(t, t)  # noqa: E731
@@ -48,9 +52,11 @@ def build_dataflow(qg: QGraph, plan: FoldPlan, namer: Namer) -> Dataflow:
     for layer in layers:
         for slot, t in enumerate(layer.inputs):
             users.setdefault(real(t), []).append((layer.name, slot))
-    out_t = real(qg.int_outputs[0])
-    users.setdefault(out_t, []).append((SINK, 0))
-    df = Dataflow([])
+    n = len(qg.int_outputs)
+    for k, t in enumerate(qg.int_outputs):
+        users.setdefault(real(t), []).append((SINK + str(k), 0))
+    ports = ["output_stream"] if n == 1 else [f"output_stream_{k}" for k in range(n)]
+    df = Dataflow([], out_ports=ports)
     _wire(df, g, real(g.input), None, users, calls, namer)
     for layer in layers:
         call = calls[layer.name]
@@ -70,8 +76,8 @@ def _wire(df, g, tensor, producer, users, calls, namer) -> None:
     if not targets:
         raise DsgenError("HLS backend: a layer's output is never used")
     base = df.in_port if producer is None else f"s_{producer.ident}"
-    if len(targets) == 1 and targets[0][0] == SINK and producer is not None:
-        base = df.out_port
+    if len(targets) == 1 and _port(df, targets[0][0]) and producer is not None:
+        base = _port(df, targets[0][0])
     df.streams[base] = Stream(base, elems)
     if producer is not None:
         producer.outputs = [base]
@@ -88,9 +94,10 @@ def _wire(df, g, tensor, producer, users, calls, namer) -> None:
             stream, current = mine, rest
         else:
             stream = current
-        if user == SINK:
-            if stream != df.out_port:  # the output leaves through a last copy kernel
-                _to_output(df, stream, elems, namer)
+        port = _port(df, user)
+        if port is not None:
+            if stream != port:  # the output is also read inside the network
+                _to_output(df, stream, port)
         else:
             calls[user].inputs = calls[user].inputs or [""] * _arity(calls[user])
             calls[user].inputs[slot] = stream
@@ -100,10 +107,10 @@ def _arity(call) -> int:
     return {"dsg_add": 2, "dsg_concat2": 2, "dsg_concat3": 3}.get(call.kind, 1)
 
 
-def _to_output(df: Dataflow, stream: str, elems: int, namer: Namer) -> None:
-    """The output tensor is also read inside the network: a broadcast's copy cannot be the port,
-    so the chain's last stream is renamed to the port."""
+def _to_output(df: Dataflow, stream: str, port: str) -> None:
+    """The output tensor is also read inside the network: the broadcast chain's last stream is
+    renamed to the port."""
     st = df.streams.pop(stream)
-    df.streams[df.out_port] = Stream(df.out_port, st.elems)
+    df.streams[port] = Stream(port, st.elems)
     for call in df.calls:
-        call.outputs = [df.out_port if s == stream else s for s in call.outputs]
+        call.outputs = [port if s == stream else s for s in call.outputs]

@@ -26,6 +26,15 @@ class Partition:
 
 
 @dataclass(frozen=True)
+class OutPort:
+    """One graph output's AXI-Stream port and its size constant."""
+
+    ident: str
+    size_name: str  # <top>_out_size, or <top>_out<k>_size with several outputs
+    elems: int
+
+
+@dataclass(frozen=True)
 class FoldRow:
     ident: str
     kind: str
@@ -43,9 +52,9 @@ class Context:
     part: str
     clock_ns: str
     in_port: str
-    out_port: str
+    out_ports: list[OutPort]
     in_elems: int
-    out_elems: int
+    out_elems: int  # all outputs together: one frame of expected.txt
     calls: list[KernelCall]
     streams: list[Stream]  # internal ones (not the ports)
     partitions: list[Partition]
@@ -82,7 +91,11 @@ def _fold_rows(qg: QGraph, df: Dataflow, plan: FoldPlan) -> list[FoldRow]:
 def _context(qg, df, plan, top, stamp, part, clock_ns) -> Context:
     g = qg.graph
     parts = [Partition(a.name, d) for c in df.calls for a in c.arrays for d in a.partition_dims]
-    ports = (df.in_port, df.out_port)
+    n = len(df.out_ports)
+    outs = [
+        OutPort(p, f"{top}_out_size" if n == 1 else f"{top}_out{k}_size", df.streams[p].elems)
+        for k, p in enumerate(df.out_ports)
+    ]
     return Context(
         top=top,
         guard=f"DSG_{top.upper()}_H",
@@ -91,11 +104,11 @@ def _context(qg, df, plan, top, stamp, part, clock_ns) -> Context:
         part=part,
         clock_ns=f"{clock_ns:g}",
         in_port=df.in_port,
-        out_port=df.out_port,
+        out_ports=outs,
         in_elems=g.tensors[g.input].size,
-        out_elems=df.streams[df.out_port].elems,
+        out_elems=sum(o.elems for o in outs),
         calls=df.calls,
-        streams=[s for s in df.streams.values() if s.ident not in ports],
+        streams=[s for s in df.streams.values() if s.ident not in df.ports],
         partitions=parts,
         budget=plan.multipliers,
         used=plan.used_multipliers,
@@ -111,9 +124,13 @@ def _frames_text(frames: list[np.ndarray]) -> str:
 
 
 def write_tb_data(qg: QGraph, xs: np.ndarray, dst: Path) -> None:
-    """input.txt and expected.txt (integer reference outputs) for the testbench."""
+    """input.txt and expected.txt (integer reference outputs) for the testbench; a frame of
+    expected.txt holds every graph output, one after the other."""
     dst.mkdir(parents=True, exist_ok=True)
-    ys = [int_ref.run(qg, x)[qg.int_outputs[0]] for x in xs]
+    ys = []
+    for x in xs:
+        env = int_ref.run(qg, x)
+        ys.append(np.concatenate([env[t].reshape(-1) for t in qg.int_outputs]))
     (dst / "input.txt").write_text(_frames_text(list(xs)))
     (dst / "expected.txt").write_text(_frames_text(ys))
 

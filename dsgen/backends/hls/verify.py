@@ -16,7 +16,7 @@ import numpy as np
 
 from dsgen import progress
 from dsgen.errors import DsgenError
-from dsgen.verify.core import VerifyResult, compare, target
+from dsgen.verify.core import VerifyResult, compare_outputs, per_output_extra, target
 from dsgen.verify.samples import (
     ADVERSARIAL_DEFAULT,
     DEFAULT_SAMPLES,
@@ -105,10 +105,9 @@ def verify_hls(
     n_adv = ADVERSARIAL_DEFAULT if adversarial is None else adversarial
     s = bit_exact_samples(qg, inputs, samples, seed, default=DEFAULT_SAMPLES, adversarial=n_adv)
     hits = (ClampHits(), ClampHits())  # regular, adversarial
-    refs = [
-        reference_run(qg, x, hits[i >= s.regular])[qg.int_outputs[0]].reshape(-1)
-        for i, x in enumerate(s.xs)
-    ]
+    envs = [reference_run(qg, x, hits[i >= s.regular]) for i, x in enumerate(s.xs)]
+    refs = [[env[t].reshape(-1) for env in envs] for t in qg.int_outputs]  # per output
+    sizes = [qg.graph.tensors[t].size for t in qg.int_outputs]
     sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     with tempfile.TemporaryDirectory(prefix="dsgen_hls_") as tmp:
         proj = Path(tmp)
@@ -125,24 +124,27 @@ def verify_hls(
             exe = build_csim(proj, summary.top)
         with progress.status(f"running {len(s.xs)} frame(s) in C simulation"):
             rc, log, gots = run_csim(proj, exe)
-    complete = len(gots) == len(refs) and all(
-        a.size == b.size for a, b in zip(gots, refs, strict=True)
-    )
-    m = (
-        compare(refs, gots)
-        if complete
-        else {
-            "mismatches": sum(r.size for r in refs),
+    # a frame of the dump holds every output stream, in order
+    complete = len(gots) == len(s.xs) and all(f.size == sum(sizes) for f in gots)
+    if complete:
+        cuts = np.cumsum(sizes)[:-1]
+        per_out = [np.split(f, cuts) for f in gots]
+        m = compare_outputs(refs, [[f[k] for f in per_out] for k in range(len(sizes))])
+    else:
+        m = {
+            "mismatches": sum(r.size for out in refs for r in out),
             "max_abs_err": float("nan"),
             "snr_db": 0.0,
             "top1_agreement": 0.0,
         }
-    )
-    adv = zip(refs[s.regular :], gots[s.regular :], strict=False)
     adv_bad = (
-        sum(int(np.count_nonzero(a != b)) for a, b in adv)
+        sum(
+            int(np.count_nonzero(refs[k][i] != per_out[i][k]))
+            for i in range(s.regular, len(s.xs))
+            for k in range(len(sizes))
+        )
         if complete
-        else sum(r.size for r in refs[s.regular :])
+        else sum(r.size for out in refs for r in out[s.regular :])
     )
     exact = rc == 0 and complete and m["mismatches"] == 0
     first = next((ln for ln in log.splitlines() if ln.startswith("first mismatch")), "")
@@ -166,5 +168,6 @@ def verify_hls(
             "csim_log": log.strip().splitlines()[-1:] if log.strip() else [],
             **sample_report(s, *hits),
             "adversarial_mismatches": adv_bad,
+            **(per_output_extra(m, g.onnx_output_names) if complete else {}),
         },
     )

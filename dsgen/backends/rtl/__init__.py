@@ -127,14 +127,15 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
         written.append(rel)
 
     in_elems = g.tensors[g.input].size
-    out_elems = g.tensors[qg.int_outputs[0]].size
+    ports = out_ports(qg, net)
     ctx = dict(
         stamp=st,
         top=net.top,
         data_w=net.data_w,
         msb=net.data_w - 1,
         in_elems=in_elems,
-        out_elems=out_elems,
+        out_elems=sum(p.elems for p in ports),
+        ports=ports,
     )
     put(
         f"rtl/{net.top}.v",
@@ -143,7 +144,6 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
             wires=net.wires,
             instances=net.instances,
             in_wire=net.in_wire,
-            out_wire=net.out_wire,
         ),
     )
     for inst in net.instances:
@@ -166,9 +166,8 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
         ),
     )
     put("sim/run_sim.py", env.get_template("rtl/run_sim.py.j2").render(stamp=st, top=net.top))
-    out_t = qg.int_outputs[0]
     put("sim/inputs.txt", _rows(samples))
-    put("sim/expected.txt", _rows(int_ref.run(qg, np.asarray(x))[out_t] for x in samples))
+    put("sim/expected.txt", _rows(_expected(qg, np.asarray(x)) for x in samples))
     rows = [
         dict(
             name=i.name,
@@ -194,6 +193,29 @@ def _write(qg, net: Netlist, folds, plan, ii, samples, st, out: Path) -> list[st
         ),
     )
     return sorted(written)
+
+
+@dataclass(frozen=True)
+class OutPort:
+    """One graph output's AXI-Stream master port of the top."""
+
+    prefix: str  # m_axis (a single output), else m<k>_axis
+    wire: str  # the netlist wire it carries
+    elems: int  # elements per inference
+
+
+def out_ports(qg: QGraph, net: Netlist) -> list[OutPort]:
+    n = len(qg.int_outputs)
+    return [
+        OutPort("m_axis" if n == 1 else f"m{k}_axis", w, qg.graph.tensors[t].size)
+        for k, (t, w) in enumerate(zip(qg.int_outputs, net.out_wires, strict=True))
+    ]
+
+
+def _expected(qg: QGraph, x: np.ndarray) -> np.ndarray:
+    """One line of expected.txt: every graph output of the sample, one after the other."""
+    env = int_ref.run(qg, x)
+    return np.concatenate([env[t].reshape(-1) for t in qg.int_outputs])
 
 
 def _mac_instances(qg: QGraph, net: Netlist):

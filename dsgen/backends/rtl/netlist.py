@@ -1,7 +1,8 @@
 """The network as hw/ module instances connected by AXI-Stream wires (what templates/rtl/top.v.j2
 renders).  Every layer of ``qg.int_layers`` becomes one engine (params.py chooses module and
-parameters); a tensor read by several layers fans out through a chain of dsg_broadcast; the
-shorter input of every join (add, concat) gets a dsg_fifo sized by dataflow.py; flatten is a wire.
+parameters); a tensor read by several layers fans out through a chain of dsg_broadcast (each
+graph output counts as one reader: its own m_axis port); the shorter input of every join (add,
+concat) gets a dsg_fifo sized by dataflow.py; flatten is a wire.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Netlist:
     wires: list[str]
     instances: list[Instance]
     in_wire: str
-    out_wire: str
+    out_wires: list[str]  # one per graph output, in order
     modules: list[str]  # hw/ modules used (file stems), dependencies included
     fifo_depths: dict[str, int]  # skip FIFO instance -> DEPTH
 
@@ -104,14 +105,14 @@ def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) 
             t = alias[t]
         return t
 
-    out_t = root(qg.int_outputs[0])
     readers: dict[str, list[tuple[str, int]]] = {}  # tensor -> [(layer name, input index)]
     for layer in layers:
         if isinstance(layer, ir.Flatten):
             continue
         for i, t in enumerate(layer.inputs):
             readers.setdefault(root(t), []).append((layer.name, i))
-    readers.setdefault(out_t, []).append(("", 0))  # the top's output port
+    for k, t in enumerate(qg.int_outputs):  # the top's output ports ("", k)
+        readers.setdefault(root(t), []).append(("", k))
 
     need = dataflow.first_output_need(qg, root)
     idents = {l.name: namer.ident(l.name) for l in layers}
@@ -141,6 +142,6 @@ def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) 
             inst.layer = layer.name
             b.add(inst)
         produce(layer.output, out)
-    out_wire = port_wire[("", 0)]
+    out_wires = [port_wire[("", k)] for k in range(len(qg.int_outputs))]
     used = hw_closure({i.module for i in b.insts})
-    return Netlist(top, b.data_w, b.wires, b.insts, in_wire, out_wire, used, b.fifo_depths)
+    return Netlist(top, b.data_w, b.wires, b.insts, in_wire, out_wires, used, b.fifo_depths)

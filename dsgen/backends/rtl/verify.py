@@ -68,7 +68,7 @@ class Stress:
 @dataclass
 class RtlRun:
     summary: RtlSummary
-    outputs: list[np.ndarray]  # one flat array per sample (missing elements: none)
+    outputs: list  # per sample: one flat array (a list of them, one per output, with several)
     cycles: int  # steady state per inference (0 with a single sample)
     latency_cycles: int
     utilization: float
@@ -148,33 +148,49 @@ def simulate(
 
 
 def _timing(qg: QGraph, summary: RtlSummary, xs_int, res: dict, log: str) -> RtlRun:
-    n_out = qg.graph.tensors[qg.int_outputs[0]].size
-    vals = np.asarray(res["outputs"], np.int64)
+    sizes = [qg.graph.tensors[t].size for t in qg.int_outputs]
+    streams = res.get("streams") or [res]  # one per output port, in graph output order
     n = len(xs_int)
-    complete = vals.size == n * n_out
-    outs = [vals[i * n_out : (i + 1) * n_out] for i in range(n)]
-    oc = res["out_cycles"]
-    lasts = [oc[(i + 1) * n_out - 1] for i in range(n) if len(oc) >= (i + 1) * n_out]
+    complete = len(streams) == len(sizes) and all(
+        len(st["outputs"]) == n * k for st, k in zip(streams, sizes, strict=True)
+    )
+    pairs = list(zip(streams, sizes, strict=False))  # a missing port makes `complete` false
+    per = [_per_sample(np.asarray(st["outputs"], np.int64), k, n) for st, k in pairs]
+    outs = per[0] if len(per) == 1 else [list(s) for s in zip(*per, strict=True)]
+    # an inference is out when the last beat of its last-finishing output is
+    lasts = [
+        max(st["out_cycles"][(i + 1) * k - 1] for st, k in pairs)
+        for i in range(n)
+        if all(len(st["out_cycles"]) >= (i + 1) * k for st, k in pairs)
+    ]
     cycles = lasts[-1] - lasts[-2] if len(lasts) >= 2 else 0
     latency = lasts[0] - res["in_first"][0] + 1 if lasts else 0
     util = summary.macs / (summary.multipliers * cycles) if cycles and summary.multipliers else 0.0
     return RtlRun(summary, outs, cycles, latency, round(util, 4), complete, log, res)
 
 
-def protocol_errors(run: RtlRun, n_samples: int, n_out: int) -> list[str]:
+def _per_sample(vals: np.ndarray, k: int, n: int) -> list[np.ndarray]:
+    return [vals[i * k : (i + 1) * k] for i in range(n)]
+
+
+def protocol_errors(run: RtlRun, n_samples: int, sizes: list[int]) -> list[str]:
     """Every stream-protocol failure of a run, in words: missing or extra output beats, TLAST on
-    the wrong beat, or a failed cocotb test that none of these (nor a data mismatch) explains."""
+    the wrong beat (on any output port), or a failed cocotb test that none of these (nor a data
+    mismatch) explains."""
     raw, errs = run.raw, []
-    want = n_samples * n_out
+    streams = raw.get("streams") or [raw]
     if not run.complete:
+        got = sum(len(st.get("outputs", [])) for st in streams)
         errs.append(
-            f"{len(raw.get('outputs', []))} of {want} output elements arrived within "
+            f"{got} of {n_samples * sum(sizes)} output elements arrived within "
             f"{raw.get('cycles_run', '?')} cycles (deadlock or timeout)"
         )
     if raw.get("extra", 0):
         errs.append(f"{raw['extra']} output beat(s) arrived after the last expected one")
-    if not raw.get("tlast_ok", False):
-        errs.append(_tlast_error(raw.get("lasts_at"), n_samples, n_out))
+    for st, n_out in zip(streams, sizes, strict=False):
+        if not st.get("tlast_ok", False):
+            port = f"{st['port']}: " if len(sizes) > 1 and "port" in st else ""
+            errs.append(port + _tlast_error(st.get("lasts_at"), n_samples, n_out))
     return errs
 
 
@@ -195,13 +211,13 @@ def _tlast_error(lasts_at: list[int] | None, n_samples: int, n_out: int) -> str:
 
 
 def check_run(g, qg: QGraph, s: Samples, run: RtlRun) -> VerifyResult:
-    """The verification result of a simulation: bit for bit on every sample, and no protocol
-    error (any one fails the verification, whatever the data)."""
-    n_out = qg.graph.tensors[qg.int_outputs[0]].size
-    errs = protocol_errors(run, len(s.xs), n_out)
+    """The verification result of a simulation: bit for bit on every sample and every output,
+    and no protocol error (any one fails the verification, whatever the data)."""
+    sizes = [qg.graph.tensors[t].size for t in qg.int_outputs]
+    errs = protocol_errors(run, len(s.xs), sizes)
     outs = iter(run.outputs if run.complete else [])
-    missing = np.full(n_out, np.iinfo(np.int64).min)  # never equal to a reference value
-    m = compare_bit_exact(qg, s.xs, lambda x: next(outs, missing), s.adversarial)
+    # a missing sample: no outputs, which compare_bit_exact counts as all-mismatching
+    m = compare_bit_exact(qg, s.xs, lambda x: next(outs, []), s.adversarial)
     if run.log and not errs and not m["mismatches"]:
         why = [ln.strip() for ln in run.log.splitlines()[1:] if ln.strip()]
         errs.append(f"the simulation failed: {why[-1] if why else run.log.splitlines()[0]}")
