@@ -44,9 +44,10 @@ def test_bad_input(corpus, name, capsys):
     case = cases[name]
     before = set(os.listdir(d))
     code = main(_args(case, d))
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     lines = [ln for ln in err.splitlines() if not ln.startswith("warning:")]
     assert code == 2, err
+    assert out == "", out
     assert len(lines) == 1 and lines[0].startswith("dsgen: error: "), err
     assert "Traceback" not in err
     for needle in case.expect:

@@ -91,8 +91,8 @@ def reshape(ctx: Ctx) -> None:
     src = onnx_shape(ctx, x)
     if not ctx.attr("allowzero", 0):
         shape = [src[i] if s == 0 and i < len(src) else s for i, s in enumerate(shape)]
-    if shape.count(-1) > 1:
-        raise ctx.error(f"reshape target {shape} has more than one -1")
+    if shape.count(-1) > 1 or min(shape, default=0) < -1:
+        raise ctx.error(f"reshape target {shape}: only one -1 and no other negative size allowed")
     if -1 in shape:
         known = int(np.prod([s for s in shape if s != -1]))
         shape[shape.index(-1)] = int(np.prod(src)) // max(known, 1)
@@ -123,9 +123,7 @@ def squeeze(ctx: Ctx) -> None:
     x = ctx.get(ctx.node.input[0])
     src = onnx_shape(ctx, x)
     axes = _axes(ctx)
-    axes = (
-        [i for i, s in enumerate(src) if s == 1] if axes is None else [a % len(src) for a in axes]
-    )
+    axes = [i for i, s in enumerate(src) if s == 1] if axes is None else ctx.axes(axes, len(src))
     if any(src[a] != 1 for a in axes):
         raise ctx.error(f"Squeeze of non-unit axes {axes} of {list(src)}")
     kept = [s for i, s in enumerate(src) if i not in axes]
@@ -138,7 +136,10 @@ def squeeze(ctx: Ctx) -> None:
 def unsqueeze(ctx: Ctx) -> None:
     x = ctx.get(ctx.node.input[0])
     shape = list(onnx_shape(ctx, x))
-    axes = sorted(a % (len(shape) + len(_axes(ctx) or [])) for a in (_axes(ctx) or []))
+    axes = _axes(ctx)
+    if axes is None:
+        raise ctx.error("Unsqueeze needs axes")
+    axes = sorted(ctx.axes(axes, len(shape) + len(axes)))
     for a in axes:
         shape.insert(a, 1)
     _to_shape(ctx, x, tuple(shape))
