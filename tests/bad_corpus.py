@@ -182,7 +182,7 @@ def write_corpus(d: Path) -> list[Case]:
             ["a_file", "cannot read inputs"],
         )
     )
-    for group in (_numbers, _windows, _structure, _opsets, _qdq, _outside_dsgen):
+    for group in (_numbers, _windows, _structure, _opsets, _qdq, _outside_dsgen, _samples):
         group(d, add, cases)
     return cases
 
@@ -445,6 +445,12 @@ def _opsets(d: Path, add, cases) -> None:
 
 def _qdq(d: Path, add, cases) -> None:
     """Quantization parameters that cannot mean anything: zero, negative or NaN scales."""
+    add(
+        "qdq_without_output_parameters.onnx",
+        _int8_input_model(quantized_output=False),
+        VERIFY_INT,
+        ["quantization parameters"],
+    )
     for name, scale in (("zero", 0.0), ("negative", -0.1), ("nan", np.nan)):
         b = G((1, 2, 6, 6))
         s, z = b.const(np.float32(scale)), b.const(np.int8(0))
@@ -478,15 +484,57 @@ def _outside_dsgen(d: Path, add, cases) -> None:
     m.ir_version = 99
     add("ort_refuses.onnx", m, VERIFY_FLOAT, ["onnxruntime", "IR version"])
     cases.append(Case("ort_refuses_int", VERIFY_INT, ["onnxruntime"], "ort_refuses.onnx"))
-    np.save(d / "nan_calib.npy", np.full((4, 1, 2, 6, 6), np.nan, np.float32))
-    cases.append(
-        Case(
-            "nan_calibration",
-            ["compile", "{d}/good.onnx", "--target", "c", "-o", "{d}/out"]
-            + ["--calib", "{d}/nan_calib.npy"],
-            ["nan_calib.npy", "NaN"],
-        )
-    )
+
+
+def _int8_input_model(quantized_output: bool = True):
+    """A QDQ model whose graph input is int8: its samples must be int8 values."""
+    b = G((1, 2, 6, 6), dtype=TensorProto.INT8)
+    s, z = b.const(np.float32(0.05)), b.const(np.int8(0))
+    wq = b.const(np.ones((4, 2, 3, 3), np.int8))
+    w = b.node("DequantizeLinear", [wq, b.const(np.float32(0.01)), b.const(np.int8(0))])
+    y = b.node("Conv", [b.node("DequantizeLinear", ["x", s, z]), w], name="conv")
+    return b.model(b.node("QuantizeLinear", [y, s, z]) if quantized_output else y)
+
+
+def _samples(d: Path, add, cases) -> None:
+    """--calib and --inputs files that are .npy but no usable samples."""
+    shape = (3, 1, 2, 6, 6)
+    nan = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    nan[1, 0, 1, 2, 3] = np.nan
+    files = {
+        "nan_samples.npy": nan,
+        "inf_samples.npy": np.where(nan == nan, nan, np.inf).astype(np.float32),
+        "no_samples.npy": np.zeros((0, *shape[1:]), np.float32),
+        "string_samples.npy": np.full(shape, "a"),
+        "complex_samples.npy": np.ones(shape, np.complex64),
+        "big_int8_samples.npy": np.full(shape, 300.0, np.float32),
+        "fraction_int8_samples.npy": np.full(shape, 0.5, np.float32),
+    }
+    for name, arr in files.items():
+        np.save(d / name, arr)
+    _save(d, "int8_input.onnx", _int8_input_model())
+    compile_c = ["compile", "{d}/good.onnx", "--target", "c", "-o", "{d}/out"]
+    for case, args, f, expect in (
+        ("nan_calibration", compile_c, "nan_samples.npy", "1 NaN"),
+        ("inf_inputs", ["verify", "{d}/good.onnx", "--target", "c"], "inf_samples.npy", "1 Inf"),
+        ("empty_calibration", compile_c, "no_samples.npy", "no samples"),
+        ("string_inputs", ["verify", "{d}/good.onnx"], "string_samples.npy", "not real"),
+        ("complex_calibration", compile_c, "complex_samples.npy", "not real"),
+        (
+            "int8_inputs_out_of_range",
+            ["verify", "{d}/int8_input.onnx", "--target", "int"],
+            "big_int8_samples.npy",
+            "int8",
+        ),
+        (
+            "int8_inputs_fractional",
+            ["verify", "{d}/int8_input.onnx", "--target", "c"],
+            "fraction_int8_samples.npy",
+            "int8",
+        ),
+    ):
+        option = "--calib" if args[0] == "compile" else "--inputs"
+        cases.append(Case(case, [*args, option, "{d}/" + f], [f, expect]))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dsgen.errors import DsgenError, nonfinite
+from dsgen.errors import DsgenError
 from dsgen.ir.graph import Graph
 from dsgen.quant.qgraph import QGraph
 from dsgen.quant.quantizer import LayerOverride, QuantConfig, quantize
@@ -93,8 +93,4 @@ def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
     )
     if opts.config:
         cfg = read_config(opts.config, cfg)
-    calib = calibration_samples(g, opts, warn)
-    bad = nonfinite(calib) if calib is not None else None
-    if bad:
-        raise DsgenError(f"calibration data holds {bad}", path=opts.calib)
-    return quantize(g, calib, cfg)
+    return quantize(g, calibration_samples(g, opts, warn), cfg)

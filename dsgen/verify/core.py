@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dsgen.errors import DsgenError
+from dsgen.errors import DsgenError, nonfinite
 from dsgen.ir.graph import Graph
 
 SNR_CAP_DB = 200.0  # reported when the error is exactly zero (JSON has no infinity)
@@ -59,6 +59,7 @@ def load_inputs(g: Graph, path: str | None, samples: int, seed: int = 0) -> np.n
         arr = np.load(path)
     except Exception as exc:
         raise DsgenError(f"cannot read inputs: {type(exc).__name__}", path=path) from None
+    _check_samples(arr, path, dtype)
     per = tuple(shape[1:])
     if arr.shape[-len(per) :] != per:
         raise DsgenError(
@@ -68,6 +69,21 @@ def load_inputs(g: Graph, path: str | None, samples: int, seed: int = 0) -> np.n
         )
     arr = arr.reshape(-1, 1, *per)[:samples] if samples else arr.reshape(-1, 1, *per)
     return arr.astype(dtype)
+
+
+def _check_samples(arr: np.ndarray, path: str, dtype) -> None:
+    """Samples that are numbers, at least one, finite, and exact in the model's input type."""
+    if arr.dtype.kind not in "biuf":
+        raise DsgenError(f"samples of type {arr.dtype} are not real numbers", path=path)
+    if arr.size == 0:
+        raise DsgenError(f"no samples (shape {list(arr.shape)})", path=path)
+    bad = nonfinite(arr)
+    if bad:
+        raise DsgenError(f"samples hold {bad}", path=path)
+    if np.dtype(dtype).kind == "i":
+        info = np.iinfo(dtype)
+        if arr.min() < info.min or arr.max() > info.max or np.any(arr != np.round(arr)):
+            raise DsgenError(f"samples are not all {np.dtype(dtype)} values", path=path)
 
 
 def compare(ref: list[np.ndarray], got: list[np.ndarray]) -> dict:
