@@ -451,6 +451,15 @@ def _qdq(d: Path, add, cases) -> None:
         VERIFY_INT,
         ["quantization parameters"],
     )
+    b = G((1, 2, 6, 6))
+    s, z = b.const(np.float32(0.05)), b.const(np.int32(0))
+    dq = b.node("DequantizeLinear", [b.node("QuantizeLinear", ["x", s, z], name="q"), s, z])
+    add(
+        "qdq_int32_activation.onnx",
+        b.model(b.conv(dq, 2, 4)),
+        COMPILE_C,
+        ["node 'q' (op 'QuantizeLinear')", "y_zero_point", "int32"],
+    )
     for name, scale in (("zero", 0.0), ("negative", -0.1), ("nan", np.nan)):
         b = G((1, 2, 6, 6))
         s, z = b.const(np.float32(scale)), b.const(np.int8(0))

@@ -27,6 +27,7 @@ def check_node(ctx: Ctx, node: onnx.NodeProto, opset: int) -> None:
         schema = _schema(ctx, node, opset)
         _check_arity(ctx, node, schema, opset)
         _check_attributes(ctx, node, schema, opset)
+        _check_constant_types(ctx, node, schema, opset)
     _check_finite_inputs(ctx, node, schema)
 
 
@@ -77,6 +78,32 @@ def _check_attributes(ctx: Ctx, node: onnx.NodeProto, schema: defs.OpSchema, ops
         kind = onnx.AttributeProto.AttributeType.Name(a.type)
         if kind != spec.type.name:
             raise ctx.error(f"attribute '{name}' is {kind}; the spec says {spec.type.name}")
+
+
+def _onnx_type(a) -> str | None:
+    try:
+        t = onnx.helper.np_dtype_to_tensor_dtype(a.dtype)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return f"tensor({onnx.TensorProto.DataType.Name(t).lower()})"
+
+
+def _check_constant_types(ctx: Ctx, node: onnx.NodeProto, schema, opset: int) -> None:
+    """A constant input's element type must be one the spec allows there (an int32 zero point
+    of QuantizeLinear in opset 13 would otherwise mean 32-bit activations)."""
+    allowed = {c.type_param_str: set(c.allowed_type_strs) for c in schema.type_constraints}
+    for i, name in enumerate(node.input):
+        v = ctx.values.get(name)
+        if not name or v is None or v.const is None:
+            continue
+        formal = schema.inputs[min(i, len(schema.inputs) - 1)]
+        ok = allowed.get(formal.type_str, {formal.type_str})
+        t = _onnx_type(v.const)
+        if t is not None and t not in ok:
+            raise ctx.error(
+                f"input '{name}' ({formal.name}) is {t}; {node.op_type} in opset {opset} takes "
+                f"{', '.join(sorted(ok))}"
+            )
 
 
 def _check_outputs_new(ctx: Ctx, node: onnx.NodeProto) -> None:

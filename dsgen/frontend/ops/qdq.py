@@ -36,6 +36,8 @@ def _params(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 def _activation_qparams(ctx: Ctx, scale: np.ndarray, zp: np.ndarray) -> QParams:
     if scale.size != 1:
         raise ctx.error("per-channel quantization of activations is not supported")
+    if _BITS[zp.dtype] == 32:
+        raise ctx.error("32-bit quantized activations are not supported (int8 or int16)")
     return QParams(float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0]), _BITS[zp.dtype])
 
 

@@ -178,10 +178,14 @@ def constant(ctx: Ctx) -> None:
     a = ctx.node.attribute[0]
     if a.name == "value":
         value = numpy_helper.to_array(a.t)
-    elif a.name in ("value_float", "value_int"):
-        value = np.array(a.f if a.name == "value_float" else a.i)
-    elif a.name in ("value_floats", "value_ints"):
-        value = np.array(list(a.floats if a.name == "value_floats" else a.ints))
+    elif a.name == "value_float":  # ONNX floats are float32, its ints int64
+        value = np.array(a.f, np.float32)
+    elif a.name == "value_int":
+        value = np.array(a.i, np.int64)
+    elif a.name == "value_floats":
+        value = np.array(list(a.floats), np.float32)
+    elif a.name == "value_ints":
+        value = np.array(list(a.ints), np.int64)
     else:
         raise ctx.error(f"Constant with attribute '{a.name}' is not supported")
     ctx.set_const(ctx.node.output[0], value)
