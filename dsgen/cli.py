@@ -324,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except DsgenError as exc:
+        if exc.path is None and getattr(args, "model", None):
+            exc.path = args.model  # the one line names the file, wherever the error arose
         print(f"dsgen: error: {exc.format()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

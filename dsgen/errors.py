@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class DsgenError(Exception):
     """A problem with the user's input (model, options, paths), as opposed to a dsgen bug."""
@@ -33,3 +35,13 @@ class DsgenError(Exception):
 
 class CheckFailed(Exception):
     """A verification found mismatches (exit code 1)."""
+
+
+def nonfinite(values) -> str | None:
+    """'2 NaN and 1 Inf of 72 values' when `values` holds non-finite floats, else None."""
+    a = np.asarray(values)
+    if a.dtype.kind not in "fc" or np.all(np.isfinite(a)):
+        return None
+    nan, inf = int(np.count_nonzero(np.isnan(a))), int(np.count_nonzero(np.isinf(a)))
+    parts = [f"{n} {what}" for n, what in ((nan, "NaN"), (inf, "Inf")) if n]
+    return f"{' and '.join(parts)} of {a.size} value{'s' if a.size > 1 else ''}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsgen.errors import DsgenError
+from dsgen.errors import DsgenError, nonfinite
 from dsgen.ir.graph import Graph
 
 
@@ -45,10 +45,23 @@ def read_inputs(g: Graph, path: str) -> np.ndarray:
             f"shape {list(per)} (NCHW)",
             path=path,
         )
-    arr = arr.reshape(-1, 1, *per)
-    if not len(arr):
-        raise DsgenError("the inputs file holds no sample", path=path)
-    return arr.astype(input_dtype(g))
+    _check_samples(arr, path, input_dtype(g))
+    return arr.reshape(-1, 1, *per).astype(input_dtype(g))
+
+
+def _check_samples(arr: np.ndarray, path: str, dtype) -> None:
+    """Samples that are numbers, at least one, finite, and exact in the model's input type."""
+    if arr.dtype.kind not in "biuf":
+        raise DsgenError(f"samples of type {arr.dtype} are not real numbers", path=path)
+    if arr.size == 0:
+        raise DsgenError(f"no samples (shape {list(arr.shape)})", path=path)
+    bad = nonfinite(arr)
+    if bad:
+        raise DsgenError(f"samples hold {bad}", path=path)
+    if np.dtype(dtype).kind == "i":
+        info = np.iinfo(dtype)
+        if arr.min() < info.min or arr.max() > info.max or np.any(arr != np.round(arr)):
+            raise DsgenError(f"samples are not all {np.dtype(dtype)} values", path=path)
 
 
 def load_inputs(

@@ -44,9 +44,10 @@ def test_bad_input(corpus, name, capsys):
     case = cases[name]
     before = set(os.listdir(d))
     code = main(_args(case, d))
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     lines = [ln for ln in err.splitlines() if not ln.startswith("warning:")]
     assert code == 2, err
+    assert out == "", out
     assert len(lines) == 1 and lines[0].startswith("dsgen: error: "), err
     assert "Traceback" not in err
     for needle in case.expect:
@@ -57,9 +58,12 @@ def test_bad_input(corpus, name, capsys):
 
 
 def test_corpus_through_a_real_process(corpus):
-    """The same contract from a subprocess (exit status, stderr, empty stdout)."""
+    """The same contract from a subprocess (exit status, stderr, empty stdout), where libraries
+    that write to the file descriptors themselves (onnxruntime's logger) would show."""
     d, cases = corpus
-    for name in ("truncated.onnx", "unsupported_op.onnx", "absurd_activation.onnx"):
+    names = ("truncated.onnx", "unsupported_op.onnx", "absurd_activation.onnx")
+    names += ("nan_weight.onnx", "maxpool_pads_not_below_kernel.onnx", "ort_refuses.onnx")
+    for name in names:
         r = subprocess.run(
             [sys.executable, "-m", "dsgen.cli", *_args(cases[name], d)],
             capture_output=True,
@@ -67,3 +71,17 @@ def test_corpus_through_a_real_process(corpus):
         )
         assert r.returncode == 2 and r.stdout == "", (name, r.stdout, r.stderr)
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_benchmarks_quotes_the_corpus_size():
+    """BENCHMARKS.md's robustness row counts exactly the corpus (bench/robustness.py prints it);
+    test_bad_input makes every case an error, so no success case is counted as a bad input."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "BENCHMARKS.md").read_text()
+    row = re.search(
+        r"^\| bad inputs \(the generated corpus `tests/bad_corpus\.py`\) \| (\d+),", text, re.M
+    )
+    assert row is not None, "BENCHMARKS.md has no bad-input row"
+    assert int(row.group(1)) == len(CASE_NAMES)

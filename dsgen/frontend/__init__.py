@@ -11,8 +11,9 @@ from onnx import numpy_helper
 
 from dsgen.errors import DsgenError
 from dsgen.frontend.context import Ctx, Value, VKind, node_label
-from dsgen.frontend.loader import read_model
+from dsgen.frontend.loader import onnx_opset, read_model
 from dsgen.frontend.ops import HANDLERS
+from dsgen.frontend.schema import check_node
 from dsgen.ir.graph import Graph, TensorInfo
 
 _NO_FOLD = {"DequantizeLinear", "QuantizeLinear", "Constant", "Shape"}
@@ -31,9 +32,10 @@ def load(path: str | Path, input_shape: tuple[int, ...] | None = None) -> Graph:
     for init in model.graph.initializer:
         ctx.set_const(init.name, numpy_helper.to_array(init))
     _add_input(ctx)
+    opset = onnx_opset(model)
     for node in model.graph.node:
         ctx.node = node
-        _convert_node(ctx, node)
+        _convert_node(ctx, node, opset)
     ctx.node = None
     _add_outputs(ctx)
     return graph
@@ -69,9 +71,10 @@ def _add_input(ctx: Ctx) -> None:
     ctx.values[inp.name] = Value(kind, ir=ir_name)
 
 
-def _convert_node(ctx: Ctx, node: onnx.NodeProto) -> None:
+def _convert_node(ctx: Ctx, node: onnx.NodeProto, opset: int) -> None:
     if node.domain not in ("", "ai.onnx"):
         raise ctx.error(f"is not supported (custom domain '{node.domain}')")
+    check_node(ctx, node, opset)
     inputs = [ctx.get(n) for n in node.input if n]
     if node.op_type not in _NO_FOLD and inputs and all(v.kind is VKind.CONST for v in inputs):
         _fold(ctx, node)

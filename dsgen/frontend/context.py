@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 import onnx
 
-from dsgen.errors import DsgenError
+from dsgen.errors import DsgenError, nonfinite
 from dsgen.ir.graph import Graph, Layer, QParams, TensorInfo
 
 
@@ -47,6 +48,7 @@ class Ctx:
     def __init__(self, model: onnx.ModelProto, path: str, graph: Graph) -> None:
         self.model, self.path, self.graph = model, path, graph
         self.values: dict[str, Value] = {}
+        self.nonfinite: dict[str, str] = {}  # constant name -> what is wrong with its numbers
         self.node: onnx.NodeProto | None = None
         self._layer_names: set[str] = set()
 
@@ -82,7 +84,13 @@ class Ctx:
         return v
 
     def set_const(self, name: str, value: np.ndarray, qconst: QConst | None = None) -> None:
-        self.values[name] = Value(VKind.CONST, const=np.asarray(value), qconst=qconst)
+        value = np.asarray(value)
+        self.values[name] = Value(VKind.CONST, const=value, qconst=qconst)
+        bad = nonfinite(value)  # refused where a node consumes it, so the error names the node
+        if bad:
+            self.nonfinite[name] = bad
+        else:
+            self.nonfinite.pop(name, None)
 
     def alias(self, onnx_name: str, value: Value) -> None:
         self.values[onnx_name] = value
@@ -111,6 +119,8 @@ class Ctx:
         self, layer: Layer, out_onnx: str, shape: tuple[int, ...], kind: VKind, **value_fields
     ) -> Value:
         """Append `layer`, whose output tensor gets the IR name `layer.output`."""
+        if min(shape, default=1) < 1:
+            raise self.error(f"output would be empty (shape {list(shape)})")
         self.graph.tensors[layer.output] = TensorInfo(layer.output, tuple(int(s) for s in shape))
         self.graph.layers.append(layer)
         v = Value(kind, ir=layer.output, **value_fields)
@@ -128,6 +138,23 @@ class Ctx:
             if a.name == name:
                 return onnx.helper.get_attribute_value(a)
         return default
+
+    def float_attr(self, name: str, default: float, allow_inf: bool = False) -> float:
+        """A float attribute, refused when NaN (or infinite, unless `allow_inf`)."""
+        v = float(self.attr(name, default))
+        if math.isnan(v) or (math.isinf(v) and not allow_inf):
+            raise self.error(f"attribute {name}={v} is not a finite number")
+        return v
+
+    def axes(self, axes, rank: int, what: str = "axes") -> list[int]:
+        """`axes` normalised to [0, rank), refused when out of range or repeated (as the spec)."""
+        axes = [int(a) for a in axes]
+        if any(not -rank <= a < rank for a in axes):
+            raise self.error(f"{what} {axes} out of range for a {rank}-D tensor")
+        norm = [a % rank for a in axes]
+        if len(set(norm)) != len(norm):
+            raise self.error(f"{what} {axes} repeat an axis")
+        return norm
 
 
 def node_label(node: onnx.NodeProto) -> str:

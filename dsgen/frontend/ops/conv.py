@@ -37,11 +37,17 @@ def conv(ctx: Ctx) -> None:
     w = ctx.const(node.input[1], "weight")
     if w.ndim != 4:
         raise ctx.error(f"only 2-D convolutions are supported (weight rank {w.ndim})")
+    if w.size == 0:
+        raise ctx.error(f"weight of shape {list(w.shape)} is empty")
     bv = ctx.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
     c_out = w.shape[0]
     b = ctx.const(node.input[2], "bias") if bv else np.zeros(c_out, np.float32)
+    if b.size != c_out:
+        raise ctx.error(f"bias of {b.size} values for {c_out} output channels")
     h, wd, c_in = ctx.shape(x)
     groups = int(ctx.attr("group", 1))
+    if groups < 1:
+        raise ctx.error(f"group={groups} must be at least 1")
     if c_in % groups or c_out % groups or w.shape[1] * groups != c_in:
         raise ctx.error(f"group={groups} does not divide channels {c_in}->{c_out}")
     kernel = (w.shape[2], w.shape[3])
@@ -112,8 +118,10 @@ def gemm(ctx: Ctx) -> None:
     x = _flat_input(ctx, node.input[0])
     bv = ctx.get(node.input[1])
     b = ctx.const(node.input[1], "B")
-    alpha, beta = float(ctx.attr("alpha", 1.0)), float(ctx.attr("beta", 1.0))
+    alpha, beta = ctx.float_attr("alpha", 1.0), ctx.float_attr("beta", 1.0)
     trans_b = bool(ctx.attr("transB", 0))
+    if b.ndim != 2:
+        raise ctx.error(f"B of shape {list(b.shape)} is not a matrix")
 
     def layout(a: np.ndarray) -> np.ndarray:
         return _nhwc_columns(a if trans_b else a.T, x.nchw_src)
@@ -151,8 +159,15 @@ def batchnorm(ctx: Ctx) -> None:
     if len([o for o in node.output if o]) > 1 or ctx.attr("training_mode", 0):
         raise ctx.error("training-mode BatchNormalization is not supported")
     x = ctx.spatial(node.input[0])
-    scale, bias, mean, var = (ctx.const(n).astype(np.float64) for n in node.input[1:5])
-    eps = float(ctx.attr("epsilon", 1e-5))
+    c = ctx.shape(x)[2]
+    params = {}
+    for what, name in zip(("scale", "B", "input_mean", "input_var"), node.input[1:5], strict=True):
+        params[what] = ctx.const(name, what).astype(np.float64).reshape(-1)
+        if params[what].size != c:
+            raise ctx.error(f"{what} has {params[what].size} values for {c} channels")
+    scale, bias, mean, var = params.values()
+    eps = ctx.float_attr("epsilon", 1e-5)
+    _check_variance(ctx, var, eps)
     mul = scale / np.sqrt(var + eps)
     layer = Affine(
         name=ctx.layer_name(),
@@ -162,3 +177,13 @@ def batchnorm(ctx: Ctx) -> None:
         add=bias - mean * mul,
     )
     ctx.emit(layer, node.output[0], ctx.shape(x), VKind.SPATIAL)
+
+
+def _check_variance(ctx: Ctx, var: np.ndarray, eps: float) -> None:
+    """x / sqrt(var + eps) needs var + eps > 0; a negative variance or epsilon is no statistic."""
+    if eps < 0:
+        raise ctx.error(f"epsilon={eps} is negative")
+    for bad, what in ((var < 0, "negative"), (var + eps <= 0, "zero with epsilon 0")):
+        if np.any(bad):
+            channels = np.flatnonzero(bad).tolist()
+            raise ctx.error(f"input_var (the variance) is {what} in channels {channels[:8]}")

@@ -33,7 +33,7 @@ def relu(ctx: Ctx) -> None:
 
 @handler("LeakyRelu")
 def leaky_relu(ctx: Ctx) -> None:
-    alpha = float(ctx.attr("alpha", 0.01))
+    alpha = ctx.float_attr("alpha", 0.01)
     if not 0.0 <= alpha < 1.0:
         raise ctx.error(f"LeakyRelu alpha={alpha} is not supported (needs 0 <= alpha < 1)")
     _act(ctx, Activation(ActKind.LEAKY, alpha=alpha))
@@ -42,14 +42,24 @@ def leaky_relu(ctx: Ctx) -> None:
 @handler("Clip")
 def clip(ctx: Ctx) -> None:
     node = ctx.node
-    lo, hi = ctx.attr("min", -math.inf), ctx.attr("max", math.inf)  # opset < 11
+    lo = ctx.float_attr("min", -math.inf, allow_inf=True)  # opset < 11
+    hi = ctx.float_attr("max", math.inf, allow_inf=True)
     if len(node.input) > 1 and node.input[1]:
-        lo = float(ctx.const(node.input[1], "min").reshape(-1)[0])
+        lo = _scalar(ctx, node.input[1], "min")
     if len(node.input) > 2 and node.input[2]:
-        hi = float(ctx.const(node.input[2], "max").reshape(-1)[0])
+        hi = _scalar(ctx, node.input[2], "max")
+    if lo > hi:
+        raise ctx.error(f"min {lo} > max {hi}")
     if lo > 0 or hi <= 0:
         raise ctx.error(f"Clip({lo}, {hi}) must contain 0 (a fused activation range)")
     _act(ctx, Activation(ActKind.CLIP, lo=float(lo), hi=float(hi)))
+
+
+def _scalar(ctx: Ctx, name: str, what: str) -> float:
+    c = ctx.const(name, what)
+    if c.size != 1:
+        raise ctx.error(f"{what} must be a scalar, got shape {list(c.shape)}")
+    return float(c.reshape(-1)[0])
 
 
 def _onnx_shape(ctx: Ctx, v: Value) -> tuple[int, ...]:

@@ -20,7 +20,14 @@ def pool(ctx: Ctx) -> None:
     if pair(ctx, "dilations") != (1, 1):
         raise ctx.error("dilated pooling is not supported")
     pads = window_pads(ctx, (h, w), kernel, stride, (1, 1))
+    if any(p >= kernel[i % 2] for i, p in enumerate(pads)):
+        raise ctx.error(
+            f"pads {list(pads)} must be smaller than kernel_shape {list(kernel)}: a window "
+            "would lie entirely in the padding"
+        )
     ho, wo = out_hw((h, w), kernel, stride, (1, 1), pads)
+    if ho < 1 or wo < 1:
+        raise ctx.error(f"output would be empty ({ho}x{wo}): the kernel exceeds the padded input")
     if ctx.attr("ceil_mode", 0):
         ceil = tuple(
             -(-(s + pads[i] + pads[i + 2] - k) // st) + 1
@@ -70,7 +77,7 @@ def reduce(ctx: Ctx) -> None:
     axes = ctx.attr("axes")
     if len(node.input) > 1 and node.input[1]:
         axes = ctx.const(node.input[1], "axes").reshape(-1).tolist()
-    if axes is None or sorted(a % 4 for a in axes) != [2, 3]:
+    if axes is None or sorted(ctx.axes(axes, 4)) != [2, 3]:
         raise ctx.error(
             f"{node.op_type} over axes {axes}: only the spatial axes [2, 3] are supported"
         )
@@ -86,13 +93,13 @@ def pad(ctx: Ctx) -> None:
         raise ctx.error(f"Pad mode '{mode}' is not supported (only constant)")
     x = ctx.spatial(node.input[0])
     pads = ctx.attr("pads")
-    value = float(ctx.attr("value", 0.0))
+    value = ctx.float_attr("value", 0.0)
     if len(node.input) > 1 and node.input[1]:
         pads = ctx.const(node.input[1], "pads").reshape(-1).tolist()
     if len(node.input) > 2 and node.input[2]:
         value = float(ctx.const(node.input[2], "constant_value").reshape(-1)[0])
     if len(node.input) > 3 and node.input[3]:
-        axes = [a % 4 for a in ctx.const(node.input[3], "axes").reshape(-1).tolist()]
+        axes = ctx.axes(ctx.const(node.input[3], "axes").reshape(-1).tolist(), 4)
         full = [0] * 8
         for i, a in enumerate(axes):
             full[a], full[a + 4] = pads[i], pads[i + len(axes)]

@@ -26,12 +26,18 @@ def _params(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     )
     if zp.dtype not in _BITS:
         raise ctx.error(f"zero point type {zp.dtype} is not supported (int8, int16 or int32)")
+    if scale.size == 0 or np.any(~(scale > 0)):  # also NaN
+        raise ctx.error(f"scale {scale.reshape(-1)[:4].tolist()} must be positive")
+    if zp.size != scale.size:
+        raise ctx.error(f"zero point of {zp.size} values for a scale of {scale.size}")
     return scale, zp
 
 
 def _activation_qparams(ctx: Ctx, scale: np.ndarray, zp: np.ndarray) -> QParams:
     if scale.size != 1:
         raise ctx.error("per-channel quantization of activations is not supported")
+    if _BITS[zp.dtype] == 32:
+        raise ctx.error("32-bit quantized activations are not supported (int8 or int16)")
     return QParams(float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0]), _BITS[zp.dtype])
 
 
@@ -51,7 +57,10 @@ def dequantize(ctx: Ctx) -> None:
         q = x.const
         axis = int(ctx.attr("axis", 1)) % max(q.ndim, 1)
         shape = [1] * q.ndim
-        if scale.size > 1:
+        if scale.size > 1:  # the axis means something only for per-axis scales (the spec)
+            axis = ctx.axes([ctx.attr("axis", 1)], q.ndim, "axis")[0]
+            if scale.size != q.shape[axis]:
+                raise ctx.error(f"{scale.size} scales for axis {axis} of shape {list(q.shape)}")
             shape[axis] = -1
         real = (q.astype(np.float64) - zp.reshape(shape)) * scale.reshape(shape)
         ctx.set_const(node.output[0], real.astype(np.float32), QConst(q, scale, zp, axis))

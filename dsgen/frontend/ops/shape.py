@@ -91,8 +91,8 @@ def reshape(ctx: Ctx) -> None:
     src = onnx_shape(ctx, x)
     if not ctx.attr("allowzero", 0):
         shape = [src[i] if s == 0 and i < len(src) else s for i, s in enumerate(shape)]
-    if shape.count(-1) > 1:
-        raise ctx.error(f"reshape target {shape} has more than one -1")
+    if shape.count(-1) > 1 or min(shape, default=0) < -1:
+        raise ctx.error(f"reshape target {shape}: only one -1 and no other negative size allowed")
     if -1 in shape:
         known = int(np.prod([s for s in shape if s != -1]))
         shape[shape.index(-1)] = int(np.prod(src)) // max(known, 1)
@@ -123,9 +123,7 @@ def squeeze(ctx: Ctx) -> None:
     x = ctx.get(ctx.node.input[0])
     src = onnx_shape(ctx, x)
     axes = _axes(ctx)
-    axes = (
-        [i for i, s in enumerate(src) if s == 1] if axes is None else [a % len(src) for a in axes]
-    )
+    axes = [i for i, s in enumerate(src) if s == 1] if axes is None else ctx.axes(axes, len(src))
     if any(src[a] != 1 for a in axes):
         raise ctx.error(f"Squeeze of non-unit axes {axes} of {list(src)}")
     kept = [s for i, s in enumerate(src) if i not in axes]
@@ -138,7 +136,10 @@ def squeeze(ctx: Ctx) -> None:
 def unsqueeze(ctx: Ctx) -> None:
     x = ctx.get(ctx.node.input[0])
     shape = list(onnx_shape(ctx, x))
-    axes = sorted(a % (len(shape) + len(_axes(ctx) or [])) for a in (_axes(ctx) or []))
+    axes = _axes(ctx)
+    if axes is None:
+        raise ctx.error("Unsqueeze needs axes")
+    axes = sorted(ctx.axes(axes, len(shape) + len(axes)))
     for a in axes:
         shape.insert(a, 1)
     _to_shape(ctx, x, tuple(shape))
@@ -177,10 +178,14 @@ def constant(ctx: Ctx) -> None:
     a = ctx.node.attribute[0]
     if a.name == "value":
         value = numpy_helper.to_array(a.t)
-    elif a.name in ("value_float", "value_int"):
-        value = np.array(a.f if a.name == "value_float" else a.i)
-    elif a.name in ("value_floats", "value_ints"):
-        value = np.array(list(a.floats if a.name == "value_floats" else a.ints))
+    elif a.name == "value_float":  # ONNX floats are float32, its ints int64
+        value = np.array(a.f, np.float32)
+    elif a.name == "value_int":
+        value = np.array(a.i, np.int64)
+    elif a.name == "value_floats":
+        value = np.array(list(a.floats), np.float32)
+    elif a.name == "value_ints":
+        value = np.array(list(a.ints), np.int64)
     else:
         raise ctx.error(f"Constant with attribute '{a.name}' is not supported")
     ctx.set_const(ctx.node.output[0], value)
