@@ -154,7 +154,7 @@ def test_a_corrupted_later_output_is_detected(qg, tmp_path):
     m = compare_bit_exact(qg, xs, lambda x: model.run_all(x, sizes))
     assert m["mismatches"] == 3  # one element of output 2, in each sample
     assert [o["mismatches"] for o in m["per_output"]] == [0, 0, 3]
-    assert m["first_mismatch"].startswith(f"output 2 ({FEAT}): first mismatch at ")
+    assert m["first_mismatch"].startswith(f"sample 0: output 2 ({FEAT}): first mismatch at ")
 
 
 def test_main_c_checks_every_output(qg, tmp_path):
