@@ -226,6 +226,13 @@ def test_rtl_one_stream_per_output_under_backpressure(model_path, qg, tmp_path):
     got = iter(bad)
     m = compare_bit_exact(qg, xs, lambda x: next(got))
     assert [o["mismatches"] for o in m["per_output"]] == [0, 1, 0]
+    # a reset mid-stream (the first inference half out), then both samples again: every port
+    # restarts clean
+    at = run.raw["streams"][1]["out_cycles"][10]
+    run = simulate(qg, xs, stress=Stress(p_stall=0.3, reset_at=at, seed=4), work=tmp_path)
+    assert run.complete and run.raw["reset"]["out_partial"] and run.raw["extra"] == 0
+    got = iter(run.outputs)
+    assert compare_bit_exact(qg, xs, lambda x: next(got))["mismatches"] == 0
 
 
 # -- outputs dsgen refuses: one line, exit 2, nothing written -------------------------------------
