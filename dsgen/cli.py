@@ -189,10 +189,16 @@ def cmd_verify(args) -> int:
     else:
         d = res.to_json()
         layer_snr = d.pop("layer_snr_db", None)
+        per_output = d.pop("outputs", None)
         print(f"{res.model} on target '{res.target}': {'OK' if res.ok else 'FAILED'}")
         for k, v in d.items():
             if k not in ("model", "target", "ok"):
                 print(f"  {k:16s} {v}")
+        for i, o in enumerate(per_output or []):  # a multi-output model: each output
+            print(
+                f"  output {i} {o['name']!r}: {o['mismatches']} mismatches, max_abs_err "
+                f"{o['max_abs_err']:g}, SNR {o['snr_db']} dB, top-1 {o['top1_agreement']}"
+            )
         if layer_snr:
             print("  per-layer SNR (dB) of the integer tensors against the float reference:")
             for name, snr in layer_snr.items():

@@ -138,6 +138,13 @@ def test_c_verify_bit_exact_on_every_output(model_path):
     _check_every_output(r)
 
 
+def test_cli_verify_lists_every_output(model_path, capsys):
+    assert main(["-q", "verify", str(model_path), "--target", "c", "--samples", "2"]) == 0
+    out = capsys.readouterr().out
+    for i, name in enumerate(OUTPUTS):
+        assert f"  output {i} '{name}': 0 mismatches," in out
+
+
 def _corrupt_last_output(c_file: Path, param: str) -> None:
     """Flip a bit of one output element at the end of <name>_run (a broken last layer)."""
     text = c_file.read_text()
