@@ -139,9 +139,7 @@ def _add_outputs(ctx: Ctx) -> None:
                 if other == out.name
                 else f"graph outputs '{other}' and '{out.name}' are the same tensor"
             )
-            raise DsgenError(
-                f"{what} (dsgen needs one computed tensor per output)", path=ctx.path
-            )
+            raise DsgenError(f"{what} (dsgen needs one computed tensor per output)", path=ctx.path)
         g.outputs.append(v.ir)
         g.onnx_output_names.append(out.name)
         g.output_nchw_src.append(v.nchw_src)
