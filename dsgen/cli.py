@@ -229,10 +229,16 @@ def _print_verify(model: str, target: str, ok: bool, d: dict) -> None:
     own = d.pop("layer_own_snr_db", None)
     d.pop("layer_clamp_hits", None)  # per layer: in --json
     worst = d.pop("worst_layer", None)
+    per_output = d.pop("outputs", None)
     print(f"{model} on target '{target}': {'OK' if ok else 'FAILED'}")
     for k, v in d.items():
         if k not in ("model", "target", "ok"):
             print(f"  {k:22s} {v}")
+    for i, o in enumerate(per_output or []):  # a multi-output model: each output
+        print(
+            f"  output {i} {o['name']!r}: {o['mismatches']} mismatches, max_abs_err "
+            f"{o['max_abs_err']:g}, SNR {o['snr_db']} dB, top-1 {o['top1_agreement']}"
+        )
     if worst:
         print(
             f"  {'worst_layer':22s} {worst['name']}: {worst['snr_db']:.2f} dB "

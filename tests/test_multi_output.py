@@ -138,6 +138,13 @@ def test_c_verify_bit_exact_on_every_output(model_path):
     _check_every_output(r)
 
 
+def test_cli_verify_lists_every_output(model_path, capsys):
+    assert main(["-q", "verify", str(model_path), "--target", "c", "--samples", "2"]) == 0
+    out = capsys.readouterr().out
+    for i, name in enumerate(OUTPUTS):
+        assert f"  output {i} '{name}': 0 mismatches," in out
+
+
 def _corrupt_last_output(c_file: Path, param: str) -> None:
     """Flip a bit of one output element at the end of <name>_run (a broken last layer)."""
     text = c_file.read_text()
@@ -226,6 +233,13 @@ def test_rtl_one_stream_per_output_under_backpressure(model_path, qg, tmp_path):
     got = iter(bad)
     m = compare_bit_exact(qg, xs, lambda x: next(got))
     assert [o["mismatches"] for o in m["per_output"]] == [0, 1, 0]
+    # a reset mid-stream (the first inference half out), then both samples again: every port
+    # restarts clean
+    at = run.raw["streams"][1]["out_cycles"][10]
+    run = simulate(qg, xs, stress=Stress(p_stall=0.3, reset_at=at, seed=4), work=tmp_path)
+    assert run.complete and run.raw["reset"]["out_partial"] and run.raw["extra"] == 0
+    got = iter(run.outputs)
+    assert compare_bit_exact(qg, xs, lambda x: next(got))["mismatches"] == 0
 
 
 # -- outputs dsgen refuses: one line, exit 2, nothing written -------------------------------------
