@@ -102,7 +102,7 @@ def compare(name: str, got, exp) -> None:
         if g != e:
             raise AssertionError(
                 f"{name}: first mismatch at index {i}: expected {e}, got {g} "
-                f"(expected[{i}:{i + 8}]={exp[i:i + 8]}, got[{i}:{i + 8}]={got[i:i + 8]})"
+                f"(expected[{i}:{i + 8}]={exp[i : i + 8]}, got[{i}:{i + 8}]={got[i : i + 8]})"
             )
     if len(got) != len(exp):
         raise AssertionError(f"{name}: length {len(got)} != expected {len(exp)}")

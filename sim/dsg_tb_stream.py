@@ -7,8 +7,9 @@ import dsg_tb
 import numpy as np
 
 
-async def run_tensor_bench(dut, shape, golden, width, n_tensors=3, p_idle=0.3, p_stall=0.3,
-                           timeout_ns=2_000_000):
+async def run_tensor_bench(
+    dut, shape, golden, width, n_tensors=3, p_idle=0.3, p_stall=0.3, timeout_ns=2_000_000
+):
     case = dsg_tb.load_case()
     rng = dsg_tb.make_rng(case)
     nrng = np.random.default_rng(rng.randint(0, 1 << 30))

@@ -17,8 +17,10 @@ async def run_two_input_bench(dut, shape_a, shape_b, golden, width, n_tensors=3)
     cnt = dsg_tb.BeatCounter(dut, "m_axis")
     await dsg_tb.start(dut)
     lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
-    pairs = [(nrng.integers(lo, hi + 1, size=shape_a), nrng.integers(lo, hi + 1, size=shape_b))
-             for _ in range(n_tensors)]
+    pairs = [
+        (nrng.integers(lo, hi + 1, size=shape_a), nrng.integers(lo, hi + 1, size=shape_b))
+        for _ in range(n_tensors)
+    ]
     pairs[0][0].flat[:4] = lo
     pairs[0][1].flat[:4] = hi
     for a, b in pairs:

@@ -17,9 +17,25 @@ _m = quantize_multiplier(0.37)
 CASES = {
     "copy": dict(parameters=dict(DATA_W=8, C_A=3, C_B=5, N_PIX=12, REQUANT=0), hw=(3, 4)),
     # input a requantized (m = 0.37, z_a = 9), input b copied (identity: q = 2^30, shift = 1)
-    "rq_a": dict(parameters=dict(DATA_W=8, C_A=4, C_B=2, N_PIX=6, REQUANT=1, Z_A=9, Z_B=-4,
-                                 Z_OUT=-4, QA=_m.q, SA=_m.shift, QB=1 << 30, SB=1, LO=-128,
-                                 HI=127), hw=(2, 3)),
+    "rq_a": dict(
+        parameters=dict(
+            DATA_W=8,
+            C_A=4,
+            C_B=2,
+            N_PIX=6,
+            REQUANT=1,
+            Z_A=9,
+            Z_B=-4,
+            Z_OUT=-4,
+            QA=_m.q,
+            SA=_m.shift,
+            QB=1 << 30,
+            SB=1,
+            LO=-128,
+            HI=127,
+        ),
+        hw=(2, 3),
+    ),
 }
 
 
@@ -36,7 +52,13 @@ async def run_concat(dut):
     def golden(a, b):
         if not p["REQUANT"]:
             return np.concatenate([a, b], axis=-1)
-        return ops.concat([a, b], rqs=[(p["QA"], p["SA"]), None], z_ins=[p["Z_A"], p["Z_B"]],
-                          z_out=p["Z_OUT"], lo=p["LO"], hi=p["HI"])
+        return ops.concat(
+            [a, b],
+            rqs=[(p["QA"], p["SA"]), None],
+            z_ins=[p["Z_A"], p["Z_B"]],
+            z_out=p["Z_OUT"],
+            lo=p["LO"],
+            hi=p["HI"],
+        )
 
     await run_two_input_bench(dut, (h, w, p["C_A"]), (h, w, p["C_B"]), golden, p["DATA_W"])

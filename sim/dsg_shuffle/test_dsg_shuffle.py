@@ -24,5 +24,6 @@ def prepare(case, test_dir):
 async def run_shuffle(dut):
     case = dsg_tb.load_case()
     p = case["parameters"]
-    await run_tensor_bench(dut, tuple(case["shape"]),
-                           lambda x: ops.channel_shuffle(x, p["G"]), p["DATA_W"])
+    await run_tensor_bench(
+        dut, tuple(case["shape"]), lambda x: ops.channel_shuffle(x, p["G"]), p["DATA_W"]
+    )

@@ -12,20 +12,39 @@ SOURCES = ["dsg_sliding_window", "dsg_fifo"]
 
 def _p(C, H, W, KH, KW, S=(1, 1), D=(1, 1), pads=(1, 1, 1, 1), SIMD=1, DATA_W=8, R=0):
     pt, pb, pl, pr = pads
-    return dict(DATA_W=DATA_W, C=C, H=H, W=W, K_H=KH, K_W=KW, S_H=S[0], S_W=S[1], D_H=D[0],
-                D_W=D[1], PAD_T=pt, PAD_B=pb, PAD_L=pl, PAD_R=pr, SIMD=SIMD, R=R)
+    return dict(
+        DATA_W=DATA_W,
+        C=C,
+        H=H,
+        W=W,
+        K_H=KH,
+        K_W=KW,
+        S_H=S[0],
+        S_W=S[1],
+        D_H=D[0],
+        D_W=D[1],
+        PAD_T=pt,
+        PAD_B=pb,
+        PAD_L=pl,
+        PAD_R=pr,
+        SIMD=SIMD,
+        R=R,
+    )
 
 
 CASES = {
     "k3_pad1_simd2": dict(parameters=_p(4, 6, 7, 3, 3, SIMD=2), p_idle=0.3, p_stall=0.3),
     "k10x4_s2x1_asym": dict(
-        parameters=_p(2, 12, 6, 10, 4, S=(2, 1), pads=(2, 1, 0, 3)), p_idle=0.2, p_stall=0.4),
+        parameters=_p(2, 12, 6, 10, 4, S=(2, 1), pads=(2, 1, 0, 3)), p_idle=0.2, p_stall=0.4
+    ),
     "k3_d2_s2_w16_simd3": dict(
         parameters=_p(3, 7, 7, 3, 3, S=(2, 2), D=(2, 2), pads=(2, 2, 2, 2), SIMD=3, DATA_W=16),
-        p_idle=0.4, p_stall=0.2),
+        p_idle=0.4,
+        p_stall=0.2,
+    ),
     "k1_s2_rowskip": dict(
-        parameters=_p(4, 6, 5, 1, 1, S=(2, 2), pads=(0, 0, 0, 0), SIMD=4), p_idle=0.1,
-        p_stall=0.5),
+        parameters=_p(4, 6, 5, 1, 1, S=(2, 2), pads=(0, 0, 0, 0), SIMD=4), p_idle=0.1, p_stall=0.5
+    ),
 }
 
 
@@ -49,7 +68,7 @@ def im2col(x, p, zp):
                         iy = oy * p["S_H"] - p["PAD_T"] + kh * p["D_H"]
                         ix = ox * p["S_W"] - p["PAD_L"] + kw * p["D_W"]
                         if 0 <= iy < H and 0 <= ix < W:
-                            words.append(list(x[iy, ix, cf * simd:(cf + 1) * simd]))
+                            words.append(list(x[iy, ix, cf * simd : (cf + 1) * simd]))
                             flags.append(0)
                         else:
                             words.append([zp] * simd)
