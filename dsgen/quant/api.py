@@ -93,4 +93,7 @@ def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
     )
     if opts.config:
         cfg = read_config(opts.config, cfg)
-    return quantize(g, calibration_samples(g, opts, warn), cfg)
+    qg = quantize(g, calibration_samples(g, opts, warn), cfg)
+    for note in qg.notes:
+        (warn or _stderr)(f"note: {note}")
+    return qg
