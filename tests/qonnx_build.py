@@ -26,6 +26,7 @@ class Variant:
     around: str = "ROUND"
     azp: int = 0
     out_quant: bool = True  # the logits quantized (8-bit) or left in float
+    fcbits: int = 8  # the classifier's weights
     affine: str = ""  # "bn": BatchNormalization after the binary conv; "muladd": Mul + Add
     domain: str = DOMAIN
 
@@ -50,8 +51,9 @@ class QBuilder:
     def node(self, op, inputs, domain="", **attrs) -> str:
         self.n += 1
         out = f"t{self.n}"
-        self.nodes.append(helper.make_node(op, inputs, [out], name=f"n{self.n}_{op}",
-                                           domain=domain, **attrs))
+        self.nodes.append(
+            helper.make_node(op, inputs, [out], name=f"n{self.n}_{op}", domain=domain, **attrs)
+        )
         return out
 
     def quant(self, x, scale, zp, bits, signed, narrow, rounding) -> str:
@@ -66,8 +68,9 @@ class QBuilder:
 
     def act_quant(self, x, span, bits, signed, narrow, rounding, zp=0) -> str:
         lo, hi = _range(bits, signed, narrow)
-        return self.quant(x, np.float32(span / (hi - lo)), np.float32(zp), bits, signed, narrow,
-                          rounding)
+        return self.quant(
+            x, np.float32(span / (hi - lo)), np.float32(zp), bits, signed, narrow, rounding
+        )
 
     def hidden(self, y, span) -> str:
         """[ReLU ->] the variant's activation quantizer."""
@@ -80,8 +83,9 @@ class QBuilder:
         v = self.v
         w = (self.rng.standard_normal(shape) * 0.4).astype(np.float32)
         if v.wbits == 1:
-            return self.node("BipolarQuant", [self.const(w), self.const(np.float32(0.25))],
-                             domain=v.domain)
+            return self.node(
+                "BipolarQuant", [self.const(w), self.const(np.float32(0.25))], domain=v.domain
+            )
         if not v.wsigned:
             w = np.abs(w)
         lo, hi = _range(v.wbits, v.wsigned, v.wnarrow)
@@ -91,8 +95,9 @@ class QBuilder:
         scale = (amax / max(hi, 1)).reshape((-1,) + (1,) * (len(shape) - 1)).astype(np.float32)
         if not v.per_channel:
             scale = np.float32(scale.reshape(-1)[0])
-        return self.quant(self.const(w), scale, np.float32(0), v.wbits, v.wsigned, v.wnarrow,
-                          v.wround)
+        return self.quant(
+            self.const(w), scale, np.float32(0), v.wbits, v.wsigned, v.wnarrow, v.wround
+        )
 
     def affine(self, x, c) -> str:
         mul = self.rng.uniform(0.5, 2.0, c) * self.rng.choice([-1.0, 1.0], c)
@@ -138,8 +143,9 @@ def build(v: Variant, path, seed: int = 0, c_in: int = 3, c: int = 8, hw=(7, 6),
     y = b.act_quant(y, 2.13, 8, v.asigned, False, "ROUND")
     y = b.node("Flatten", [y])
     fc = (b.rng.standard_normal((classes, c)) * 0.5).astype(np.float32)
-    s_fc = (np.abs(fc).max(axis=1, keepdims=True) / 127).astype(np.float32)
-    wq = b.quant(b.const(fc), s_fc, np.float32(0), 8, True, True, "ROUND")
+    fmax = (1 << (v.fcbits - 1)) - 1
+    s_fc = (np.abs(fc).max(axis=1, keepdims=True) / fmax).astype(np.float32)
+    wq = b.quant(b.const(fc), s_fc, np.float32(0), v.fcbits, True, True, "ROUND")
     y = b.node("Gemm", [y, wq, b.const(b.rng.standard_normal(classes) * 0.1)], transB=1)
     if v.out_quant:
         y = b.act_quant(y, 6.29, 8, True, False, "ROUND")

@@ -3,6 +3,7 @@ qonnx's `execute_onnx` for QONNX, onnxruntime for QCDQ (issue 15)."""
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import numpy as np
@@ -25,6 +26,7 @@ SHARED = {
 
 VARIANTS = [
     Variant("w4_perchannel"),
+    Variant("w2_fc4", wbits=2, fcbits=4),
     Variant("w8_pertensor", wbits=8, per_channel=False, wnarrow=False),
     Variant("w2_signed_wide", wbits=2, wnarrow=False),
     Variant("w3_floor", wbits=3, wround="FLOOR"),
@@ -110,7 +112,9 @@ def test_verify_int_uses_qonnx(shared_models, tmp_path):
 
     np.save(tmp_path / "clips.npy", mfcc(shared_models, 24).transpose(0, 3, 1, 2))
     r = verify_model(
-        shared_models / "kws_dscnn_w1a8_qonnx.onnx", "int", inputs=str(tmp_path / "clips.npy"),
+        shared_models / "kws_dscnn_w1a8_qonnx.onnx",
+        "int",
+        inputs=str(tmp_path / "clips.npy"),
         samples=0,
     )
     assert r.ok and r.samples == 24 and r.top1_agreement == 1.0
@@ -149,3 +153,82 @@ def test_unsupported_variants_are_one_line_errors(tmp_path, bad, message):
     path = build(bad, tmp_path / "bad.onnx")
     with pytest.raises(DsgenError, match=message):
         quantize(load_ir(path), None)
+
+
+# ---- generated C: bit for bit with the integer reference, weights packed at their bit width ----
+
+
+def _weights_c(tmp_path, qg) -> str:
+    from dsgen.backends.c import compile_c
+
+    s = compile_c(qg, tmp_path / "c", model_sha256="0" * 64)
+    return (tmp_path / "c" / f"{s.name}_weights.c").read_text()
+
+
+@pytest.mark.parametrize("model", sorted(SHARED))
+def test_shared_model_c_host_bit_exact(shared_models, tmp_path, model):
+    from dsgen.verify.core import verify_model
+
+    np.save(tmp_path / "clips.npy", mfcc(shared_models, 12).transpose(0, 3, 1, 2))
+    r = verify_model(shared_models / model, "c", inputs=str(tmp_path / "clips.npy"), samples=0)
+    assert r.bit_exact and r.mismatches == 0 and r.samples == 12
+
+
+@pytest.mark.parametrize("model", sorted(SHARED))
+def test_shared_model_weights_packed(shared_models, tmp_path, model):
+    """The 8 depthwise/pointwise layers' weights are stored 2 (4-bit) or 8 (binary) per byte:
+    ceil(n·bits/8) bytes each, and no int8 copy of them is left."""
+    bits = SHARED[model]
+    qg = quantize(load_ir(shared_models / model), None)
+    src = _weights_c(tmp_path, qg)
+    low = [l for l in qg.int_layers if l.kind in ("depthwise_conv", "pointwise_conv")]
+    packed = re.findall(rf"const uint8_t \w+_w{bits}\[(\d+)\]", src)
+    assert sorted(map(int, packed)) == sorted(-(-l.weight.size * bits // 8) for l in low)
+    int8 = re.findall(r"const int8_t \w+_w\[(\d+)\]", src)
+    assert sorted(map(int, int8)) == sorted(
+        l.weight.size for l in qg.int_layers if l.kind in ("conv", "dense")
+    )
+
+
+def _variant_model(tmp_path, v):
+    return build(v, tmp_path / f"{v.name}.onnx", seed=zlib.crc32(v.name.encode()) % 1000)
+
+
+@pytest.mark.parametrize("v", VARIANTS, ids=lambda v: v.name)
+def test_variant_c_host_bit_exact(tmp_path, v):
+    from dsgen.verify.core import verify_model
+
+    r = verify_model(_variant_model(tmp_path, v), "c", samples=6, seed=3)
+    assert r.bit_exact and r.mismatches == 0
+
+
+MCU_VARIANTS = [v for v in VARIANTS if v.name in ("w2_fc4", "w1_bipolar_bn", "float_logits")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("v", MCU_VARIANTS, ids=lambda v: v.name)
+def test_variant_cortex_m4_bit_exact(tmp_path, v):
+    from dsgen.backends.c.mcu import require_tools
+    from dsgen.verify.core import verify_model
+
+    try:
+        require_tools()
+    except DsgenError as exc:
+        pytest.skip(str(exc))
+    r = verify_model(_variant_model(tmp_path, v), "mcu", samples=3, seed=4)
+    assert r.bit_exact and r.mismatches == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["kws_dscnn_w4a8_qonnx.onnx", "kws_dscnn_w1a8_qonnx.onnx"])
+def test_shared_model_cortex_m4_bit_exact(shared_models, tmp_path, model):
+    from dsgen.backends.c.mcu import require_tools
+    from dsgen.verify.core import verify_model
+
+    try:
+        require_tools()
+    except DsgenError as exc:
+        pytest.skip(str(exc))
+    np.save(tmp_path / "clips.npy", mfcc(shared_models, 2).transpose(0, 3, 1, 2))
+    r = verify_model(shared_models / model, "mcu", inputs=str(tmp_path / "clips.npy"), samples=0)
+    assert r.bit_exact and r.mismatches == 0
