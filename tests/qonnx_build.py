@@ -216,3 +216,69 @@ def compare_layers(path, qg, xs_nchw) -> dict[str, tuple[int, int, float]]:
             s[1] += diff.size
             s[2] = max(s[2], float(diff.max()))
     return {k: tuple(v) for k, v in stats.items()}
+
+
+def build_qcdq(path, seed: int = 0, c_in: int = 3, c: int = 8, hw=(7, 6), classes=5):
+    """A QCDQ model as Brevitas exports it, in opset 21: int4 per-channel weights (QuantizeLinear
+    of the float weight), int8 weights clipped to 4 bits, uint4 and Clip-narrowed uint8
+    activations, float logits."""
+    rng = np.random.default_rng(seed)
+    nodes, inits, n = [], [], [0]
+
+    def const(a, dtype=None):
+        n[0] += 1
+        t = numpy_helper.from_array(np.asarray(a, dtype or np.float32), f"k{n[0]}")
+        inits.append(t)
+        return t.name
+
+    def zp(kind, value=0, shape=()):
+        n[0] += 1
+        name = f"z{n[0]}"
+        inits.append(helper.make_tensor(name, kind, list(shape), [value] * int(np.prod(shape))))
+        return name
+
+    def node(op, ins, **attrs):
+        n[0] += 1
+        out = f"v{n[0]}"
+        nodes.append(helper.make_node(op, ins, [out], name=f"q{n[0]}_{op}", **attrs))
+        return out
+
+    def qdq(x, scale, z, lo=None, hi=None, kind=TensorProto.INT8, axis=None):
+        kw = {} if axis is None else {"axis": axis}
+        s = const(scale)
+        q = node("QuantizeLinear", [x, s, z], **kw)
+        if lo is not None:
+            q = node("Clip", [q, zp(kind, lo), zp(kind, hi)])
+        return node("DequantizeLinear", [q, s, z], **kw)
+
+    x = qdq("x", np.float32(8.0 / 255), zp(TensorProto.INT8))
+    w1 = (rng.standard_normal((c, c_in, 3, 3)) * 0.4).astype(np.float32)
+    s1 = (np.abs(w1).reshape(c, -1).max(axis=1) / 7).astype(np.float32)
+    wq1 = qdq(const(w1), s1, zp(TensorProto.INT4, 0, (c,)), kind=TensorProto.INT4, axis=0)
+    y = node("Conv", [x, wq1, const(rng.standard_normal(c) * 0.2)], pads=[1, 1, 1, 1])
+    y = node("Relu", [y])
+    y = qdq(y, np.float32(6.13 / 15), zp(TensorProto.UINT4), kind=TensorProto.UINT4)
+    w2 = (rng.standard_normal((c, 1, 3, 3)) * 0.4).astype(np.float32)
+    s2 = (np.abs(w2).reshape(c, -1).max(axis=1) / 7).astype(np.float32)
+    wq2 = qdq(const(w2), s2, zp(TensorProto.INT8, 0, (c,)), -7, 7, axis=0)
+    y = node("Conv", [y, wq2, const(rng.standard_normal(c) * 0.2)], pads=[1, 1, 1, 1], group=c)
+    y = node("Relu", [y])
+    y = qdq(y, np.float32(5.37 / 255), zp(TensorProto.UINT8), 0, 100, kind=TensorProto.UINT8)
+    y = node("GlobalAveragePool", [y])
+    y = qdq(y, np.float32(2.13 / 255), zp(TensorProto.UINT8), kind=TensorProto.UINT8)
+    y = node("Flatten", [y])
+    fc = (rng.standard_normal((classes, c)) * 0.5).astype(np.float32)
+    sf = (np.abs(fc).max(axis=1) / 127).astype(np.float32)
+    wf = qdq(const(fc), sf, zp(TensorProto.INT8, 0, (classes,)), -127, 127, axis=0)
+    y = node("Gemm", [y, wf, const(rng.standard_normal(classes) * 0.1)], transB=1)
+    nodes[-1].output[0] = "logits"
+    graph = helper.make_graph(
+        nodes,
+        "qcdq",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c_in, *hw])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, None)],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    onnx.save(model, str(path))
+    return path

@@ -280,3 +280,43 @@ def test_variant_fpga_bit_exact(tmp_path, v, target):
     _require_fpga_tools(target)
     r = verify_model(_variant_model(tmp_path, v), target, samples=3, seed=5, multipliers=16)
     assert r.bit_exact and r.mismatches == 0
+
+
+def test_qcdq_opset21_int4(tmp_path):
+    """Opset-21 QCDQ: int4 per-channel weights, uint4 activations, a Clip-narrowed uint8 range;
+    onnxruntime is the reference, the C is bit-exact with the integer reference."""
+    from dsgen.verify import ort
+    from dsgen.verify.core import verify_model
+    from tests.qonnx_build import build_qcdq
+
+    path = build_qcdq(tmp_path / "qcdq.onnx", seed=7)
+    g = load_ir(path)
+    qg = quantize(g, None)
+    conv, dw = qg.int_layers[0], qg.int_layers[1]
+    assert np.abs(conv.wquant.q >> conv.wquant.shift).max() <= 8  # int4
+    assert g.tensors[conv.output].quant.int_range() == (0, 15)  # uint4
+    assert g.tensors[dw.output].quant.int_range() == (0, 100)  # uint8, Clip(0, 100)
+    sess = ort.session(path)
+    rng = np.random.default_rng(0)
+    agree = 0
+    for _ in range(24):
+        x = (rng.standard_normal((1, 3, 7, 6)) * 1.5).astype(np.float32)
+        ref = sess.run(None, {"x": x})[0][0]
+        agree += int(np.argmax(ref) == np.argmax(logits(qg, x[0].transpose(1, 2, 0))))
+    assert agree == 24
+    r = verify_model(path, "c", samples=6, seed=2)
+    assert r.bit_exact and r.mismatches == 0
+
+
+def test_compile_notes_say_how_scales_are_approximated(shared_models, tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "dsgen.cli", "compile", str(shared_models /
+         "kws_dscnn_w4a8_qonnx.onnx"), "--target", "c", "-o", str(tmp_path / "c")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "requantization multipliers within" in r.stderr
+    assert "output LSB" in r.stderr and "int16" in r.stderr
