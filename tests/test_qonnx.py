@@ -108,6 +108,17 @@ def test_shared_models_weights_as_trained(shared_models):
                 assert set(np.unique(np.abs(q))) == {1}
 
 
+@pytest.mark.parametrize("model", sorted(SHARED))
+def test_verify_float_fake_quantizes_like_the_reference(shared_models, tmp_path, model):
+    """dsgen's float reference applies the model's quantizers (input included) as qonnx
+    (onnxruntime for QCDQ) does."""
+    from dsgen.verify.core import verify_model
+
+    np.save(tmp_path / "clips.npy", mfcc(shared_models, 6).transpose(0, 3, 1, 2))
+    r = verify_model(shared_models / model, "float", inputs=str(tmp_path / "clips.npy"), samples=0)
+    assert r.ok and r.max_abs_err < 1e-4
+
+
 def test_verify_int_uses_qonnx(shared_models, tmp_path):
     from dsgen.verify.core import verify_model
 
@@ -148,6 +159,7 @@ def check_stats(qg, stats) -> None:
     "bad, message",
     [
         (Variant("wide_weights", wbits=8, wsigned=False, wnarrow=False), "wider than 8 bits"),
+        (Variant("big_zero_point", abits=8, asigned=True, azp=200), "does not fit"),
     ],
 )
 def test_unsupported_variants_are_one_line_errors(tmp_path, bad, message):

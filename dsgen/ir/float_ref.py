@@ -112,6 +112,8 @@ def run(
     q_in = g.tensors[g.input].quant
     if g.input_dtype != "float32" and q_in is not None:
         xin = (xin - q_in.zero_point) * q_in.scale
+    elif fake_quantize and q_in is not None:  # a QAT model quantizes its float input itself
+        xin = fake_quant(xin, q_in)
     env[g.input] = xin
     for layer in g.layers:
         y = run_layer(layer, [env[t] for t in layer.inputs])

@@ -110,7 +110,10 @@ def _activation_qparams(
         store, off = 16, 0
         if hi > 32767 or zp != 0:
             raise ctx.error(f"{bits}-bit activations must be signed with zero point 0 (int16)")
-    return QParams(float(scale.reshape(-1)[0]), int(zp) + off, store, lo + off, hi + off, rounding)
+    z = int(zp) + off
+    if not -(1 << (store - 1)) <= z < (1 << (store - 1)):
+        raise ctx.error(f"zero point {int(zp)} does not fit the {store}-bit storage")
+    return QParams(float(scale.reshape(-1)[0]), z, store, lo + off, hi + off, rounding)
 
 
 def _record(ctx: Ctx, v: Value, qp: QParams) -> None:
