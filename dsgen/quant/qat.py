@@ -21,7 +21,7 @@ from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant import calibrate
 from dsgen.quant.bounds import conv_accumulator_bounds
-from dsgen.quant.fixedpoint import quantize_multiplier
+from dsgen.quant.fixedpoint import INT32_MAX, quantize_multiplier
 
 OUT_BITS = 16
 
@@ -49,19 +49,30 @@ def _promote_to_16(g: ir.Graph) -> None:
             t.quant = ir.QParams(q.scale, 0, 16, lo - z, hi - z, q.rounding)
 
 
-def _weight_headroom(wq: ir.WeightQuant) -> None:
-    """Weights narrower than int8 are stored times 2^k (the largest k that keeps them in int8)
-    with the scale divided by 2^k: the real weights are unchanged, and the accumulator's step,
-    to which the model's float bias is rounded, becomes 2^k times finer."""
+def _weight_headroom(layer: ir.Conv | ir.Dense, qi: ir.QParams | None) -> None:
+    """Weights narrower than int8 are stored times 2^k (the largest k that keeps them in int8
+    and every accumulator in int32) with the scale divided by 2^k: the real weights are unchanged,
+    and the accumulator's step, to which the model's float bias is rounded, is 2^k times finer."""
+    wq = layer.wquant
     wmax = int(np.abs(wq.q).max(initial=0))
-    if wmax == 0 or wq.bias_q is not None:
+    if wmax == 0 or qi is None:
         return
+    lo, hi = qi.int_range()
+    bias = (
+        np.asarray(wq.bias_q, np.float64)
+        if wq.bias_q is not None
+        else np.abs(layer.bias) / (qi.scale * wq.scale)
+    )
+    a_lo, a_hi = conv_accumulator_bounds(wq.q, np.ceil(np.abs(bias)), qi.zero_point, lo, hi)
+    worst = max(int(np.abs(a_lo).max()), int(np.abs(a_hi).max()), 1)
     k = 0
-    while wmax << (k + 1) <= 127:
+    while wmax << (k + 1) <= 127 and worst << (k + 1) <= INT32_MAX:
         k += 1
     wq.q = wq.q << k
     wq.scale = wq.scale / (1 << k)
     wq.shift = k
+    if wq.bias_q is not None:  # a quantized bias moves to the finer step exactly
+        wq.bias_q = np.asarray(wq.bias_q, np.int64) << k
 
 
 def _float_output_params(g: ir.Graph, layer: ir.Layer, qi: ir.QParams) -> ir.QParams:
@@ -153,7 +164,7 @@ def prepare(g: ir.Graph, layers: list[ir.Layer], int_outputs: list[str]) -> list
             )
     for layer in layers:
         if isinstance(layer, (ir.Conv, ir.Dense)) and layer.wquant is not None:
-            _weight_headroom(layer.wquant)
+            _weight_headroom(layer, _group_quant(g, groups, layer.inputs[0]))
         if isinstance(layer, (ir.Conv, ir.Dense)):
             qi = _group_quant(g, groups, layer.inputs[0])
             qo = g.tensors[layer.output].quant
