@@ -1,7 +1,7 @@
 """The keyword spotter at 8-, 4- and 1-bit weights: models trained with quantization in the loop
 (../shared/models: Brevitas QONNX and QCDQ exports) next to the MLPerf int8 QDQ model.
 
-    .venv/bin/python bench/qat_bench.py [--no-mcu] [--no-rtl] [--no-synth]
+    .venv/bin/python bench/qat_bench.py [--only w4a8,w1a8] [--no-mcu] [--no-rtl] [--no-synth]
 
 Per model: the C constants (weights, biases, multipliers) and Cortex-M4 flash/RAM, Cortex-M4
 instructions per MAC under qemu, the RTL engine's multipliers and cycles per inference at a
@@ -139,10 +139,14 @@ def main() -> int:
     ap.add_argument("--no-mcu", action="store_true")
     ap.add_argument("--no-rtl", action="store_true")
     ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated parts of model file names")
     a = ap.parse_args()
+    only = [o for o in a.only.split(",") if o]
     rows = []
     with tempfile.TemporaryDirectory(prefix="qat_bench_") as td:
         for label, fname, bits in MODELS:
+            if only and not any(o in fname for o in only):
+                continue
             rows.append(bench(label, fname, bits, Path(td), a))
             print(rows[-1].line(), file=sys.stderr, flush=True)
     print(HEADER)
