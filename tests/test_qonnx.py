@@ -330,5 +330,70 @@ def test_compile_notes_say_how_scales_are_approximated(shared_models, tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
+    assert "calib" not in r.stderr  # the model's own parameters: nothing to calibrate
     assert "requantization multipliers within" in r.stderr
     assert "output LSB" in r.stderr and "int16" in r.stderr
+
+
+def _mutated(tmp_path, mutate):
+    import onnx
+
+    path = build(Variant("base"), tmp_path / "base.onnx")
+    m = onnx.load(str(path))
+    mutate(m)
+    out = tmp_path / "bad.onnx"
+    onnx.save(m, str(out))
+    return out
+
+
+def _set_const(m, name, value):
+    from onnx import numpy_helper
+
+    for i, t in enumerate(m.graph.initializer):
+        if t.name == name:
+            m.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.float32(value), name))
+
+
+def _quant_nodes(m):
+    return [n for n in m.graph.node if n.op_type == "Quant"]
+
+
+def _bad_rounding(m):
+    for a in _quant_nodes(m)[0].attribute:
+        if a.name == "rounding_mode":
+            a.s = b"STOCHASTIC"
+
+
+def _bipolar_act(m):
+    q = _quant_nodes(m)[2]
+    _set_const(m, q.input[3], 1.0)
+    for a in q.attribute:
+        if a.name == "signed":
+            a.i = 1
+
+
+MALFORMED = {
+    "rounding": (_bad_rounding, "rounding_mode 'STOCHASTIC'"),
+    "bits": (lambda m: _set_const(m, _quant_nodes(m)[2].input[3], 17.0), "bit width 17"),
+    "scale": (lambda m: _set_const(m, _quant_nodes(m)[2].input[1], -0.5), "positive"),
+    "zero_point": (lambda m: _set_const(m, _quant_nodes(m)[2].input[2], 0.5), "non-integer"),
+    "bipolar_act": (_bipolar_act, "activations are not supported"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_quantizers_are_one_line_errors(tmp_path, case):
+    import subprocess
+    import sys
+
+    mutate, message = MALFORMED[case]
+    path = _mutated(tmp_path, mutate)
+    r = subprocess.run(
+        [sys.executable, "-m", "dsgen.cli", "compile", str(path), "--target", "c", "-o",
+         str(tmp_path / "out")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert message in r.stderr
+    assert not (tmp_path / "out").exists()

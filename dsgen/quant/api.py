@@ -58,7 +58,7 @@ def read_config(path: str, cfg: QuantConfig) -> QuantConfig:
 
 def calibration_samples(g: Graph, opts: QuantOptions, warn=None) -> np.ndarray | None:
     """Float samples in IR layout, or None for a pre-quantized model."""
-    if g.input_dtype != "float32":
+    if g.input_dtype != "float32" or g.prequantized:  # QDQ/QAT: the model's own parameters
         return None
     from dsgen.verify.core import load_inputs, to_ir_layout
 
