@@ -13,10 +13,12 @@ from dsgen.errors import DsgenError
 from dsgen.frontend.context import Ctx, Value, VKind, node_label
 from dsgen.frontend.loader import onnx_opset, read_model
 from dsgen.frontend.ops import HANDLERS
+from dsgen.frontend.ops.qonnx import DOMAINS as QONNX_DOMAINS
+from dsgen.frontend.ops.qonnx import OPS as QONNX_OPS
 from dsgen.frontend.schema import check_node
 from dsgen.ir.graph import Graph, TensorInfo
 
-_NO_FOLD = {"DequantizeLinear", "QuantizeLinear", "Constant", "Shape"}
+_NO_FOLD = {"DequantizeLinear", "QuantizeLinear", "Constant", "Shape"} | QONNX_OPS
 _INT_TYPES = {onnx.TensorProto.INT8: "int8", onnx.TensorProto.INT16: "int16"}
 
 
@@ -72,9 +74,11 @@ def _add_input(ctx: Ctx) -> None:
 
 
 def _convert_node(ctx: Ctx, node: onnx.NodeProto, opset: int) -> None:
-    if node.domain not in ("", "ai.onnx"):
+    qonnx_op = node.domain in QONNX_DOMAINS and node.op_type in QONNX_OPS
+    if node.domain not in ("", "ai.onnx") and not qonnx_op:
         raise ctx.error(f"is not supported (custom domain '{node.domain}')")
-    check_node(ctx, node, opset)
+    if not qonnx_op:  # QONNX ops are checked by their own handlers
+        check_node(ctx, node, opset)
     inputs = [ctx.get(n) for n in node.input if n]
     if node.op_type not in _NO_FOLD and inputs and all(v.kind is VKind.CONST for v in inputs):
         _fold(ctx, node)

@@ -55,10 +55,14 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+_DIRECTED = {"floor": np.floor, "ceil": np.ceil, "to_zero": np.trunc}
+
+
 def fake_quant(x: np.ndarray, q: ir.QParams) -> np.ndarray:
     """QuantizeLinear → DequantizeLinear as onnxruntime computes it (float32, ties to even)."""
-    lo, hi = -(1 << (q.bits - 1)), (1 << (q.bits - 1)) - 1
-    scaled = np.rint(x.astype(np.float32) / np.float32(q.scale)) + q.zero_point
+    lo, hi = q.int_range()  # a QAT quantizer's narrower range, its directed rounding
+    r = x.astype(np.float32) / np.float32(q.scale)
+    scaled = _DIRECTED.get(q.rounding, np.rint)(r) + q.zero_point
     return ((np.clip(scaled, lo, hi) - q.zero_point) * np.float32(q.scale)).astype(np.float64)
 
 
@@ -101,13 +105,15 @@ def run(
 ) -> dict[str, np.ndarray]:
     """Execute on one sample `x` in IR layout ((H,W,C) or (N,)); returns the output tensors
     (every tensor with keep=True).  An integer input of a QDQ model is dequantized first."""
-    if fake_quantize is None:
-        fake_quantize = g.input_dtype != "float32"
+    if fake_quantize is None:  # a pre-quantized model: QDQ or QAT (a quantized float input)
+        fake_quantize = g.input_dtype != "float32" or g.prequantized
     env: dict[str, np.ndarray] = {}
     xin = np.asarray(x, dtype=np.float64)
     q_in = g.tensors[g.input].quant
     if g.input_dtype != "float32" and q_in is not None:
         xin = (xin - q_in.zero_point) * q_in.scale
+    elif fake_quantize and q_in is not None:  # a QAT model quantizes its float input itself
+        xin = fake_quant(xin, q_in)
     env[g.input] = xin
     for layer in g.layers:
         y = run_layer(layer, [env[t] for t in layer.inputs])

@@ -76,11 +76,25 @@ NONE = Activation()
 
 @dataclass(frozen=True)
 class QParams:
-    """real = scale · (q − zero_point); per-tensor for activations."""
+    """real = scale · (q − zero_point); per-tensor for activations.
+
+    `qmin`/`qmax` narrow the stored integers below the type's range (a QAT model's sub-8-bit or
+    narrow quantizer); `rounding` is how a float becomes q where the model says so (the input):
+    "half_away" (TFLite, dsgen's own), or a QONNX mode ("half_even", "floor", "ceil", "to_zero")."""
 
     scale: float
     zero_point: int
     bits: int = 8
+    qmin: int | None = None
+    qmax: int | None = None
+    rounding: str = "half_away"
+
+    def int_range(self) -> tuple[int, int]:
+        lo, hi = -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
+        return (
+            lo if self.qmin is None else max(lo, self.qmin),
+            hi if self.qmax is None else min(hi, self.qmax),
+        )
 
 
 @dataclass
@@ -112,6 +126,7 @@ class WeightQuant:
     q: np.ndarray  # int8, same layout as the float weight
     scale: np.ndarray  # per output channel
     bias_q: np.ndarray | None = None  # int32 if the model quantized the bias
+    shift: int = 0  # q holds the model's integers times 2^shift (dsgen.quant.qat)
 
 
 @dataclass
@@ -279,6 +294,7 @@ class Graph:
     tensors: dict[str, TensorInfo] = field(default_factory=dict)
     layers: list[Layer] = field(default_factory=list)
     input_dtype: str = "float32"  # "int8" for QDQ models with an int8 graph input
+    prequantized: bool = False  # the model file quantizes activations itself (QDQ, QONNX)
     output_dtype: str = "float32"
     onnx_input_name: str = ""
     onnx_input_shape: tuple[int, ...] = ()  # as the ONNX graph declares it (NCHW, batch 1)

@@ -76,7 +76,13 @@ def _fold_into_weights(prod: ir.Conv | ir.Dense, aff: ir.Affine) -> None:
         if np.all(mul == 1.0) and aff.add_q is not None and wq.bias_q is None:
             wq.bias_q = aff.add_q  # MatMul + Add(DequantizeLinear(int32 bias)) of a QDQ model
         elif not np.all(mul == 1.0):
-            prod.wquant = None  # scaled weights are no longer the model's integers
+            # The model's integers stay; the per-channel factor joins the weight scale (and so
+            # the requantization multiplier), a negative one flips the channel's signs.
+            sign = np.where(mul < 0, -1, 1).astype(np.int64)
+            wq.q = wq.q * sign.reshape(shape) * (mul != 0).reshape(shape)
+            wq.scale = np.where(mul != 0, wq.scale * np.abs(mul), wq.scale)
+            if wq.bias_q is not None:
+                wq.bias_q = None  # the float bias (bias·mul + add) is requantized instead
 
 
 def fold_pad(g: ir.Graph) -> None:

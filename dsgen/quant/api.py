@@ -59,7 +59,7 @@ def read_config(path: str, cfg: QuantConfig) -> QuantConfig:
 
 def calibration_samples(g: Graph, opts: QuantOptions, warn=None) -> np.ndarray | None:
     """Float samples in IR layout, or None for a pre-quantized model."""
-    if g.input_dtype != "float32":
+    if g.input_dtype != "float32" or g.prequantized:  # QDQ/QAT: the model's own parameters
         return None
     if opts.calib is None:
         (warn or _stderr)(
@@ -92,4 +92,7 @@ def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
     )
     if opts.config:
         cfg = read_config(opts.config, cfg)
-    return quantize(g, calibration_samples(g, opts, warn), cfg)
+    qg = quantize(g, calibration_samples(g, opts, warn), cfg)
+    for note in qg.notes:
+        (warn or _stderr)(f"note: {note}")
+    return qg

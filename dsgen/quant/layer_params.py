@@ -14,7 +14,6 @@ from dsgen.quant.fixedpoint import (
     INT32_MIN,
     quantize_multiplier,
     round_half_away,
-    type_range,
 )
 from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, MoveQ, PoolQ
 
@@ -27,8 +26,9 @@ def _rq(m: float) -> tuple[int, int]:
 
 
 def clamp_range(act: ir.Activation, q: ir.QParams) -> tuple[int, int]:
-    """The output clamp: the type's range ∩ the quantized bounds of a fused ReLU / ReLU6 / Clip."""
-    lo, hi = type_range(q.bits)
+    """The output clamp: the type's range (narrowed by a QAT quantizer's range) ∩ the quantized
+    bounds of a fused ReLU / ReLU6 / Clip."""
+    lo, hi = q.int_range()
     if act.kind is ir.ActKind.RELU:
         lo = max(lo, q.zero_point)
     elif act.kind is ir.ActKind.CLIP:
@@ -45,7 +45,7 @@ def _producer_range(g: ir.Graph, tensor: str, params: dict) -> tuple[int, int]:
     rec = params.get(prod.name) if prod is not None else None
     if rec is not None and hasattr(rec, "lo"):
         return rec.lo, rec.hi
-    return type_range(g.tensors[tensor].quant.bits)
+    return g.tensors[tensor].quant.int_range()
 
 
 def _weight_scales(w: np.ndarray, bits: int, per_channel: bool, pow2: bool) -> np.ndarray:

@@ -12,7 +12,20 @@ import numpy as np
 
 from dsgen.ir import graph as ir
 
-RQ = tuple[int, int]  # (q, shift) of one requantization multiplier
+RQ = tuple[int, int]
+
+_ROUNDING = {
+    "half_away": lambda r: np.where(r >= 0, np.floor(r + 0.5), -np.floor(-r + 0.5)),
+    "half_even": np.round,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "to_zero": np.trunc,
+}
+
+
+def round_float(r: np.ndarray, mode: str) -> np.ndarray:
+    """Round float values to integers (still float) in one of QParams' rounding modes."""
+    return _ROUNDING[mode](r)  # (q, shift) of one requantization multiplier
 
 
 @dataclass
@@ -97,6 +110,7 @@ class QGraph:
     int_outputs: list[str]  # one per graph output, in order (a softmax's input: logits)
     softmax_outputs: list[bool]  # per output: the float graph applies a softmax after it
     per_layer: dict[str, dict] = field(default_factory=dict)  # notes for reports (weight bits…)
+    notes: list[str] = field(default_factory=list)  # compile notes (a QAT model's scales…)
 
     @property
     def softmax_after(self) -> bool:
@@ -113,11 +127,14 @@ class QGraph:
         return self.qparams(self.graph.input)
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        """Float input → integers: round half away from zero, saturate (TFLite's Quantize)."""
+        """Float input → integers: round half away from zero (TFLite's Quantize) or as the model's
+        input quantizer says (a QAT model), saturate to the stored range."""
         q = self.input_q
-        lo, hi = -(1 << (q.bits - 1)), (1 << (q.bits - 1)) - 1
-        r = np.asarray(x, np.float64) / q.scale
-        r = np.where(r >= 0, np.floor(r + 0.5), -np.floor(-r + 0.5))
+        lo, hi = q.int_range()
+        if q.rounding == "half_away":
+            r = round_float(np.asarray(x, np.float64) / q.scale, q.rounding)
+        else:  # a QAT quantizer divides in float32, as its executor (qonnx, onnxruntime) does
+            r = round_float(np.asarray(x, np.float32) / np.float32(q.scale), q.rounding)
         return np.clip(r + q.zero_point, lo, hi).astype(np.int64)
 
     def dequantize(self, tensor: str, y: np.ndarray) -> np.ndarray:

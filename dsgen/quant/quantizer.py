@@ -9,7 +9,7 @@ import numpy as np
 
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
-from dsgen.quant import calibrate
+from dsgen.quant import calibrate, qat
 from dsgen.quant.layer_params import layer_params
 from dsgen.quant.qgraph import QGraph
 
@@ -143,7 +143,10 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
         stats = calibrate.collect(g, calib, cfg.method, cfg.percentile)
     elif cfg.bits != 8 and g.tensors[g.input].quant and g.tensors[g.input].quant.bits != cfg.bits:
         raise DsgenError("a pre-quantized model keeps its own activation bits")
+    qat_notes = qat.prepare(g, layers, int_outputs) if stats is None else []
     assign_activation_params(g, layers, stats, cfg)
+    if stats is None and qat.is_qat(g):
+        qat_notes.append(qat.scale_note(g, layers))
     bits = g.tensors[g.input].quant.bits
     params, notes = {}, {}
     for layer in layers:
@@ -156,4 +159,5 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
         int_outputs=int_outputs,
         softmax_outputs=softmax_outputs,
         per_layer=notes,
+        notes=qat_notes,
     )

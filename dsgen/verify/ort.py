@@ -11,6 +11,11 @@ from dsgen.errors import DsgenError
 
 
 def session(path: str | Path):
+    """onnxruntime's session; for a QONNX model qonnx's executor (dsgen.verify.qonnx_exec)."""
+    from dsgen.verify.qonnx_exec import QonnxSession, is_qonnx
+
+    if is_qonnx(path):
+        return QonnxSession(path)
     try:
         import onnxruntime as ort
     except ImportError:

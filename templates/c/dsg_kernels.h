@@ -205,6 +205,9 @@ void dsg_channel_shuffle_s16(const int16_t *in, int16_t *out, int32_t pixels, in
                              int32_t groups);
 void dsg_act_s16(const int16_t *in, int16_t *out, int32_t n, const dsg_act_params *p);
 
+/* --------------------------------------------------------------------- packed low-bit weights */
+#include "dsg_lowbit.h"
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,8 +16,16 @@ from dsgen.quant import int_ref
 from dsgen.quant.qgraph import QGraph
 from dsgen.resources import templates_dir
 
-LIBRARY = ["dsg_kernels.h", "dsg_kernels.c", "dsg_kernels_typed.inc", "dsg_kernels_dw3x3.inc"]
-_BYTES = {"int8_t": 1, "int32_t": 4}
+LIBRARY = [
+    "dsg_kernels.h",
+    "dsg_kernels.c",
+    "dsg_kernels_typed.inc",
+    "dsg_kernels_dw3x3.inc",
+    "dsg_lowbit.h",
+    "dsg_lowbit.c",
+    "dsg_lowbit_typed.inc",
+]
+_BYTES = {"int8_t": 1, "uint8_t": 1, "int32_t": 4}
 # The Cortex-M4 linker script's internal FLASH (mps2-an386: 4 MB).  Constants that would leave
 # less than CODE_HEADROOM of it for code and the example's test vectors go to XFLASH, the
 # memory-mapped external flash region, via -DDSG_WEIGHTS_EXTERNAL (see weights.c.j2).

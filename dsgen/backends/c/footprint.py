@@ -40,7 +40,7 @@ def m4_footprint(c_dir: Path, name: str) -> Footprint | None:
     build.mkdir(exist_ok=True)
     objs = []
     try:
-        for src in (f"{name}.c", f"{name}_weights.c", "dsg_kernels.c"):
+        for src in (f"{name}.c", f"{name}_weights.c", "dsg_kernels.c", "dsg_lowbit.c"):
             obj = build / (Path(src).stem + ".o")  # gcc names the .su file after it
             subprocess.run([cc, *M4_FLAGS, f"-I{c_dir}", "-c", str(c_dir / src), "-o", str(obj)],
                            check=True, capture_output=True, cwd=build)  # fmt: skip

@@ -41,7 +41,12 @@ class HostModel:
         if cc_path is None:
             raise DsgenError(f"C compiler '{cc}' not found (install gcc or clang)")
         lib = c_dir / f"lib{name}_host.so"
-        srcs = [c_dir / f"{name}.c", c_dir / f"{name}_weights.c", c_dir / "dsg_kernels.c"]
+        srcs = [
+            c_dir / f"{name}.c",
+            c_dir / f"{name}_weights.c",
+            c_dir / "dsg_kernels.c",
+            c_dir / "dsg_lowbit.c",
+        ]
         r = subprocess.run(
             [cc_path, *HOST_FLAGS, *map(str, srcs), "-o", str(lib)], capture_output=True, text=True
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dsgen.backends.c import lowbit
 from dsgen.backends.c.arena import ArenaPlan
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
@@ -144,8 +145,34 @@ def _conv_kernel(lw: Lowering, layer: ir.Conv) -> tuple[str, bool]:
     return f"dsg_conv_{t}", False
 
 
+def _lowbit_call(lw: Lowering, layer, p, conv_fields) -> CCall | None:
+    """A layer whose weights pack below 8 bits (dsgen.backends.c.lowbit): the packed kernel."""
+    stored = lowbit.stored_weights(layer, p)
+    if stored is None:
+        return None
+    v, bits, k = stored
+    pre, ident = lw.prefix(layer), lw.idents[layer.name]
+    fields = dict(conv_fields)
+    lw.arrays = [a for a in lw.arrays if a.name != fields["weights"]]  # no int8 copy
+    fields["weights"] = "0"
+    conv = "{ " + ", ".join(f".{k_} = {v_}" for k_, v_ in fields.items()) + " }"
+    packed = _arr(lw.arrays, pre, f"w{bits}", "uint8_t", lowbit.pack(v, bits))
+    return CCall(
+        ident,
+        layer.kind,
+        f"dsg_conv_lowbit_{lw.t}",
+        "dsg_lowbit_conv_params",
+        [("conv", conv), ("wpacked", packed), ("wbits", str(bits)), ("wshift", str(k))],
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"],
+    )
+
+
 def lower_conv(lw: Lowering, layer: ir.Conv, p) -> CCall:
     pre = lw.prefix(layer)
+    fields = _conv_fields(lw, layer, p, pre)
+    packed = _lowbit_call(lw, layer, p, fields)
+    if packed is not None:
+        return packed
     kernel, checked = _conv_kernel(lw, layer)
     ident = lw.idents[layer.name]
     return CCall(
@@ -153,14 +180,25 @@ def lower_conv(lw: Lowering, layer: ir.Conv, p) -> CCall:
         layer.kind,
         kernel,
         "dsg_conv_params",
-        _conv_fields(lw, layer, p, pre),
+        fields,
         [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"],
         checked,
     )
 
 
+def _dense_as_conv_fields(lw: Lowering, layer: ir.Dense, p, pre) -> list[tuple[str, str]]:
+    """A dense layer as the 1x1 conv on a 1x1 map it is (for the packed kernel)."""
+    n_in, n_out = layer.weight.shape[1], layer.weight.shape[0]
+    f = {"in_h": 1, "in_w": 1, "in_c": n_in, "out_h": 1, "out_w": 1, "out_c": n_out}
+    f.update(kernel_h=1, kernel_w=1, stride_h=1, stride_w=1, dilation_h=1, dilation_w=1)
+    f.update(pad_top=0, pad_left=0, groups=1)
+    return [(k, str(v)) for k, v in f.items()] + _mac_fields(lw, p, pre)
+
+
 def lower_dense(lw: Lowering, layer: ir.Dense, p) -> CCall:
     pre, ident = lw.prefix(layer), lw.idents[layer.name]
+    if lowbit.stored_weights(layer, p) is not None:
+        return _lowbit_call(lw, layer, p, _dense_as_conv_fields(lw, layer, p, pre))
     f = [("in_n", str(layer.weight.shape[1])), ("out_n", str(layer.weight.shape[0]))]
     return CCall(
         ident,

@@ -154,6 +154,7 @@ def build_elf(
         f"{name}.c",
         f"{name}_weights.c",
         "dsg_kernels.c",
+        "dsg_lowbit.c",
         "mcu_main.c",
         "cortex_m4/startup_cm4.c",
     ):

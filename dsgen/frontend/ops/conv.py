@@ -15,13 +15,20 @@ def _per_channel(scale: np.ndarray, n: int) -> np.ndarray:
     return np.full(n, scale[0]) if scale.size == 1 else scale
 
 
-def _weight_quant(ctx: Ctx, w: Value, bias: Value | None, layout) -> WeightQuant | None:
-    """Integer weights of a QDQ model, re-laid-out like the float weight by `layout`."""
+def _weight_quant(
+    ctx: Ctx, w: Value, bias: Value | None, layout, out_axis: int = 0
+) -> WeightQuant | None:
+    """Integer weights of a QDQ model, re-laid-out like the float weight by `layout`.
+    `out_axis`: the output-channel axis of the ONNX weight, the only one a scale may vary along."""
     if w.qconst is None:
         return None
     qc = w.qconst
     if np.any(qc.zero_point != 0):
         raise ctx.error("weights with a non-zero zero point are not supported (use symmetric)")
+    if np.asarray(qc.scale).size > 1 and qc.axis != out_axis:
+        raise ctx.error(f"weight scales vary along axis {qc.axis}, not the output channels")
+    if qc.q.size and int(np.abs(qc.q).max()) > 127:
+        raise ctx.error("weights wider than 8 bits are not supported")
     q = layout(qc.q.astype(np.int64))
     bias_q = None
     if bias is not None and bias.qconst is not None:
@@ -134,7 +141,7 @@ def gemm(ctx: Ctx) -> None:
         c = np.full(n_out, c[0])
     if c.size != n_out:
         raise ctx.error(f"bias C of {c.size} elements does not broadcast to {n_out} outputs")
-    wq = _weight_quant(ctx, bv, cv, layout) if alpha == 1.0 and beta == 1.0 else None
+    wq = _weight_quant(ctx, bv, cv, layout, 0 if trans_b else 1) if alpha == beta == 1.0 else None
     _emit_dense(ctx, x, w, c, wq)
 
 
@@ -150,7 +157,7 @@ def matmul(ctx: Ctx) -> None:
     def layout(a: np.ndarray) -> np.ndarray:
         return _nhwc_columns(a.T, x.nchw_src)
 
-    _emit_dense(ctx, x, layout(b), np.zeros(b.shape[1]), _weight_quant(ctx, bv, None, layout))
+    _emit_dense(ctx, x, layout(b), np.zeros(b.shape[1]), _weight_quant(ctx, bv, None, layout, 1))
 
 
 @handler("BatchNormalization")
