@@ -19,6 +19,7 @@ from dsgen.quant.fixedpoint import (
 from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, MoveQ, PoolQ
 
 ADD_LEFT_SHIFT = {8: 20, 16: 15}
+BIAS_LIMIT = float(1 << 30)  # |bias| in accumulator units, leaving room for the products
 
 
 def _rq(m: float) -> tuple[int, int]:
@@ -77,7 +78,9 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         wbits, bias_q = 8, layer.wquant.bias_q
         if bias_q is None:
             bias_q = _round(bias / (qi.scale * s_w))
-        bias_q = np.clip(np.asarray(bias_q, np.float64), INT32_MIN, INT32_MAX).astype(np.int64)
+        bias_q = np.asarray(bias_q, np.float64)
+        clipped = int(np.count_nonzero((bias_q < INT32_MIN) | (bias_q > INT32_MAX)))
+        bias_q = np.clip(bias_q, INT32_MIN, INT32_MAX).astype(np.int64)
         a_lo, a_hi = conv_accumulator_bounds(wq, bias_q, qi.zero_point, in_lo, in_hi, groups)
         raised = 0
     else:
@@ -88,10 +91,16 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
             bias = bias - _bias_error(
                 layer, wq * s_w0.reshape((-1,) + (1,) * (w.ndim - 1)) - w, stats
             )
-        raised = 0
+        # A channel whose weights are tiny next to its bias: its weight scale is coarsened until the
+        # bias fits in 2^30 (its weights matter little; a clipped bias would change its output).
+        need = np.abs(bias) / (qi.scale * BIAS_LIMIT)
+        raised = int(np.count_nonzero(need > s_w))
+        s_w = np.maximum(s_w, need)
         for _ in range(24):  # coarsen the weight scale of channels that could overflow int32
             wq, _ = _quantize_weights(w, s_w, wbits)
-            bias_q = np.clip(_round(bias / (qi.scale * s_w)), INT32_MIN, INT32_MAX).astype(np.int64)
+            unclipped = _round(bias / (qi.scale * s_w))
+            clipped = int(np.count_nonzero((unclipped < INT32_MIN) | (unclipped > INT32_MAX)))
+            bias_q = np.clip(unclipped, INT32_MIN, INT32_MAX).astype(np.int64)
             a_lo, a_hi = conv_accumulator_bounds(wq, bias_q, qi.zero_point, in_lo, in_hi, groups)
             bad = (a_lo < INT32_MIN) | (a_hi > INT32_MAX)
             if not bad.any():
@@ -126,7 +135,8 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         acc_min=int(a_lo.min()),
         acc_max=int(a_hi.max()),
     )
-    return rec, {"weight_bits": wbits, "per_channel": per_channel, "scales_raised": raised}
+    notes = {"weight_bits": wbits, "per_channel": per_channel, "scales_raised": raised}
+    return rec, notes | {"bias_clipped": clipped}
 
 
 def _quantize_weights(w: np.ndarray, s_w: np.ndarray, bits: int) -> tuple[np.ndarray, int]:

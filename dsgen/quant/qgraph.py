@@ -97,6 +97,7 @@ class QGraph:
     int_outputs: list[str]  # tensors the integer part returns (a softmax's input: logits)
     softmax_after: bool  # whether the float graph applies a softmax to the integer output
     per_layer: dict[str, dict] = field(default_factory=dict)  # notes for reports (weight bits…)
+    collapses: list = field(default_factory=list)  # degenerate.Collapse: layers that collapsed
 
     def qparams(self, tensor: str) -> ir.QParams:
         q = self.graph.tensors[tensor].quant

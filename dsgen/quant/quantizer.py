@@ -9,7 +9,7 @@ import numpy as np
 
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
-from dsgen.quant import calibrate
+from dsgen.quant import calibrate, degenerate
 from dsgen.quant.layer_params import layer_params
 from dsgen.quant.qgraph import QGraph
 
@@ -47,15 +47,19 @@ class QuantConfig:
             raise DsgenError(f"unknown calibration method '{self.method}'")
 
 
+DEAD_RANGE = 1e-30
+
+
 def _pow2_ceil(x: float) -> float:
     return 2.0 ** math.ceil(math.log2(x))
 
 
 def activation_qparams(lo: float, hi: float, cfg: QuantConfig) -> ir.QParams:
     lo, hi = min(lo, 0.0), max(hi, 0.0)
-    if (
-        hi - lo < 1e-2
-    ):  # a dead tensor (always 0): any scale is exact; a tiny one would blow up biases
+    # A dead tensor (always 0): any scale is exact.  A tensor that merely spans little keeps its
+    # own range: a floor here would quantize it to a constant (its consumers' biases stay within
+    # int32 because conv_params coarsens their weight scale where needed).
+    if hi - lo < DEAD_RANGE:
         hi = lo + 1e-2
     if cfg.bits == 16 or cfg.pow2:
         qmax = (1 << (cfg.bits - 1)) - 1
@@ -125,8 +129,11 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
     bits = g.tensors[g.input].quant.bits
     params, notes = {}, {}
     for layer in layers:
-        params[layer.name], notes[layer.name] = layer_params(g, layer, params, stats, cfg)
-    return QGraph(
+        try:
+            params[layer.name], notes[layer.name] = layer_params(g, layer, params, stats, cfg)
+        except ValueError as exc:  # a multiplier beyond the contract's range
+            raise DsgenError(f"layer '{layer.name}' ({layer.kind}): {exc}") from None
+    qg = QGraph(
         graph=g,
         params=params,
         bits=bits,
@@ -135,3 +142,5 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
         softmax_after=softmax_after,
         per_layer=notes,
     )
+    qg.collapses = degenerate.find(qg, stats)
+    return qg
