@@ -25,6 +25,7 @@ from dsgen.ir import float_ref
 from dsgen.quant import int_ref
 from dsgen.quant.quantizer import QuantConfig, quantize
 from dsgen.verify import ort
+from dsgen.verify.peers import ort_quantize_static
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "models"
@@ -52,45 +53,8 @@ def float_outputs(path: Path, test_ir: np.ndarray) -> np.ndarray:
     return np.stack([float_ref.run(g, x)[g.outputs[0]].reshape(-1) for x in test_ir])
 
 
-def ort_quantize_fair(path: Path, calib_nchw: np.ndarray, out: Path) -> Path:
-    """onnxruntime's documented flow: `quant_pre_process` first (BatchNorm folded into the convs,
-    shapes inferred), then `quantize_static` with per-channel int8 weights in QDQ format."""
-    import onnx
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    pre = out.with_name(out.stem + "_pre.onnx")
-    quant_pre_process(str(path), str(pre))
-    name = onnx.load(str(pre)).graph.input[0].name
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.it = iter([{name: x[None].astype(np.float32)} for x in calib_nchw])
-
-        def get_next(self):
-            return next(self.it, None)
-
-    quantize_static(
-        str(pre),
-        str(out),
-        Reader(),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        activation_type=QuantType.QInt8,
-        weight_type=QuantType.QInt8,
-        calibrate_method=CalibrationMethod.MinMax,
-    )
-    return out
-
-
 def ort_outputs(path: Path, calib_nchw: np.ndarray, test_nchw: np.ndarray, tmp: Path) -> np.ndarray:
-    qpath = ort_quantize_fair(path, calib_nchw, tmp / f"{path.stem}_ort_q.onnx")
+    qpath = ort_quantize_static(path, calib_nchw, tmp / f"{path.stem}_ort_q.onnx")
     sess = ort.session(qpath)
     name = sess.get_inputs()[0].name
     return np.stack([sess.run(None, {name: x[None]})[0].reshape(-1) for x in test_nchw])

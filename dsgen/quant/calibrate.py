@@ -58,6 +58,9 @@ class Stats:
     # per-channel (min, max) arrays (last axis; a vector's elements are its channels), so the
     # quantizer can tell a channel that varies in float from one that is constant
     channel_ranges: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # mean over the samples of every (H, W, C) tensor, position by position: bias correction
+    # needs it where padding makes a conv's border outputs see fewer inputs
+    mean_maps: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def collect(
@@ -73,6 +76,7 @@ def collect(
     hi: dict[str, float] = {}
     sums: dict[str, np.ndarray] = {}
     c_lo: dict[str, np.ndarray] = {}
+    maps: dict[str, np.ndarray] = {}
     c_hi: dict[str, np.ndarray] = {}
     keep: dict[str, list[np.ndarray]] = {}  # subsampled values for percentiles
     for x in progress.track(samples, "calibrating", total=len(samples)):
@@ -83,6 +87,8 @@ def collect(
             lo[name] = min(lo.get(name, np.inf), float(flat.min()))
             hi[name] = max(hi.get(name, -np.inf), float(flat.max()))
             per_c = v.reshape(-1, v.shape[-1]) if v.ndim == 3 else v.reshape(1, -1)
+            if v.ndim == 3:
+                maps[name] = maps.get(name, 0) + v
             sums[name] = sums.get(name, 0) + (per_c.mean(axis=0) if v.ndim == 3 else v)
             c_lo[name] = np.minimum(c_lo.get(name, np.inf), per_c.min(axis=0))
             c_hi[name] = np.maximum(c_hi.get(name, -np.inf), per_c.max(axis=0))
@@ -101,4 +107,5 @@ def collect(
             rng_out[name] = (lo[name], hi[name])
     n = max(len(samples), 1)
     chans = {k: (c_lo[k], c_hi[k]) for k in c_lo}
-    return Stats(rng_out, {k: v / n for k, v in sums.items()}, chans)
+    means = {k: v / n for k, v in sums.items()}
+    return Stats(rng_out, means, chans, {k: v / n for k, v in maps.items()})

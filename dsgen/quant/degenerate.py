@@ -16,6 +16,7 @@ import numpy as np
 from dsgen.ir import graph as ir
 from dsgen.quant.bounds import conv_accumulator_bounds
 from dsgen.quant.fixedpoint import type_range
+from dsgen.quant.layer_params import producer_range
 from dsgen.quant.ops import requantize_channels
 from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, PoolQ
 
@@ -28,14 +29,6 @@ class Collapse:
 
     def note(self) -> str:
         return f"note: layer '{self.layer}' ({self.op}): quantization collapses it: {self.reason}"
-
-
-def _producer_range(g: ir.Graph, tensor: str, params: dict) -> tuple[int, int]:
-    prod = g.producer(tensor)
-    rec = params.get(prod.name) if prod is not None else None
-    if rec is not None and hasattr(rec, "lo"):
-        return rec.lo, rec.hi
-    return type_range(g.tensors[tensor].quant.bits)
 
 
 def _float_varies(g: ir.Graph, layer: ir.Layer, rec: ConvQ, stats) -> np.ndarray | None:
@@ -60,7 +53,7 @@ def _conv(g, layer, rec: ConvQ, params, stats, notes: dict) -> list[str]:
         )
     if notes.get("bias_clipped"):
         reasons.append(f"bias clipped to int32 in {notes['bias_clipped']} channel(s)")
-    in_lo, in_hi = _producer_range(g, layer.inputs[0], params)
+    in_lo, in_hi = producer_range(g, layer.inputs[0], params)
     groups = layer.groups if isinstance(layer, ir.Conv) else 1
     a_lo, a_hi = conv_accumulator_bounds(rec.weight, rec.bias, rec.z_in, in_lo, in_hi, groups)
     kw = dict(z_out=rec.z_out, q=rec.mult, shift=rec.shift, lo=rec.lo, hi=rec.hi)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from dsgen.errors import DsgenError
+from dsgen.ir import float_ref
 from dsgen.ir import graph as ir
 from dsgen.quant.bounds import conv_accumulator_bounds
 from dsgen.quant.fixedpoint import (
@@ -20,6 +22,7 @@ from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, MoveQ, PoolQ
 
 ADD_LEFT_SHIFT = {8: 20, 16: 15}
 BIAS_LIMIT = float(1 << 30)  # |bias| in accumulator units, leaving room for the products
+WEIGHT_SCALE = "_weight_scale"  # conv_params hands the quantizer its weight scales under this key
 
 
 def _rq(m: float) -> tuple[int, int]:
@@ -40,7 +43,7 @@ def clamp_range(act: ir.Activation, q: ir.QParams) -> tuple[int, int]:
     return lo, hi
 
 
-def _producer_range(g: ir.Graph, tensor: str, params: dict) -> tuple[int, int]:
+def producer_range(g: ir.Graph, tensor: str, params: dict) -> tuple[int, int]:
     """What the integer values of `tensor` can be: its producer's clamp, else the type's range."""
     prod = g.producer(tensor)
     rec = params.get(prod.name) if prod is not None else None
@@ -71,7 +74,7 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
     per_channel = cfg.per_channel if ov is None or ov.per_channel is None else ov.per_channel
     w = layer.weight.astype(np.float64)
     bias = layer.bias.astype(np.float64)
-    in_lo, in_hi = _producer_range(g, layer.inputs[0], params)
+    in_lo, in_hi = producer_range(g, layer.inputs[0], params)
     groups = layer.groups if isinstance(layer, ir.Conv) else 1
     if layer.wquant is not None and stats is None:  # a QDQ model's own integers
         wq, s_w = layer.wquant.q.astype(np.int64), layer.wquant.scale.astype(np.float64)
@@ -85,7 +88,7 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         raised = 0
     else:
         s_w = _weight_scales(w, wbits, per_channel, cfg.pow2)
-        if stats is not None and cfg.bias_correction:
+        if stats is not None and cfg.bias_correction == "analytic":
             s_w0 = s_w
             wq, _ = _quantize_weights(w, s_w0, wbits)
             bias = bias - _bias_error(
@@ -136,7 +139,7 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         acc_max=int(a_hi.max()),
     )
     notes = {"weight_bits": wbits, "per_channel": per_channel, "scales_raised": raised}
-    return rec, notes | {"bias_clipped": clipped}
+    return rec, notes | {"bias_clipped": clipped, WEIGHT_SCALE: s_w}
 
 
 def _quantize_weights(w: np.ndarray, s_w: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
@@ -150,6 +153,10 @@ def _bias_error(layer, w_err: np.ndarray, stats) -> np.ndarray:
     mean = stats.means[layer.inputs[0]]
     if isinstance(layer, ir.Dense):
         return w_err @ np.asarray(mean).reshape(-1)
+    mean_map = stats.mean_maps.get(layer.inputs[0])
+    if mean_map is not None:  # exact: the conv of the mean input, averaged over the outputs
+        err = dataclasses.replace(layer, weight=w_err, bias=np.zeros(w_err.shape[0]))
+        return float_ref.conv(mean_map, err).reshape(-1, w_err.shape[0]).mean(axis=0)
     c_out, kh, kw, cg = w_err.shape
     g = layer.groups
     mean_g = np.asarray(mean).reshape(g, cg)  # input-channel means of each group

@@ -9,8 +9,8 @@ import numpy as np
 
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
-from dsgen.quant import calibrate, degenerate
-from dsgen.quant.layer_params import layer_params
+from dsgen.quant import bias_correct, calibrate, degenerate, int_ref
+from dsgen.quant.layer_params import WEIGHT_SCALE, layer_params, producer_range
 from dsgen.quant.qgraph import QGraph
 
 
@@ -30,7 +30,9 @@ class QuantConfig:
     # min/max for 16 bits (resolution is plentiful, clipping only hurts); bench/quant_quality.py.
     method: str = "auto"
     percentile: float = 99.99
-    bias_correction: bool = True
+    # True: empirical (the mean error through the integer network, quantize.bias_correct);
+    # "analytic": the weight-rounding error times the mean input; False: none
+    bias_correction: bool | str = True
     overrides: dict[str, LayerOverride] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -68,6 +70,14 @@ def activation_qparams(lo: float, hi: float, cfg: QuantConfig) -> ir.QParams:
     scale = max(hi - lo, 1e-8) / 255.0
     zp = int(np.clip(round(-128 - lo / scale), -128, 127))
     return ir.QParams(scale, zp, 8)
+
+
+def _quantize_input(g: ir.Graph, x: np.ndarray) -> np.ndarray:
+    q = g.tensors[g.input].quant
+    lo, hi = -(1 << (q.bits - 1)), (1 << (q.bits - 1)) - 1
+    r = np.asarray(x, np.float64) / q.scale
+    r = np.where(r >= 0, np.floor(r + 0.5), -np.floor(-r + 0.5))
+    return np.clip(r + q.zero_point, lo, hi).astype(np.int64)
 
 
 def integer_part(g: ir.Graph) -> tuple[list[ir.Layer], list[str], bool]:
@@ -128,11 +138,22 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
     assign_activation_params(g, layers, stats, cfg)
     bits = g.tensors[g.input].quant.bits
     params, notes = {}, {}
+    corr = None
+    if stats is not None and cfg.bias_correction is True:
+        x_int = [_quantize_input(g, x) for x in calib]
+        corr = bias_correct.Corrector(g, layers, x_int, stats)
     for layer in layers:
         try:
-            params[layer.name], notes[layer.name] = layer_params(g, layer, params, stats, cfg)
+            rec, notes[layer.name] = layer_params(g, layer, params, stats, cfg)
         except ValueError as exc:  # a multiplier beyond the contract's range
             raise DsgenError(f"layer '{layer.name}' ({layer.kind}): {exc}") from None
+        s_w = notes[layer.name].pop(WEIGHT_SCALE, None)
+        if corr is not None:
+            if s_w is not None:
+                in_range = producer_range(g, layer.inputs[0], params)
+                rec = corr.correct(layer, rec, s_w, in_range)
+            corr.advance(layer, rec, int_ref.run_layer)
+        params[layer.name] = rec
     qg = QGraph(
         graph=g,
         params=params,
