@@ -33,7 +33,7 @@ def _quant_args(p: argparse.ArgumentParser) -> None:
         "--calib-method",
         choices=("auto", "minmax", "percentile"),
         default="auto",
-        help="activation ranges: auto = 99.99th percentile at 8 bits, min/max at 16",
+        help="activation ranges: auto = 99.995th percentile at 8 bits, min/max at 16",
     )
     q.add_argument("--per-tensor", action="store_true", help="per-tensor weight scales")
     q.add_argument("--pow2", action="store_true", help="power-of-two scales (pure shifts)")

@@ -67,7 +67,7 @@ def collect(
     g: ir.Graph,
     samples: np.ndarray,
     method: str = "minmax",
-    percentile: float = 99.99,
+    percentile: float = 99.995,
     seed: int = 0,
 ) -> Stats:
     """One float pass over the calibration samples (IR layout, one per row)."""

@@ -26,11 +26,12 @@ class QuantConfig:
     weight_bits: int = 8  # 4..8, stored in int8
     per_channel: bool = True
     pow2: bool = False  # power-of-two scales everywhere (pure shifts)
-    # "auto": the 99.99th percentile for 8-bit activations (clipping rare outliers buys resolution),
+    # "auto": the 99.995th percentile for 8-bit activations (clipping rare outliers buys
+    # resolution),
     # min/max for 16 bits (resolution is plentiful, clipping only hurts); bench/quant_quality.py.
     method: str = "auto"
-    percentile: float = 99.99
-    # True: empirical (the mean error through the integer network, quantize.bias_correct);
+    percentile: float = 99.995
+    # True: empirical (the mean error through the integer network, quant/bias_correct.py);
     # "analytic": the weight-rounding error times the mean input; False: none
     bias_correction: bool | str = True
     overrides: dict[str, LayerOverride] = field(default_factory=dict)
