@@ -80,4 +80,3 @@ class Corrector:
             return w @ np.asarray(self.stats.means[t]).reshape(-1) + layer.bias
         y = float_ref.conv(self.stats.mean_maps[t], layer)
         return y.reshape(-1, y.shape[-1]).mean(axis=0)
-
