@@ -76,7 +76,8 @@ class Corrector:
         """The float layer's mean pre-activation output per channel."""
         t = layer.inputs[0]
         w = layer.weight.astype(np.float64)
-        if isinstance(layer, ir.Dense):
-            return w @ np.asarray(self.stats.means[t]).reshape(-1) + layer.bias
+        if isinstance(layer, ir.Dense):  # a (H, W, C) input is read flattened, like the kernels
+            mean = self.stats.mean_maps.get(t, self.stats.means[t])
+            return w @ np.asarray(mean).reshape(-1) + layer.bias
         y = float_ref.conv(self.stats.mean_maps[t], layer)
         return y.reshape(-1, y.shape[-1]).mean(axis=0)
