@@ -16,7 +16,7 @@ import numpy as np
 from dsgen.ir import graph as ir
 from dsgen.quant.bounds import conv_accumulator_bounds
 from dsgen.quant.fixedpoint import type_range
-from dsgen.quant.layer_params import producer_range
+from dsgen.quant.layer_params import REAL_MULTIPLIER, producer_range
 from dsgen.quant.ops import requantize_channels
 from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, PoolQ
 
@@ -45,7 +45,14 @@ def _float_varies(g: ir.Graph, layer: ir.Layer, rec: ConvQ, stats) -> np.ndarray
 
 def _conv(g, layer, rec: ConvQ, params, stats, notes: dict) -> list[str]:
     reasons = []
-    under = np.flatnonzero(rec.mult == 0)
+    in_lo, in_hi = producer_range(g, layer.inputs[0], params)
+    groups = layer.groups if isinstance(layer, ir.Conv) else 1
+    a_lo, a_hi = conv_accumulator_bounds(rec.weight, rec.bias, rec.z_in, in_lo, in_hi, groups)
+    # A zero multiplier matters where the exact one would move the output by half a step or more
+    # (a pre-quantized model may zero a dead channel's multiplier on purpose: TFLite does).
+    m_real = notes.get(REAL_MULTIPLIER)
+    reach = np.maximum(np.abs(a_lo), np.abs(a_hi)) * (np.inf if m_real is None else m_real)
+    under = np.flatnonzero((rec.mult == 0) & (reach >= 0.5))
     if under.size:
         reasons.append(
             f"requantization multiplier underflows to 0 in {under.size} channel(s) "
@@ -53,9 +60,6 @@ def _conv(g, layer, rec: ConvQ, params, stats, notes: dict) -> list[str]:
         )
     if notes.get("bias_clipped"):
         reasons.append(f"bias clipped to int32 in {notes['bias_clipped']} channel(s)")
-    in_lo, in_hi = producer_range(g, layer.inputs[0], params)
-    groups = layer.groups if isinstance(layer, ir.Conv) else 1
-    a_lo, a_hi = conv_accumulator_bounds(rec.weight, rec.bias, rec.z_in, in_lo, in_hi, groups)
     kw = dict(z_out=rec.z_out, q=rec.mult, shift=rec.shift, lo=rec.lo, hi=rec.hi)
     kw.update(q_neg=rec.mult_neg, shift_neg=rec.shift_neg)
     const = requantize_channels(a_lo, **kw) == requantize_channels(a_hi, **kw)

@@ -23,6 +23,7 @@ from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, MoveQ, PoolQ
 ADD_LEFT_SHIFT = {8: 20, 16: 15}
 BIAS_LIMIT = float(1 << 30)  # |bias| in accumulator units, leaving room for the products
 WEIGHT_SCALE = "_weight_scale"  # conv_params hands the quantizer its weight scales under this key
+REAL_MULTIPLIER = "_real_multiplier"  # and the multipliers before rounding to the contract's
 
 
 def _rq(m: float) -> tuple[int, int]:
@@ -139,7 +140,7 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         acc_max=int(a_hi.max()),
     )
     notes = {"weight_bits": wbits, "per_channel": per_channel, "scales_raised": raised}
-    return rec, notes | {"bias_clipped": clipped, WEIGHT_SCALE: s_w}
+    return rec, notes | {"bias_clipped": clipped, WEIGHT_SCALE: s_w, REAL_MULTIPLIER: m}
 
 
 def _quantize_weights(w: np.ndarray, s_w: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
