@@ -164,3 +164,18 @@ def test_strict_refuses_a_collapsed_layer(spread, tmp_path, capsys, command):
     assert lines[0].startswith(f"dsgen: error: {model}: node 'block2_expand'")
     assert "quantization collapses this layer" in lines[0] and "--strict" in lines[0]
     assert not out.exists()
+
+
+def test_no_findings_on_tflites_own_dead_channels(shared_models):
+    """TFLite's int8 visual wake words model zeroes the weights and multiplier of a few dead
+    channels on purpose (their exact output is the zero point): not a collapse."""
+    from dsgen.quant.api import QuantOptions, quantize_graph
+
+    g = load_ir(shared_models / "mlperf_vww_mbv1_025_int8_qdq_nchw.onnx")
+    qg = quantize_graph(g, QuantOptions())
+    assert any(
+        (qg.params[l.name].mult == 0).any()
+        for l in qg.int_layers
+        if hasattr(qg.params[l.name], "mult")
+    )
+    assert qg.collapses == []
