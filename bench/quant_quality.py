@@ -1,11 +1,14 @@
 """Quantization quality, side by side in one run: dsgen's quantizer vs onnxruntime's
-`quantize_static` (QDQ, per-channel int8, min/max) on the same calibration and test inputs.
+quantizer used the way its documentation says (`quant_pre_process`, which folds BatchNorm and
+runs shape inference, then `quantize_static`: QDQ, per-channel int8 weights, int8 activations,
+min/max calibration) on the same calibration and test inputs.
 
 For every zoo model: SNR (dB) of the network output against the float model, and top-1
 agreement; dsgen at 8 bits (int8 activations) and 16 bits (16x8).  For the real MLPerf keyword
 spotter the shipped clips are split into calibration and test sets.
 
-    .venv/bin/python bench/quant_quality.py [--markdown]
+    .venv/bin/python bench/quant_quality.py [--models NAME ...]
+    .venv/bin/python bench/quant_quality.py --split [NAME ...]   # 16x8: weight vs activation noise
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dsgen.verify.peers import ort_quantize_static
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "models"
+SPLIT_MODELS = ["xception_block", "mobilenet_v1_025_32", "mobilenet_v2_035_32"]
 
 
 def snr_db(ref: np.ndarray, got: np.ndarray) -> float:
@@ -97,14 +101,96 @@ def real_sets():
            (imgs.astype(np.float32) / 255.0).transpose(0, 3, 1, 2))  # fmt: skip
 
 
+def _logits(g, qg, xs, weights: dict | None, act_quant: bool) -> np.ndarray:
+    """Float execution of the integer part with some weights replaced (`weights`: layer name ->
+    dequantized weights) and, if `act_quant`, every activation fake-quantized to its parameters."""
+    import copy
+
+    g = copy.deepcopy(g)
+    for layer in g.layers:
+        if weights and layer.name in weights:
+            layer.weight, layer.bias = weights[layer.name]
+    outs = []
+    for x in xs:
+        if act_quant:
+            x = float_ref.fake_quant(x, qg.input_q)
+        env = float_ref.run(g, x, fake_quantize=act_quant, keep=True)
+        outs.append(np.asarray(env[qg.int_outputs[0]]).reshape(-1))
+    return np.stack(outs)
+
+
+def dequantized_weights(qg) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each conv / dense layer's integer weights and (bias-corrected) bias as real numbers: times
+    the per-channel weight scale, recovered from the multiplier (m = s_in · s_w / s_out)."""
+    out = {}
+    for layer in qg.int_layers:
+        rec = qg.params[layer.name]
+        if not hasattr(rec, "weight"):
+            continue
+        m = rec.mult.astype(np.float64) * 2.0 ** (rec.shift.astype(np.float64) - 31)
+        s_in = qg.qparams(layer.inputs[0]).scale
+        s_w = m * qg.qparams(layer.output).scale / s_in
+        w = rec.weight * s_w.reshape((-1,) + (1,) * (rec.weight.ndim - 1))
+        out[layer.name] = (w, rec.bias * s_in * s_w)
+    return out
+
+
+def noise_split(path: Path, calib_ir: np.ndarray, test_ir: np.ndarray) -> dict:
+    """Where the 16x8 error comes from, at the logits (before any softmax): output SNR with only
+    the weights quantized (the integer network's 8-bit weights and corrected biases, activations
+    float), with only the activations quantized (8 or 16 bits, float weights), and the three
+    layers whose quantized weights alone cost the most."""
+    g = load_ir(path)
+    q = {b: quantize(load_ir(path), calib_ir, QuantConfig(bits=b)) for b in (8, 16)}
+    ref = _logits(g, q[16], test_ir, None, False)
+    wq = dequantized_weights(q[16])
+    res = {
+        "weights only (8-bit)": snr_db(ref, _logits(g, q[16], test_ir, wq, False)),
+        "activations only (16-bit)": snr_db(ref, _logits(q[16].graph, q[16], test_ir, None, True)),
+        "activations only (8-bit)": snr_db(ref, _logits(q[8].graph, q[8], test_ir, None, True)),
+    }
+    for b in (8, 16):
+        o = q[b].int_outputs[0]
+        got = [q[b].dequantize(o, int_ref.run(q[b], q[b].quantize_input(x))[o]) for x in test_ir]
+        res[f"integer {b}x8"] = snr_db(ref, np.stack([y.reshape(-1) for y in got]))
+    per_layer = {
+        name: snr_db(ref, _logits(g, q[16], test_ir, {name: w}, False)) for name, w in wq.items()
+    }
+    worst = sorted(per_layer.items(), key=lambda kv: kv[1])[:3]
+    return res | {"worst layers (weights alone)": worst, "layers": len(per_layer)}
+
+
+def print_split(names: list[str], tmp: Path) -> None:
+    print(
+        "| model | integer 8x8 | integer 16x8 | weights only (8-bit) | activations only 16-bit "
+        "| activations only 8-bit | weight layers | costliest layers, their weights alone |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name in names:
+        p = tmp / f"{name}.onnx"
+        p.write_bytes(zoo.build(name).SerializeToString())
+        cal, test = zoo_inputs(p)
+        r = noise_split(p, *(a.transpose(0, 2, 3, 1).astype(np.float64) for a in (cal, test)))
+        worst = ", ".join(f"{n} {v:.1f}" for n, v in r["worst layers (weights alone)"])
+        print(
+            f"| {name} | {r['integer 8x8']:.1f} | {r['integer 16x8']:.1f} | "
+            f"{r['weights only (8-bit)']:.1f} | {r['activations only (16-bit)']:.1f} | "
+            f"{r['activations only (8-bit)']:.1f} | {r['layers']} | {worst} |"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--models", nargs="*", help="zoo names (default: every small one)")
+    ap.add_argument("--split", nargs="*", help="zoo names: where the 16x8 error comes from")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
+        if args.split is not None:
+            print_split(args.split or SPLIT_MODELS, tmp)
+            return 0
         for name in args.models or [n for n in zoo.names() if not n.endswith("_224")]:
             p = tmp / f"{name}.onnx"
             p.write_bytes(zoo.build(name).SerializeToString())

@@ -112,7 +112,7 @@ def test_shared_models_weights_as_trained(shared_models):
 def test_verify_float_fake_quantizes_like_the_reference(shared_models, tmp_path, model):
     """dsgen's float reference applies the model's quantizers (input included) as qonnx
     (onnxruntime for QCDQ) does."""
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     np.save(tmp_path / "clips.npy", mfcc(shared_models, 6).transpose(0, 3, 1, 2))
     r = verify_model(shared_models / model, "float", inputs=str(tmp_path / "clips.npy"), samples=0)
@@ -120,7 +120,7 @@ def test_verify_float_fake_quantizes_like_the_reference(shared_models, tmp_path,
 
 
 def test_verify_int_uses_qonnx(shared_models, tmp_path):
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     np.save(tmp_path / "clips.npy", mfcc(shared_models, 24).transpose(0, 3, 1, 2))
     r = verify_model(
@@ -180,11 +180,12 @@ def _weights_c(tmp_path, qg) -> str:
 
 @pytest.mark.parametrize("model", sorted(SHARED))
 def test_shared_model_c_host_bit_exact(shared_models, tmp_path, model):
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     np.save(tmp_path / "clips.npy", mfcc(shared_models, 12).transpose(0, 3, 1, 2))
     r = verify_model(shared_models / model, "c", inputs=str(tmp_path / "clips.npy"), samples=0)
-    assert r.bit_exact and r.mismatches == 0 and r.samples == 12
+    assert r.bit_exact and r.mismatches == 0
+    assert r.samples == 12 + r.extra["adversarial_samples"] and r.extra["adversarial_samples"] == 4
 
 
 @pytest.mark.parametrize("model", sorted(SHARED))
@@ -209,7 +210,7 @@ def _variant_model(tmp_path, v):
 
 @pytest.mark.parametrize("v", VARIANTS, ids=lambda v: v.name)
 def test_variant_c_host_bit_exact(tmp_path, v):
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     r = verify_model(_variant_model(tmp_path, v), "c", samples=6, seed=3)
     assert r.bit_exact and r.mismatches == 0
@@ -222,7 +223,7 @@ MCU_VARIANTS = [v for v in VARIANTS if v.name in ("w2_fc4", "w1_bipolar_bn", "fl
 @pytest.mark.parametrize("v", MCU_VARIANTS, ids=lambda v: v.name)
 def test_variant_cortex_m4_bit_exact(tmp_path, v):
     from dsgen.backends.c.mcu import require_tools
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     try:
         require_tools()
@@ -236,7 +237,7 @@ def test_variant_cortex_m4_bit_exact(tmp_path, v):
 @pytest.mark.parametrize("model", ["kws_dscnn_w4a8_qonnx.onnx", "kws_dscnn_w1a8_qonnx.onnx"])
 def test_shared_model_cortex_m4_bit_exact(shared_models, tmp_path, model):
     from dsgen.backends.c.mcu import require_tools
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     try:
         require_tools()
@@ -269,7 +270,7 @@ def _require_fpga_tools(target: str) -> None:
 @pytest.mark.parametrize("target", ["hls", "rtl"])
 @pytest.mark.parametrize("model", sorted(SHARED))
 def test_shared_model_fpga_bit_exact(shared_models, tmp_path, model, target):
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     np.save(tmp_path / "clips.npy", mfcc(shared_models, 2).transpose(0, 3, 1, 2))
     _require_fpga_tools(target)
@@ -280,14 +281,15 @@ def test_shared_model_fpga_bit_exact(shared_models, tmp_path, model, target):
         samples=0,
         multipliers=64,
     )
-    assert r.bit_exact and r.mismatches == 0 and r.samples == 2
+    assert r.bit_exact and r.mismatches == 0
+    assert r.samples == 2 + r.extra["adversarial_samples"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["hls", "rtl"])
 @pytest.mark.parametrize("v", FPGA_VARIANTS, ids=lambda v: v.name)
 def test_variant_fpga_bit_exact(tmp_path, v, target):
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
 
     _require_fpga_tools(target)
     r = verify_model(_variant_model(tmp_path, v), target, samples=3, seed=5, multipliers=16)
@@ -298,7 +300,7 @@ def test_qcdq_opset21_int4(tmp_path):
     """Opset-21 QCDQ: int4 per-channel weights, uint4 activations, a Clip-narrowed uint8 range;
     onnxruntime is the reference, the C is bit-exact with the integer reference."""
     from dsgen.verify import ort
-    from dsgen.verify.core import verify_model
+    from dsgen.verify import verify_model
     from tests.qonnx_build import build_qcdq
 
     path = build_qcdq(tmp_path / "qcdq.onnx", seed=7)

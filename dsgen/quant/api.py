@@ -27,6 +27,8 @@ class QuantOptions:
     pow2: bool = False
     method: str = "auto"
     seed: int = 0
+    strict: bool = False  # a layer whose quantized output range collapses is an error, not a note
+    source: str | None = None  # the model file, named in errors
 
 
 def read_config(path: str, cfg: QuantConfig) -> QuantConfig:
@@ -92,7 +94,35 @@ def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
     )
     if opts.config:
         cfg = read_config(opts.config, cfg)
-    qg = quantize(g, calibration_samples(g, opts, warn), cfg)
-    for note in qg.notes:
-        (warn or _stderr)(f"note: {note}")
+    try:
+        qg = quantize(g, calibration_samples(g, opts, warn), cfg)
+        report_notes(qg, opts.strict)
+        for note in qg.notes:
+            (warn or _stderr)(f"note: {note}")
+    except DsgenError as exc:
+        if exc.path is None and opts.source:
+            exc.path = opts.source
+            exc.args = (exc.format(),)
+        raise
     return qg
+
+
+def report_notes(qg: QGraph, strict: bool) -> None:
+    """The quantizer's notes on stderr (silenced by --quiet); under --strict a collapsed layer is
+    a one-line error instead (docs/bad_input.md, "Degenerate quantization")."""
+    if qg.collapses and strict:
+        c = qg.collapses[0]
+        more = f" (and {len(qg.collapses) - 1} more finding(s))" if len(qg.collapses) > 1 else ""
+        raise DsgenError(
+            f"quantization collapses this layer: {c.reason}{more}; refused under --strict",
+            node=c.layer,
+            op=c.op,
+        )
+    for c in qg.collapses:
+        _stderr(c.note())
+    for name, notes in qg.per_layer.items():
+        if notes.get("scales_raised"):
+            _stderr(
+                f"note: layer '{name}': weight scale of {notes['scales_raised']} channel(s) "
+                "coarsened so that its accumulators provably fit int32"
+            )

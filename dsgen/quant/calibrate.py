@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,13 +55,19 @@ def share_groups(layers: list[ir.Layer]) -> dict[str, str]:
 class Stats:
     ranges: dict[str, tuple[float, float]]  # (min, max) of every tensor
     means: dict[str, np.ndarray]  # per-channel means (last axis), for bias correction
+    # per-channel (min, max) arrays (last axis; a vector's elements are its channels), so the
+    # quantizer can tell a channel that varies in float from one that is constant
+    channel_ranges: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # mean over the samples of every (H, W, C) tensor, position by position: bias correction
+    # needs it where padding makes a conv's border outputs see fewer inputs
+    mean_maps: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def collect(
     g: ir.Graph,
     samples: np.ndarray,
     method: str = "minmax",
-    percentile: float = 99.99,
+    percentile: float = 99.995,
     seed: int = 0,
 ) -> Stats:
     """One float pass over the calibration samples (IR layout, one per row)."""
@@ -69,6 +75,9 @@ def collect(
     lo: dict[str, float] = {}
     hi: dict[str, float] = {}
     sums: dict[str, np.ndarray] = {}
+    c_lo: dict[str, np.ndarray] = {}
+    maps: dict[str, np.ndarray] = {}
+    c_hi: dict[str, np.ndarray] = {}
     keep: dict[str, list[np.ndarray]] = {}  # subsampled values for percentiles
     for x in progress.track(samples, "calibrating", total=len(samples)):
         env = float_ref.run(g, x, fake_quantize=False, keep=True)
@@ -77,8 +86,12 @@ def collect(
             flat = v.reshape(-1)
             lo[name] = min(lo.get(name, np.inf), float(flat.min()))
             hi[name] = max(hi.get(name, -np.inf), float(flat.max()))
-            m = v.reshape(-1, v.shape[-1]).mean(axis=0) if v.ndim == 3 else v
-            sums[name] = sums.get(name, 0) + m
+            per_c = v.reshape(-1, v.shape[-1]) if v.ndim == 3 else v.reshape(1, -1)
+            if v.ndim == 3:
+                maps[name] = maps.get(name, 0) + v
+            sums[name] = sums.get(name, 0) + (per_c.mean(axis=0) if v.ndim == 3 else v)
+            c_lo[name] = np.minimum(c_lo.get(name, np.inf), per_c.min(axis=0))
+            c_hi[name] = np.maximum(c_hi.get(name, -np.inf), per_c.max(axis=0))
             if method == "percentile":
                 pick = flat if flat.size <= 4096 else rng.choice(flat, 4096, replace=False)
                 keep.setdefault(name, []).append(pick)
@@ -93,4 +106,6 @@ def collect(
         else:
             rng_out[name] = (lo[name], hi[name])
     n = max(len(samples), 1)
-    return Stats(rng_out, {k: v / n for k, v in sums.items()})
+    chans = {k: (c_lo[k], c_hi[k]) for k in c_lo}
+    means = {k: v / n for k, v in sums.items()}
+    return Stats(rng_out, means, chans, {k: v / n for k, v in maps.items()})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from dsgen.errors import DsgenError
+from dsgen.ir import float_ref
 from dsgen.ir import graph as ir
 from dsgen.quant.bounds import conv_accumulator_bounds
 from dsgen.quant.fixedpoint import (
@@ -18,6 +20,9 @@ from dsgen.quant.fixedpoint import (
 from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, MoveQ, PoolQ
 
 ADD_LEFT_SHIFT = {8: 20, 16: 15}
+BIAS_LIMIT = float(1 << 30)  # |bias| in accumulator units, leaving room for the products
+WEIGHT_SCALE = "_weight_scale"  # conv_params hands the quantizer its weight scales under this key
+REAL_MULTIPLIER = "_real_multiplier"  # and the multipliers before rounding to the contract's
 
 
 def _rq(m: float) -> tuple[int, int]:
@@ -39,7 +44,7 @@ def clamp_range(act: ir.Activation, q: ir.QParams) -> tuple[int, int]:
     return lo, hi
 
 
-def _producer_range(g: ir.Graph, tensor: str, params: dict) -> tuple[int, int]:
+def producer_range(g: ir.Graph, tensor: str, params: dict) -> tuple[int, int]:
     """What the integer values of `tensor` can be: its producer's clamp, else the type's range."""
     prod = g.producer(tensor)
     rec = params.get(prod.name) if prod is not None else None
@@ -70,28 +75,36 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
     per_channel = cfg.per_channel if ov is None or ov.per_channel is None else ov.per_channel
     w = layer.weight.astype(np.float64)
     bias = layer.bias.astype(np.float64)
-    in_lo, in_hi = _producer_range(g, layer.inputs[0], params)
+    in_lo, in_hi = producer_range(g, layer.inputs[0], params)
     groups = layer.groups if isinstance(layer, ir.Conv) else 1
     if layer.wquant is not None and stats is None:  # a QDQ model's own integers
         wq, s_w = layer.wquant.q.astype(np.int64), layer.wquant.scale.astype(np.float64)
         wbits, bias_q = 8, layer.wquant.bias_q
         if bias_q is None:
             bias_q = _round(bias / (qi.scale * s_w))
-        bias_q = np.clip(np.asarray(bias_q, np.float64), INT32_MIN, INT32_MAX).astype(np.int64)
+        bias_q = np.asarray(bias_q, np.float64)
+        clipped = int(np.count_nonzero((bias_q < INT32_MIN) | (bias_q > INT32_MAX)))
+        bias_q = np.clip(bias_q, INT32_MIN, INT32_MAX).astype(np.int64)
         a_lo, a_hi = conv_accumulator_bounds(wq, bias_q, qi.zero_point, in_lo, in_hi, groups)
         raised = 0
     else:
         s_w = _weight_scales(w, wbits, per_channel, cfg.pow2)
-        if stats is not None and cfg.bias_correction:
+        if stats is not None and cfg.bias_correction == "analytic":
             s_w0 = s_w
             wq, _ = _quantize_weights(w, s_w0, wbits)
             bias = bias - _bias_error(
                 layer, wq * s_w0.reshape((-1,) + (1,) * (w.ndim - 1)) - w, stats
             )
-        raised = 0
+        # A channel whose weights are tiny next to its bias: its weight scale is coarsened until the
+        # bias fits in 2^30 (its weights matter little; a clipped bias would change its output).
+        need = np.abs(bias) / (qi.scale * BIAS_LIMIT)
+        raised = int(np.count_nonzero(need > s_w))
+        s_w = np.maximum(s_w, need)
         for _ in range(24):  # coarsen the weight scale of channels that could overflow int32
             wq, _ = _quantize_weights(w, s_w, wbits)
-            bias_q = np.clip(_round(bias / (qi.scale * s_w)), INT32_MIN, INT32_MAX).astype(np.int64)
+            unclipped = _round(bias / (qi.scale * s_w))
+            clipped = int(np.count_nonzero((unclipped < INT32_MIN) | (unclipped > INT32_MAX)))
+            bias_q = np.clip(unclipped, INT32_MIN, INT32_MAX).astype(np.int64)
             a_lo, a_hi = conv_accumulator_bounds(wq, bias_q, qi.zero_point, in_lo, in_hi, groups)
             bad = (a_lo < INT32_MIN) | (a_hi > INT32_MAX)
             if not bad.any():
@@ -126,7 +139,8 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
         acc_min=int(a_lo.min()),
         acc_max=int(a_hi.max()),
     )
-    return rec, {"weight_bits": wbits, "per_channel": per_channel, "scales_raised": raised}
+    notes = {"weight_bits": wbits, "per_channel": per_channel, "scales_raised": raised}
+    return rec, notes | {"bias_clipped": clipped, WEIGHT_SCALE: s_w, REAL_MULTIPLIER: m}
 
 
 def _quantize_weights(w: np.ndarray, s_w: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
@@ -140,6 +154,10 @@ def _bias_error(layer, w_err: np.ndarray, stats) -> np.ndarray:
     mean = stats.means[layer.inputs[0]]
     if isinstance(layer, ir.Dense):
         return w_err @ np.asarray(mean).reshape(-1)
+    mean_map = stats.mean_maps.get(layer.inputs[0])
+    if mean_map is not None:  # exact: the conv of the mean input, averaged over the outputs
+        err = dataclasses.replace(layer, weight=w_err, bias=np.zeros(w_err.shape[0]))
+        return float_ref.conv(mean_map, err).reshape(-1, w_err.shape[0]).mean(axis=0)
     c_out, kh, kw, cg = w_err.shape
     g = layer.groups
     mean_g = np.asarray(mean).reshape(g, cg)  # input-channel means of each group

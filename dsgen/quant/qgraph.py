@@ -110,6 +110,7 @@ class QGraph:
     int_outputs: list[str]  # one per graph output, in order (a softmax's input: logits)
     softmax_outputs: list[bool]  # per output: the float graph applies a softmax after it
     per_layer: dict[str, dict] = field(default_factory=dict)  # notes for reports (weight bits…)
+    collapses: list = field(default_factory=list)  # degenerate.Collapse: layers that collapsed
     notes: list[str] = field(default_factory=list)  # compile notes (a QAT model's scales…)
 
     @property
