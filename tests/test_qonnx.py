@@ -299,8 +299,7 @@ def test_variant_fpga_bit_exact(tmp_path, v, target):
 def test_qcdq_opset21_int4(tmp_path):
     """Opset-21 QCDQ: int4 per-channel weights, uint4 activations, a Clip-narrowed uint8 range;
     onnxruntime is the reference, the C is bit-exact with the integer reference."""
-    from dsgen.verify import ort
-    from dsgen.verify import verify_model
+    from dsgen.verify import ort, verify_model
     from tests.qonnx_build import build_qcdq
 
     path = build_qcdq(tmp_path / "qcdq.onnx", seed=7)
