@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check a target against its reference")
     _model_args(p)
-    p.add_argument("--target", default="float", help="float | int | c | mcu | hls | rtl")
+    p.add_argument(
+        "--target", default="float", help="float | int | c | mcu | hls | hls-vendor | rtl"
+    )
     p.add_argument("--samples", type=int, default=8)
     p.add_argument("--inputs", help=".npy inputs in the model's (NCHW) input layout")
     p.add_argument("--seed", type=int, default=0)
@@ -101,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--multipliers", type=int, help="HLS/RTL: MAC multiplier budget")
     p.add_argument("--part", default="xc7z020clg400-1", help="HLS: FPGA part")
-    p.add_argument("--clock-ns", type=float, default=10.0, help="HLS: clock period")
+    p.add_argument(
+        "--clock-ns",
+        type=float,
+        default=10.0,
+        help="HLS/RTL: clock period (RTL: `dsgen synth` constrains place and route to it)",
+    )
     _quant_args(p)
 
     p = sub.add_parser("synth", help="yosys synth_xilinx on an RTL output tree: LUT, FF, DSP, BRAM")
