@@ -8,7 +8,7 @@ PY      := $(VENV)/bin/python
 DSGEN   := $(VENV)/bin/dsgen
 STAMP   := $(VENV)/.dsgen-installed
 JOBS    ?= 2
-DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang chromium
+DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang chromium iverilog
 DEMO    ?= demo_out
 # Xilinx's open ap_types headers (from the hls4ml wheel on PyPI, unpacked, not installed): the HLS
 # C simulation is built a second time against them.
