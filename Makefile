@@ -8,10 +8,13 @@ PY      := $(VENV)/bin/python
 DSGEN   := $(VENV)/bin/dsgen
 STAMP   := $(VENV)/.dsgen-installed
 JOBS    ?= 2
-DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang chromium
+DEBS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm yosys clang chromium iverilog
 DEMO    ?= demo_out
+# Xilinx's open ap_types headers (from the hls4ml wheel on PyPI, unpacked, not installed): the HLS
+# C simulation is built a second time against them.
+AP_TYPES := $(VENV)/share/dsgen/ap_types
 
-.PHONY: demo test install sysdeps lint clean
+.PHONY: demo test install sysdeps vendor lint clean
 
 install: $(STAMP)
 
@@ -20,6 +23,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[all]"
 	touch $(STAMP)
+
+vendor: $(AP_TYPES)/ap_int.h
+
+$(AP_TYPES)/ap_int.h: $(STAMP)
+	$(PY) -m dsgen.backends.hls.vendor $(AP_TYPES)
 
 sysdeps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -49,7 +57,7 @@ demo: $(STAMP) sysdeps
 	@echo "  rtl/              Verilog + cocotb bench + yosys script"
 	@echo "  report.html       the report, with every target verified (float, int, C, Cortex-M4, HLS, RTL)"
 
-test: $(STAMP) sysdeps
+test: $(STAMP) vendor sysdeps
 	$(PY) -m pytest -n $(JOBS) -q -rs -p no:cacheprovider
 
 lint: $(STAMP)

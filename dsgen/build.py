@@ -61,7 +61,9 @@ def _emit(target: str, qg, tmp: Path, sha: str, opts: CompileOptions):
         )
     from dsgen.backends.rtl import compile_rtl
 
-    return compile_rtl(qg, tmp, multipliers=opts.multipliers, model_sha256=sha)
+    return compile_rtl(
+        qg, tmp, multipliers=opts.multipliers, model_sha256=sha, clock_ns=opts.clock_ns
+    )
 
 
 def compile_model(model: str | Path, target: str, out: str | Path, opts: CompileOptions, warn=None):

@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check a target against its reference")
     _model_args(p)
-    p.add_argument("--target", default="float", help="float | int | c | mcu | hls | rtl")
+    p.add_argument(
+        "--target", default="float", help="float | int | c | mcu | hls | hls-vendor | rtl"
+    )
     p.add_argument(
         "--samples",
         type=int,
@@ -135,11 +137,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--multipliers", type=int, help="HLS/RTL: MAC multiplier budget")
     p.add_argument("--part", default="xc7z020clg400-1", help="HLS: FPGA part")
-    p.add_argument("--clock-ns", type=float, default=10.0, help="HLS: clock period")
+    p.add_argument(
+        "--clock-ns",
+        type=float,
+        default=10.0,
+        help="HLS/RTL: clock period (RTL: `dsgen synth` constrains place and route to it)",
+    )
     _quant_args(p)
 
-    p = sub.add_parser("synth", help="yosys synth_xilinx on an RTL output tree: LUT, FF, DSP, BRAM")
+    p = sub.add_parser(
+        "synth",
+        help="place and route an RTL output tree with the open flow (yosys + nextpnr, --device), "
+        "or a yosys synth_xilinx resource estimate (--device xilinx-estimate)",
+    )
     p.add_argument("out_dir", help="a `dsgen compile --target rtl` output directory")
+    p.add_argument(
+        "--device",
+        default="xilinx-estimate",
+        help="ecp5-85k | ecp5-45k | ecp5-25k (synthesis, place and route, bitstream); "
+        "xilinx-estimate (default: yosys synth_xilinx, LUT/FF/DSP/BRAM estimate, no P&R)",
+    )
+    p.add_argument("--freq", type=float, help="MHz (default: the compile's --clock-ns)")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument(
+        "--no-postsynth", action="store_true", help="skip simulating the synthesized netlist"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("zoo", help="bundled example models")
@@ -309,16 +331,37 @@ def cmd_compile(args) -> int:
 
 def cmd_synth(args) -> int:
     from dsgen import progress
+
+    if args.device != "xilinx-estimate":
+        return _synth_fpga(args)
     from dsgen.backends.rtl.synth import synth
 
-    with progress.status("yosys synth_xilinx"):
+    with progress.status("yosys synth_xilinx (estimate)"):
         rep = synth(args.out_dir)
     if args.json:
         d = {"lut": rep.lut, "ff": rep.ff, "dsp": rep.dsp, "bram": rep.bram, "cells": rep.cells}
-        print(json.dumps(d))
+        print(json.dumps({"estimate": "yosys synth_xilinx, not placed or routed", **d}))
     else:
-        print(rep.describe())
+        print(
+            f"Xilinx 7-series estimate (yosys synth_xilinx, not placed or routed): {rep.describe()}"
+        )
     return 0
+
+
+def _synth_fpga(args) -> int:
+    from dsgen import progress
+    from dsgen.backends.rtl.fpga import synth_fpga
+
+    with progress.status(f"yosys + nextpnr for {args.device} (minutes)"):
+        rep = synth_fpga(
+            args.out_dir,
+            args.device,
+            freq_mhz=args.freq,
+            seed=args.seed,
+            postsynth=not args.no_postsynth,
+        )
+    print(json.dumps(rep.to_json()) if args.json else rep.describe())
+    return 0 if rep.meets else 1
 
 
 COMMANDS = {

@@ -11,9 +11,12 @@
 //
 // Stream interface: one accumulator per beat; q/shift (and zp/lo/hi) are sampled with the beat,
 // so a per-channel ROM outside can drive them.  s_axis_tuser / tlast pass through.
-// Pipeline: LATENCY = 6 register stages, global clock enable: the pipeline advances when the
+// Pipeline: LATENCY = 8 register stages, global clock enable: the pipeline advances when the
 // output register is empty or accepted (s_axis_tready = m_axis_tready || !m_axis_tvalid),
-// 1 beat/cycle under no backpressure.
+// 1 beat/cycle under no backpressure. For timing the 32x32 product is four 16x16 partial
+// products (each fits one 18x18 hard multiplier, inputs and outputs registered), summed over two
+// more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 + xl*ql, xh/qh signed high halves, xl/ql
+// unsigned low halves, every partial product exact.
 `default_nettype none
 
 module dsg_requant #(
@@ -46,7 +49,7 @@ module dsg_requant #(
     output wire                 m_axis_tlast
 );
 
-localparam LATENCY = 6;
+localparam LATENCY = 8;
 
 wire ce = m_axis_tready || !m_axis_tvalid;
 assign s_axis_tready = ce;
@@ -59,7 +62,13 @@ reg [USER_W-1:0]  usr [0:LATENCY-1];
 reg signed [31:0] x1;
 reg signed [31:0] q1;
 reg        [4:0]  r1;
-// stage 2: product
+// stage 2a: four partial products; 2b: {hh, ll} and the middle sum; 2: product
+reg signed [31:0] hh2a, hl2a, lh2a;          // xh*qh, xh*ql, xl*qh (signed x unsigned fit 33 bits:
+reg        [31:0] ll2a;                      //  |xh*ql| < 2^31, so 32 bits hold them exactly)
+reg               sat2a, sat2b;
+reg        [4:0]  r2a, r2b;
+reg signed [63:0] hl2b;                      // {hh, ll}
+reg signed [32:0] mid2b;                     // xh*ql + xl*qh
 reg signed [63:0] p2;
 reg               sat2;
 reg        [4:0]  r2;
@@ -97,6 +106,17 @@ reg  signed [33:0] lo5, hi5, zp4;
 reg  signed [33:0] lo4, hi4;
 reg  signed [33:0] lo3, hi3, zp3;
 reg  signed [33:0] lo2, hi2, zp2;
+reg  signed [33:0] lo2a, hi2a, zp2a, lo2b, hi2b, zp2b;
+wire signed [16:0] xh1 = {x1[31], x1[31:16]};
+wire signed [16:0] xl1 = {1'b0, x1[15:0]};
+wire signed [16:0] qh1 = {q1[31], q1[31:16]};
+wire signed [16:0] ql1 = {1'b0, q1[15:0]};
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [33:0] hh_w = xh1 * qh1;
+wire signed [33:0] hl_w = xh1 * ql1;
+wire signed [33:0] lh_w = xl1 * qh1;
+wire signed [33:0] ll_w = xl1 * ql1;
+/* verilator lint_on UNUSEDSIGNAL */
 reg  signed [33:0] lo1, hi1, zp1;
 
 integer i;
@@ -113,11 +133,25 @@ always @(posedge clk) begin
         q1 <= q_sel;
         r1 <= right_amt;
         zp1 <= zp_s; lo1 <= lo_s; hi1 <= hi_s;
-        // 2
-        p2 <= x1 * q1;
-        sat2 <= (x1 == 32'sh80000000) && (q1 == 32'sh80000000);
-        r2 <= r1;
-        zp2 <= zp1; lo2 <= lo1; hi2 <= hi1;
+        // 2a: partial products
+        hh2a <= hh_w[31:0];
+        hl2a <= hl_w[31:0];
+        lh2a <= lh_w[31:0];
+        ll2a <= ll_w[31:0];
+        sat2a <= (x1 == 32'sh80000000) && (q1 == 32'sh80000000);
+        r2a <= r1;
+        zp2a <= zp1; lo2a <= lo1; hi2a <= hi1;
+        // 2b: xh*qh*2^32 + xl*ql is a concatenation (0 <= xl*ql < 2^32); the middle terms add
+        hl2b <= {hh2a, ll2a};
+        mid2b <= {hl2a[31], hl2a} + {lh2a[31], lh2a};
+        sat2b <= sat2a;
+        r2b <= r2a;
+        zp2b <= zp2a; lo2b <= lo2a; hi2b <= hi2a;
+        // 2: the product
+        p2 <= hl2b + {{15{mid2b[32]}}, mid2b, 16'd0};
+        sat2 <= sat2b;
+        r2 <= r2b;
+        zp2 <= zp2b; lo2 <= lo2b; hi2 <= hi2b;
         // 3
         y3 <= sat2 ? 32'sh7fffffff : p2r[62:31];
         r3 <= r2;

@@ -17,7 +17,11 @@
 // next output row no longer needs.  With R = K_H_eff + S_H (default) the writer fills the next
 // output row's rows while the reader works on the current one, so neither side waits on the other
 // unless it is the bottleneck.  Next tensors continue seamlessly (rows are recycled in order).
-// Reader: 1 word/cycle (3-stage address/RAM/FIFO pipeline into an 8-word output FIFO with credit).
+// Reader: 1 word/cycle (5-stage issue/row/address/RAM/FIFO pipeline into an 8-word output FIFO
+// with credit). For timing, the read address has no multiplier and no long carry chain: the column
+// part ix*CF comes from counters stepped by S_W*CF and D_W*CF, the physical row is reduced modulo R
+// one stage later, and row*W*CF is a mux of R constants; coordinates are clog2 of the padded size
+// wide, not 16 bits.
 //
 // Cycle count per tensor: max(H*W*C  (input beats),  OH*OW*(C/SIMD)*K_H*K_W  (output words)).
 `default_nettype none
@@ -73,7 +77,11 @@ localparam RR  = (R > 0) ? R : KEH + S_H;
 localparam NWORDS = RR * W * CF;
 localparam AW  = $clog2(NWORDS < 2 ? 2 : NWORDS);
 localparam WW  = SIMD * DATA_W;
-localparam CW  = 16;          // coordinate width (signed)
+localparam HP  = H + PAD_T + PAD_B;
+localparam WP  = W + PAD_L + PAD_R;
+localparam CW  = $clog2((HP > WP ? HP : WP) + RR + 2) + 2;  // coordinate width (signed, margin)
+localparam PW  = $clog2(RR + 1);                             // physical row index width
+localparam XW  = AW + 2;                                     // ix*CF (signed)
 localparam RCW = $clog2(RR + 1) + 1;
 
 // ---------------------------------------------------------------- storage
@@ -122,6 +130,7 @@ reg [$clog2(CF+1)-1:0]  rcf;
 reg [$clog2(K_H+1)-1:0] kh;
 reg [$clog2(K_W+1)-1:0] kw;
 reg signed [CW-1:0] ky_off, kx_off;          // kh*D_H, kw*D_W
+reg signed [XW-1:0] ox_cf, kx_cf;            // ox_base*CF, kx_off*CF (strength-reduced)
 reg [CW-1:0] base_row;                       // oldest held row (logical, this tensor)
 reg [$clog2(RR+1)-1:0] base_prow;            // its physical row
 reg [CW-1:0] free_n;
@@ -140,9 +149,20 @@ wire pix_ready = (rmax < rows_have) || ((rmax == rows_have) && (wx > cmax));
 wire signed [CW-1:0] iy = oy_base + ky_off;
 wire signed [CW-1:0] ix = ox_base + kx_off;
 wire pad = (iy < 0) || (iy >= H) || (ix < 0) || (ix >= W);
-wire [CW-1:0] prow_sum = {{(CW-$clog2(RR+1)){1'b0}}, base_prow} + (iy - base_row);
-wire [CW-1:0] prow = (prow_sum >= RR) ? prow_sum - RR : prow_sum;
-wire [AW-1:0] rd_addr = prow * (W*CF) + ix * CF + rcf;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [CW-1:0] rel_row = iy - base_row;       // 0..RR-1 unless padded (high bits unused)
+wire signed [XW-1:0] ix_cf = ox_cf + kx_cf;  // 0..W*CF-1 unless padded (sign bits unused)
+/* verilator lint_on UNUSEDSIGNAL */
+
+// row * W*CF as a mux of constants (no multiplier)
+function [AW-1:0] row_base(input [PW:0] r);
+    integer i;
+    begin
+        row_base = 0;
+        for (i = 0; i < RR; i = i + 1)
+            if (r == i) row_base = i * (W * CF);
+    end
+endfunction
 
 wire last_kw  = kw == K_W-1;
 wire last_kh  = kh == K_H-1;
@@ -153,10 +173,14 @@ wire last_word_pix = last_kw && last_kh && last_cf;
 
 // output FIFO with credit
 wire [$clog2(8):0] fifo_occ;
-reg v1, v2, pad1, pad2, last1, last2;
+reg v0, va, v1, v2, pad0, pada, pad1, pad2, last0, lasta, last1, last2;
+reg [PW:0]   rel0;                           // stage 0: row relative to the oldest held row
+reg [AW-1:0] col0, cola;                     // ix*CF + rcf
+reg [PW:0]   prowa;                          // stage a: physical row
 reg [AW-1:0] addr1;
 reg [WW-1:0] rdata2;
-wire credit = ({1'b0, fifo_occ} + v1 + v2) < 7;
+wire [PW+1:0] prow_sum = {1'b0, base_prow} + rel0;
+wire credit = ({2'b0, fifo_occ} + v0 + va + v1 + v2) < 7;
 wire issue = (state == ST_RUN) && credit && (pix_started || pix_ready);
 
 // rows the next output row no longer needs
@@ -182,11 +206,21 @@ always @(posedge clk) begin
         end
     end
 
-    // ---- reader
-    v1 <= issue;
-    addr1 <= rd_addr;
-    pad1 <= pad;
-    last1 <= issue && last_word_pix && last_ox && last_oy;
+    // ---- reader: issue -> 0 -> a -> 1 (address) -> 2 (RAM) -> FIFO
+    v0 <= issue;
+    rel0 <= rel_row[PW:0];
+    col0 <= ix_cf[AW-1:0] + rcf;
+    pad0 <= pad;
+    last0 <= issue && last_word_pix && last_ox && last_oy;
+    va <= v0;
+    prowa <= (prow_sum >= RR) ? prow_sum - RR : prow_sum;  // base_prow is stable here (ST_FREE
+    cola <= col0;                                            // never ends the cycle after issue)
+    pada <= pad0;
+    lasta <= last0;
+    v1 <= va;
+    addr1 <= row_base(prowa) + cola;
+    pad1 <= pada;
+    last1 <= lasta;
     v2 <= v1;
     pad2 <= pad1;
     last2 <= last1;
@@ -196,6 +230,7 @@ always @(posedge clk) begin
         pix_started <= !last_word_pix;
         kw <= last_kw ? 0 : kw + 1'b1;
         kx_off <= last_kw ? 0 : kx_off + D_W;
+        kx_cf <= last_kw ? 0 : kx_cf + D_W * CF;
         if (last_kw) begin
             kh <= last_kh ? 0 : kh + 1'b1;
             ky_off <= last_kh ? 0 : ky_off + D_H;
@@ -206,9 +241,11 @@ always @(posedge clk) begin
                     if (!last_ox) begin
                         ox <= ox + 1'b1;
                         ox_base <= ox_base + S_W;
+                        ox_cf <= ox_cf + S_W * CF;
                     end else begin
                         ox <= 0;
                         ox_base <= -PAD_L;
+                        ox_cf <= -PAD_L * CF;
                         state <= ST_FREE;
                         if (last_oy) begin
                             tensor_end <= 1'b1;
@@ -247,9 +284,10 @@ always @(posedge clk) begin
         oy <= 0; ox <= 0; rcf <= 0; kh <= 0; kw <= 0;
         oy_base <= -PAD_T; ox_base <= -PAD_L;
         ky_off <= 0; kx_off <= 0;
+        ox_cf <= -PAD_L * CF; kx_cf <= 0;
         base_row <= 0; base_prow <= 0; free_n <= 0;
         pix_started <= 1'b0; tensor_end <= 1'b0;
-        v1 <= 1'b0; v2 <= 1'b0;
+        v0 <= 1'b0; va <= 1'b0; v1 <= 1'b0; v2 <= 1'b0;
     end
 end
 

@@ -8,6 +8,7 @@ integer reference); ``synth.ys`` for yosys; ``README.md``.  Same QGraph and opti
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from dsgen.backends.render import environment, stamp
 from dsgen.backends.rtl.fold import HwFold, hw_folds
 from dsgen.backends.rtl.netlist import Netlist, build_netlist
 from dsgen.backends.rtl.sim import write_memh
+from dsgen.errors import DsgenError
 from dsgen.quant import int_ref
 from dsgen.quant.qgraph import QGraph
 from dsgen.resources import hw_dir
@@ -85,9 +87,11 @@ def compile_rtl(
     multipliers: int | None = None,
     model_sha256: str = "unknown",
     samples=None,
+    clock_ns: float = 10.0,
 ) -> RtlSummary:
     """Write the RTL tree for ``qg`` into ``out_dir``.  ``samples``: integer inputs (IR layout) for
-    the cocotb test's vectors (default: TB_SAMPLES random ones); expected outputs from int_ref."""
+    the cocotb test's vectors (default: TB_SAMPLES random ones); expected outputs from int_ref.
+    ``clock_ns``: the clock period `dsgen synth` constrains place and route to (design.json)."""
     out_dir = Path(out_dir)
     plan = plan_folding(qg, multipliers)
     folds = hw_folds(qg, plan)
@@ -98,6 +102,7 @@ def compile_rtl(
     samples = default_samples(qg) if samples is None else list(samples)
     st = stamp(_sha(model_sha256))
     files = _write(qg, net, folds, plan, ii, samples, st, out_dir)
+    files.append(_write_design(out_dir, net.top, clock_ns, ii, folds, plan.multipliers))
     return RtlSummary(
         out_dir,
         top,
@@ -216,6 +221,22 @@ def _expected(qg: QGraph, x: np.ndarray) -> np.ndarray:
     """One line of expected.txt: every graph output of the sample, one after the other."""
     env = int_ref.run(qg, x)
     return np.concatenate([env[t].reshape(-1) for t in qg.int_outputs])
+
+
+def _write_design(out: Path, top: str, clock_ns: float, ii: int, folds, budget: int) -> str:
+    """What `dsgen synth` needs from the compile: the top, the clock constraint, the modelled
+    cycles per inference and the MAC multipliers (to tell MAC from other hard multipliers)."""
+    if not clock_ns > 0:
+        raise DsgenError(f"--clock-ns must be positive (got {clock_ns})")
+    design = {
+        "top": top,
+        "clock_ns": clock_ns,
+        "ii_cycles": ii,
+        "mac_multipliers": sum(f.multipliers for f in folds.values()),
+        "budget": budget,
+    }
+    (out / "design.json").write_text(json.dumps(design, indent=1, sort_keys=True) + "\n")
+    return "design.json"
 
 
 def _mac_instances(qg: QGraph, net: Netlist):
