@@ -303,8 +303,10 @@ def synth_fpga(
 def _src_module(cell: dict) -> str:
     """hw module of a synthesized cell: the first file of its ``src`` attribute (dsg_mvu.v:182)."""
     src = cell.get("attributes", {}).get("src", "")
-    m = re.match(r"([^|:]+)\.v:", src)
-    return Path(m.group(1)).name if m else "?"
+    # several files when yosys's tech-mapping added its own (cells_map_trellis.v|dsg_mvu.v:182):
+    # the hw/ module is the one the design wrote
+    mods = [Path(m).name for m in re.findall(r"([^|:]+)\.v:", src)]
+    return next((m for m in mods if m.startswith("dsg_")), mods[0] if mods else "?")
 
 
 def dsp_sources(netlist: dict, dev: Device) -> dict[str, int]:
