@@ -326,7 +326,20 @@ def path_end(cell_name: str, netlist: dict) -> PathEnd:
     parts = re.split(r"\.(?![^\[]*\])", base)  # dots outside [..] separate hierarchy levels
     inst = ".".join(parts[:-1]) or "(top)"
     signal = re.sub(r"_(TRELLIS_FF|MULT18X18D|DP16KD|LUT4|CCU2C|TRELLIS_DPR16X4).*", "", parts[-1])
-    return PathEnd(inst, _src_module(cell), signal)
+    mod = _src_module(cell)
+    if not mod.startswith("dsg_") and inst != "(top)":  # a tech-mapping cell: its instance's module
+        prefix = inst + "."
+        mod = next(
+            (
+                m
+                for name, c in netlist["cells"].items()
+                if name.startswith(prefix) and "." not in name[len(prefix) :].split("$")[0]
+                for m in [_src_module(c)]
+                if m.startswith("dsg_")
+            ),
+            mod,
+        )
+    return PathEnd(inst, mod, signal)
 
 
 def parse_report(r: dict, netlist: dict, dev: Device, top: str, mhz: float, ii: int) -> FpgaReport:
