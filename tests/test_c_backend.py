@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from dsgen import zoo
-from dsgen.backends.c import compile_c
+from dsgen.backends.c import compile_c, library
 from dsgen.backends.c.host import HostModel, compare_bit_exact
+from dsgen.backends.c.library import tree_sources
 from dsgen.backends.render import stamp
 from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
@@ -106,7 +107,7 @@ def test_cortex_m4_compiles_warning_free(zoo_dir, tmp_path):
     cc = require_tool("arm-none-eabi-gcc")
     qg = quantized(zoo_dir / "ds_cnn_kws.onnx")
     s = compile_c(qg, tmp_path, model_sha256="0" * 64)
-    for src in [f"{s.name}.c", f"{s.name}_weights.c", "dsg_kernels.c"]:
+    for src in [f"{s.name}.c", f"{s.name}_weights.c", *(p.name for p in tree_sources(tmp_path))]:
         r = subprocess.run(
             [cc, "-mcpu=cortex-m4", "-mthumb", "-O2", *STRICT, "-c", src, "-o", src + ".o"],
             cwd=tmp_path,
@@ -124,15 +125,14 @@ def test_library_contract(zoo_dir, tmp_path):
     srcs = [
         tmp_path / f"{s.name}.c",
         tmp_path / f"{s.name}_weights.c",
-        tmp_path / "dsg_kernels.c",
-        tmp_path / "dsg_kernels_typed.inc",
-        tmp_path / "dsg_kernels_dw3x3.inc",
+        *tree_sources(tmp_path),
     ]
-    code = "\n".join(re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S) for p in srcs)
+    incs = [tmp_path / f for f in library.every_file() if (tmp_path / f).exists()]
+    code = "\n".join(re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S) for p in srcs + incs)
     for word in ("malloc", "free(", "printf", "stdio", "float", "double"):
         assert word not in code, word
     objs = []
-    for src in srcs[:3]:
+    for src in srcs:
         obj = tmp_path / (src.name + ".o")
         # -fno-pic as on a microcontroller: structs holding addresses are then plain .rodata
         subprocess.run(

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from dsgen import progress
+from dsgen.backends.c import library
 from dsgen.backends.c.emit import WEIGHTS_EXTERNAL_FLAG, compile_c
 from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, quantized_samples
 from dsgen.backends.render import file_sha256
@@ -153,8 +154,7 @@ def build_elf(
     for src in (
         f"{name}.c",
         f"{name}_weights.c",
-        "dsg_kernels.c",
-        "dsg_lowbit.c",
+        *(p.name for p in library.tree_sources(c_dir)),
         "mcu_main.c",
         "cortex_m4/startup_cm4.c",
     ):
