@@ -62,7 +62,9 @@ class CSummary:
         return (
             f"{head}\n  Cortex-M4 flash: {fp.text + fp.rodata} bytes = code {fp.text} + "
             f"constants {fp.rodata} (weights, biases, multipliers: {self.weight_bytes})\n"
-            f"  Cortex-M4 RAM:   {fp.ram + fp.stack} bytes = {arena} + stack ~{fp.stack} (estimate)"
+            f"  Cortex-M4 RAM:   {fp.ram + fp.stack} bytes in all = {arena} + stack ~{fp.stack} "
+            "(-fstack-usage estimate, kernel scratch included; `dsgen verify --target mcu` "
+            "measures the stack's high-water mark)"
         )
 
 
