@@ -196,3 +196,23 @@ def test_cli_compile_refuses_a_file_destination(zoo_dir, tmp_path, capsys):
     f.write_text("x")
     assert main(["compile", str(zoo_dir / "tiny_dscnn.onnx"), "--target", "c", "-o", str(f)]) == 2
     assert f.read_text() == "x" and "not a directory" in capsys.readouterr().err
+
+
+def test_tree_holds_only_the_kernel_families_it_calls(zoo_dir, tmp_path):
+    """CMSIS-NN layout: one source per family; a tree gets the families its calls name, its
+    Makefile lists exactly those, and every family's kernels are declared in the public header."""
+    qg = quantized(zoo_dir / "ds_cnn_kws.onnx")
+    compile_c(qg, tmp_path, model_sha256="0" * 64)
+    srcs = {p.name for p in tree_sources(tmp_path)}
+    assert srcs == {"dsg_support.c", "dsg_conv.c", "dsg_depthwise.c", "dsg_pool.c", "dsg_fc.c"}
+    assert (
+        not (tmp_path / "dsg_elementwise.c").exists() and not (tmp_path / "dsg_lowbit.c").exists()
+    )
+    lib_line = next(
+        ln for ln in (tmp_path / "Makefile").read_text().splitlines() if "LIB_SRCS  :=" in ln
+    )
+    assert set(lib_line.split()[4:]) == srcs
+    header = "".join((library.templates_c() / h).read_text() for h in library.HEADERS)
+    for fam in library.FAMILIES:
+        for k in fam.kernels:
+            assert re.search(rf"\b{k}_s(8|16)\(", header), k

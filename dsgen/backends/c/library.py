@@ -97,3 +97,9 @@ def every_file() -> list[str]:
 def tree_sources(c_dir: Path) -> list[Path]:
     """The library sources a generated tree holds: the families compile_c copied there."""
     return sorted(p for p in c_dir.glob("dsg_*.c") if p.name in sources(all_families()))
+
+
+def templates_c() -> Path:
+    from dsgen.resources import templates_dir
+
+    return templates_dir() / "c"
