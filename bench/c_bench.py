@@ -17,6 +17,7 @@ import numpy as np
 from dsgen import zoo
 from dsgen.backends.c import compile_c
 from dsgen.backends.c.host import HostModel
+from dsgen.backends.c.library import tree_sources
 from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
 from dsgen.verify import verify_model
@@ -72,7 +73,7 @@ def library_flash(path: Path, tmp: Path, quant: QuantOptions) -> tuple[int, int,
     d = tmp / f"m4_{path.stem}"
     s = compile_c(qg, d, model_sha256="0" * 64)
     objs = []
-    for src in (f"{s.name}.c", f"{s.name}_weights.c", "dsg_kernels.c"):
+    for src in (f"{s.name}.c", f"{s.name}_weights.c", *(p.name for p in tree_sources(d))):
         subprocess.run(
             [
                 "arm-none-eabi-gcc",

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from dsgen import zoo
-from dsgen.backends.c import compile_c
+from dsgen.backends.c import compile_c, library
 from dsgen.backends.c.host import HostModel, compare_bit_exact
+from dsgen.backends.c.library import tree_sources
 from dsgen.backends.render import stamp
 from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
@@ -106,7 +107,7 @@ def test_cortex_m4_compiles_warning_free(zoo_dir, tmp_path):
     cc = require_tool("arm-none-eabi-gcc")
     qg = quantized(zoo_dir / "ds_cnn_kws.onnx")
     s = compile_c(qg, tmp_path, model_sha256="0" * 64)
-    for src in [f"{s.name}.c", f"{s.name}_weights.c", "dsg_kernels.c"]:
+    for src in [f"{s.name}.c", f"{s.name}_weights.c", *(p.name for p in tree_sources(tmp_path))]:
         r = subprocess.run(
             [cc, "-mcpu=cortex-m4", "-mthumb", "-O2", *STRICT, "-c", src, "-o", src + ".o"],
             cwd=tmp_path,
@@ -124,15 +125,14 @@ def test_library_contract(zoo_dir, tmp_path):
     srcs = [
         tmp_path / f"{s.name}.c",
         tmp_path / f"{s.name}_weights.c",
-        tmp_path / "dsg_kernels.c",
-        tmp_path / "dsg_kernels_typed.inc",
-        tmp_path / "dsg_kernels_dw3x3.inc",
+        *tree_sources(tmp_path),
     ]
-    code = "\n".join(re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S) for p in srcs)
+    incs = [tmp_path / f for f in library.every_file() if (tmp_path / f).exists()]
+    code = "\n".join(re.sub(r"/\*.*?\*/", "", p.read_text(), flags=re.S) for p in srcs + incs)
     for word in ("malloc", "free(", "printf", "stdio", "float", "double"):
         assert word not in code, word
     objs = []
-    for src in srcs[:3]:
+    for src in srcs:
         obj = tmp_path / (src.name + ".o")
         # -fno-pic as on a microcontroller: structs holding addresses are then plain .rodata
         subprocess.run(
@@ -196,3 +196,23 @@ def test_cli_compile_refuses_a_file_destination(zoo_dir, tmp_path, capsys):
     f.write_text("x")
     assert main(["compile", str(zoo_dir / "tiny_dscnn.onnx"), "--target", "c", "-o", str(f)]) == 2
     assert f.read_text() == "x" and "not a directory" in capsys.readouterr().err
+
+
+def test_tree_holds_only_the_kernel_families_it_calls(zoo_dir, tmp_path):
+    """CMSIS-NN layout: one source per family; a tree gets the families its calls name, its
+    Makefile lists exactly those, and every family's kernels are declared in the public header."""
+    qg = quantized(zoo_dir / "ds_cnn_kws.onnx")
+    compile_c(qg, tmp_path, model_sha256="0" * 64)
+    srcs = {p.name for p in tree_sources(tmp_path)}
+    assert srcs == {"dsg_support.c", "dsg_conv.c", "dsg_depthwise.c", "dsg_pool.c", "dsg_fc.c"}
+    assert (
+        not (tmp_path / "dsg_elementwise.c").exists() and not (tmp_path / "dsg_lowbit.c").exists()
+    )
+    lib_line = next(
+        ln for ln in (tmp_path / "Makefile").read_text().splitlines() if "LIB_SRCS  :=" in ln
+    )
+    assert set(lib_line.split()[4:]) == srcs
+    header = "".join((library.templates_c() / h).read_text() for h in library.HEADERS)
+    for fam in library.FAMILIES:
+        for k in fam.kernels:
+            assert re.search(rf"\b{k}_s(8|16)\(", header), k

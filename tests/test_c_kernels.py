@@ -1,4 +1,5 @@
-"""templates/c/dsg_kernels.{h,c} against dsgen.quant.ops, bit for bit, through ctypes.
+"""The kernel library (templates/c/dsg_kernels.h, one dsg_<family>.c per kernel family) against
+dsgen.quant.ops, bit for bit, through ctypes.
 
 The library is compiled once per session with gcc and clang (-std=c99 -Wall -Wextra -Werror
 -pedantic), plus a gcc build with -DDSG_EMULATE_DSP, which runs the Cortex-M4 SIMD code path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dsgen.backends.c import library
 from dsgen.quant import fixedpoint as fp
 from dsgen.quant import ops
 from dsgen.quant.bounds import conv_accumulator_bounds
@@ -26,6 +28,7 @@ from dsgen.resources import templates_dir
 from tests.conftest import fuzz_seed
 
 KDIR = templates_dir() / "c"
+KSRCS = [str(KDIR / f) for f in library.sources(library.all_families())]
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-fPIC", "-shared"]
 SHIM = r"""
 #include "dsg_kernels.h"
@@ -117,7 +120,7 @@ def lib(request, tmp_path_factory):
         *CFLAGS,
         *extra,
         f"-I{KDIR}",
-        str(KDIR / "dsg_kernels.c"),
+        *KSRCS,
         str(d / "shim.c"),
         "-o",
         str(so),
@@ -1009,18 +1012,11 @@ def test_compiles_for_cortex_m4_with_dsp(tmp_path):
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None:
         pytest.skip("arm-none-eabi-gcc is not installed")
-    obj = tmp_path / "k.o"
-    r = subprocess.run(
-        [cc, *ARM_FLAGS, "-c", str(KDIR / "dsg_kernels.c"), "-o", str(obj)],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stderr
-    asm = subprocess.run(
-        [cc, *ARM_FLAGS, "-S", "-o", "-", str(KDIR / "dsg_kernels.c")],
-        capture_output=True,
-        text=True,
-    ).stdout
+    asm = ""
+    for src in KSRCS:  # every family compiles on its own
+        r = subprocess.run([cc, *ARM_FLAGS, "-S", "-o", "-", src], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        asm += r.stdout
     assert "smlad" in asm and "sxtb16" in asm, "the DSP path was not compiled in"
     assert "printf" not in asm and "malloc" not in asm
     # no float anywhere: soft-float calls would show up as __aeabi_f*/__aeabi_d* helpers
@@ -1145,8 +1141,8 @@ BENCHES = [  # name, fn, h, w, cin, cout, k, stride, pad, groups
 ]
 
 
-def _clang_m4_object(tmp_path) -> Path:
-    """dsg_kernels.c compiled by clang for Cortex-M4 (its integrated assembler takes the
+def _clang_m4_objects(tmp_path) -> list[str]:
+    """The library's families compiled by clang for Cortex-M4 (its integrated assembler takes the
     library's inline assembly; newlib's headers for string.h)."""
     clang = shutil.which("clang")
     if clang is None:
@@ -1154,14 +1150,17 @@ def _clang_m4_object(tmp_path) -> Path:
     libc = subprocess.run(["arm-none-eabi-gcc", "-print-file-name=libc.a"], capture_output=True,
                           text=True).stdout.strip()  # fmt: skip
     newlib = Path(libc).parent.parent
-    obj = tmp_path / "dsg_kernels_clang.o"
-    r = subprocess.run(
-        [clang, "--target=thumbv7em-none-eabi", *ARM_FLAGS, "-pedantic",
-         f"-isystem{newlib / 'include'}", "-c", str(KDIR / "dsg_kernels.c"), "-o", str(obj)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    return obj
+    objs = []
+    for src in KSRCS:
+        obj = tmp_path / (Path(src).stem + "_clang.o")
+        r = subprocess.run(
+            [clang, "--target=thumbv7em-none-eabi", *ARM_FLAGS, "-pedantic",
+             f"-isystem{newlib / 'include'}", "-c", src, "-o", str(obj)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        objs.append(str(obj))
+    return objs
 
 
 @pytest.mark.slow
@@ -1172,9 +1171,9 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None or shutil.which(QEMU_CMD[0]) is None:
         pytest.skip("arm-none-eabi-gcc or qemu-system-arm is not installed")
-    kernels = str(KDIR / "dsg_kernels.c")
+    kernels = KSRCS
     if kernel_cc == "clang":
-        kernels = str(_clang_m4_object(tmp_path))
+        kernels = _clang_m4_objects(tmp_path)
     rng = np.random.default_rng(99)
     plan = (
         [("dsg_pointwise_conv_s8", "pw")] * 6
@@ -1235,7 +1234,7 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         "-nostartfiles",
         f"-T{M4_DIR / 'mps2_an386.ld'}",
         str(M4_DIR / "startup_cm4.c"),
-        kernels,
+        *kernels,
         str(tmp_path / "harness.c"),
         "-lrdimon",
         "-o",

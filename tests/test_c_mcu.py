@@ -12,6 +12,7 @@ import pytest
 
 from dsgen import zoo
 from dsgen.backends.c import mcu
+from dsgen.backends.c.emit import compile_c
 from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
 from dsgen.verify import verify_model
@@ -91,3 +92,20 @@ def test_missing_toolchain_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(mcu.shutil, "which", lambda t: None)
     with pytest.raises(DsgenError, match="arm-none-eabi-gcc"):
         mcu.require_tools()
+
+
+def test_keyword_spotter_total_ram_and_instructions_are_pinned(tmp_path):
+    """Deterministic counts of the zoo keyword spotter under qemu, so they cannot regress: the
+    instructions per inference and total RAM = arena + the measured stack high-water mark (the
+    stack is painted before each inference, startup_cm4.c).  The -fstack-usage estimate of
+    `dsgen compile` is an upper bound of the measured stack.  Lower these when they improve."""
+    path = zoo_path(tmp_path, "ds_cnn_kws")
+    d = check(verify_model(path, "mcu", samples=2))
+    assert d["instructions"] == 3_767_600
+    assert d["arena_bytes"] == 16_000
+    assert d["total_ram_bytes"] == d["arena_bytes"] + d["stack_bytes"]
+    assert d["total_ram_bytes"] <= 24_228, d["stack_bytes"]
+    assert d["stack_bytes"] > 1000  # painted and read back: the kernels' frames are there
+    qg = quantize_graph(load_ir(path), QuantOptions(), warn=lambda m: None)
+    s = compile_c(qg, tmp_path / "c", model_sha256="0" * 64, measure=True)
+    assert s.footprint is not None and s.footprint.stack >= d["stack_bytes"]

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
 
-from dsgen.backends.c import compile_c
+from dsgen.backends.c import compile_c, library
 from dsgen.backends.c.host import HOST_FLAGS
 from dsgen.compiler import load_ir
 from dsgen.ir import float_ref
@@ -66,24 +66,18 @@ def test_float_reference_vs_onnxruntime(spec):
 @pytest.fixture(scope="module")
 def kernels_obj(tmp_path_factory):
     d = tmp_path_factory.mktemp("kernels")
-    obj = d / "dsg_kernels.o"
-    subprocess.run(
-        [
-            "cc",
-            "-std=c99",
-            "-O1",
-            "-fPIC",
-            "-c",
-            str(templates_dir() / "c" / "dsg_kernels.c"),
-            "-o",
-            str(obj),
-        ],
-        check=True,
-    )
-    return obj
+    objs = []
+    for src in library.sources(library.all_families()):
+        obj = d / src.replace(".c", ".o")
+        kdir = templates_dir() / "c"
+        subprocess.run(
+            ["cc", "-std=c99", "-O1", "-fPIC", "-c", str(kdir / src), "-o", str(obj)], check=True
+        )
+        objs.append(obj)
+    return objs
 
 
-def _c_matches(qg, d: Path, kernels_obj: Path, xs) -> None:
+def _c_matches(qg, d: Path, kernels_obj: list[Path], xs) -> None:
     import ctypes
 
     s = compile_c(qg, d, model_sha256="f" * 64)
@@ -95,7 +89,7 @@ def _c_matches(qg, d: Path, kernels_obj: Path, xs) -> None:
             *flags,
             str(d / f"{s.name}.c"),
             str(d / f"{s.name}_weights.c"),
-            str(kernels_obj),
+            *map(str, kernels_obj),
             "-o",
             str(lib),
         ],

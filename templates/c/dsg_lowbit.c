@@ -28,7 +28,7 @@ static int32_t dsg_lb_out(int32_t s, int32_t c, const dsg_lowbit_conv_params *lp
     return dsg_clamp_out(r, p->z_out, p->act_min, p->act_max);
 }
 
-/* The kernels, once per activation type (as dsg_kernels_typed.inc in dsg_kernels.c). */
+/* The kernels, once per activation type (as the other families do with their dsg_<family>_typed.inc). */
 #define DSG_LB_FN2(name, sfx) name##_##sfx
 #define DSG_LB_FN1(name, sfx) DSG_LB_FN2(name, sfx)
 #define DSG_LB_FN(name) DSG_LB_FN1(name, DSG_LB_SFX)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dsgen.backends.c import library
 from dsgen.backends.c.arena import plan_arena
 from dsgen.backends.c.footprint import Footprint, m4_footprint
 from dsgen.backends.c.lower import Lowering
@@ -16,15 +17,6 @@ from dsgen.quant import int_ref
 from dsgen.quant.qgraph import QGraph
 from dsgen.resources import templates_dir
 
-LIBRARY = [
-    "dsg_kernels.h",
-    "dsg_kernels.c",
-    "dsg_kernels_typed.inc",
-    "dsg_kernels_dw3x3.inc",
-    "dsg_lowbit.h",
-    "dsg_lowbit.c",
-    "dsg_lowbit_typed.inc",
-]
 _BYTES = {"int8_t": 1, "uint8_t": 1, "int32_t": 4}
 # The Cortex-M4 linker script's internal FLASH (mps2-an386: 4 MB).  Constants that would leave
 # less than CODE_HEADROOM of it for code and the example's test vectors go to XFLASH, the
@@ -70,7 +62,9 @@ class CSummary:
         return (
             f"{head}\n  Cortex-M4 flash: {fp.text + fp.rodata} bytes = code {fp.text} + "
             f"constants {fp.rodata} (weights, biases, multipliers: {self.weight_bytes})\n"
-            f"  Cortex-M4 RAM:   {fp.ram + fp.stack} bytes = {arena} + stack ~{fp.stack} (estimate)"
+            f"  Cortex-M4 RAM:   {fp.ram + fp.stack} bytes in all = {arena} + stack ~{fp.stack} "
+            "(-fstack-usage estimate, kernel scratch included; `dsgen verify --target mcu` "
+            "measures the stack's high-water mark)"
         )
 
 
@@ -95,7 +89,11 @@ def compile_c(
     plan = plan_arena(g, qg.int_layers, qg.int_outputs, elem, in_place)
     lowered = Lowering(qg, plan, name, idents).lower()
     weight_bytes = sum(len(a.values) * _BYTES[a.ctype] for a in lowered.arrays)
+    families = library.families_for(c.kernel for c in lowered.calls)
+    lib_files = library.files(families)
     ctx = _context(qg, name, plan, lowered, model_sha256, external_arena)
+    ctx["lib_srcs"] = " ".join(library.sources(families))
+    ctx["lib_deps"] = " ".join(f for f in lib_files if not f.endswith(".c"))
     ctx["weights_flags"] = WEIGHTS_EXTERNAL_FLAG if weights_external(weight_bytes) else ""
     env = environment()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +107,9 @@ def compile_c(
     }
     for fname, tpl in files.items():
         (out_dir / fname).write_text(env.get_template(tpl).render(**ctx))
-    for lib in LIBRARY:
+    for stale in set(library.every_file()) - set(lib_files):  # from an earlier compile here
+        (out_dir / stale).unlink(missing_ok=True)
+    for lib in lib_files:
         _copy_stamped(templates_dir() / "c" / lib, out_dir / lib, ctx["stamp"])
     (out_dir / "cortex_m4").mkdir(exist_ok=True)
     for f in sorted((templates_dir() / "c" / "cortex_m4").iterdir()):
@@ -117,7 +117,7 @@ def compile_c(
     return CSummary(
         name,
         out_dir,
-        sorted([*files, *LIBRARY, "cortex_m4"]),
+        sorted([*files, *lib_files, "cortex_m4"]),
         plan.arena_bytes,
         plan.lower_bound,
         weight_bytes,

@@ -12,6 +12,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsgen.backends.c import library
+
 M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-O2", "-std=c99", "-fstack-usage"]
 
 
@@ -40,7 +42,8 @@ def m4_footprint(c_dir: Path, name: str) -> Footprint | None:
     build.mkdir(exist_ok=True)
     objs = []
     try:
-        for src in (f"{name}.c", f"{name}_weights.c", "dsg_kernels.c", "dsg_lowbit.c"):
+        libs = [p.name for p in library.tree_sources(c_dir)]
+        for src in (f"{name}.c", f"{name}_weights.c", *libs):
             obj = build / (Path(src).stem + ".o")  # gcc names the .su file after it
             subprocess.run([cc, *M4_FLAGS, f"-I{c_dir}", "-c", str(c_dir / src), "-o", str(obj)],
                            check=True, capture_output=True, cwd=build)  # fmt: skip
@@ -59,7 +62,8 @@ def m4_footprint(c_dir: Path, name: str) -> Footprint | None:
                 elif sec.startswith((".data", ".bss")):
                     ram += n
         run = _su(build / f"{name}.su").get(f"{name}_run", 0)
-        lib = sorted(_su(build / "dsg_kernels.su").values(), reverse=True)
+        lib = sorted((v for src in libs for v in _su(build / f"{Path(src).stem}.su").values()),
+                     reverse=True)  # fmt: skip
         return Footprint(text, rodata, ram, run + sum(lib[:2]))
     except (subprocess.CalledProcessError, OSError, ValueError):
         return None

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dsgen import progress
+from dsgen.backends.c import library
 from dsgen.backends.c.emit import compile_c
 from dsgen.backends.render import file_sha256
 from dsgen.errors import DsgenError
@@ -44,8 +45,7 @@ class HostModel:
         srcs = [
             c_dir / f"{name}.c",
             c_dir / f"{name}_weights.c",
-            c_dir / "dsg_kernels.c",
-            c_dir / "dsg_lowbit.c",
+            *library.tree_sources(c_dir),
         ]
         r = subprocess.run(
             [cc_path, *HOST_FLAGS, *map(str, srcs), "-o", str(lib)], capture_output=True, text=True

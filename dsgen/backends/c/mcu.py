@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from dsgen import progress
+from dsgen.backends.c import library
 from dsgen.backends.c.emit import WEIGHTS_EXTERNAL_FLAG, compile_c
 from dsgen.backends.c.host import bit_exact_result, compare_bit_exact, quantized_samples
 from dsgen.backends.render import file_sha256
@@ -102,6 +103,8 @@ def harness_source(
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
 volatile uint32_t dsg_layer_ticks[{max(n_layers, 1)}];
+uint32_t dsg_stack_paint(void); /* cortex_m4/startup_cm4.c */
+uint32_t dsg_stack_lowest(void);
 static const {ctype} inputs[{len(xs)}][{n_in}] = {{
     {{{"}, {".join(_c_rows(x) for x in xs)}}}
 }};
@@ -113,13 +116,15 @@ int main(void)
     SYST_CVR = 0;
     SYST_CSR = 5; /* enabled, CPU clock, no interrupt */
     for (s = 0; s < {len(xs)}; ++s) {{
-        uint32_t t0, t1;
+        uint32_t t0, t1, sp;
         int rc;
+        sp = dsg_stack_paint();
         SYST_CVR = 0; /* restarts the tick phase here: equal work reads equal ticks */
         t0 = SYST_CVR;
         rc = {name}_run(inputs[s], {", ".join(outs)});
         t1 = SYST_CVR;
-        printf("S %d rc=%d t0=%lu t1=%lu\\n", s, rc, (unsigned long)t0, (unsigned long)t1);
+        printf("S %d rc=%d t0=%lu t1=%lu stack=%lu\\n", s, rc, (unsigned long)t0, (unsigned long)t1,
+               (unsigned long)(sp - dsg_stack_lowest()));
         printf("L");
         for (i = 0; i < {n_layers}; ++i) printf(" %lu", (unsigned long)dsg_layer_ticks[i]);
 {prints}        printf("\\n");
@@ -153,8 +158,7 @@ def build_elf(
     for src in (
         f"{name}.c",
         f"{name}_weights.c",
-        "dsg_kernels.c",
-        "dsg_lowbit.c",
+        *(p.name for p in library.tree_sources(c_dir)),
         "mcu_main.c",
         "cortex_m4/startup_cm4.c",
     ):
@@ -228,8 +232,8 @@ def parse_run(stdout: str) -> list[dict]:
     samples, cur = [], None
     for line in stdout.splitlines():
         if line.startswith("S "):
-            m = re.match(r"S (\d+) rc=(-?\d+) t0=(\d+) t1=(\d+)", line)
-            cur = {"rc": int(m[2]), "t0": int(m[3]), "t1": int(m[4])}
+            m = re.match(r"S (\d+) rc=(-?\d+) t0=(\d+) t1=(\d+) stack=(\d+)", line)
+            cur = {"rc": int(m[2]), "t0": int(m[3]), "t1": int(m[4]), "stack": int(m[5])}
             cur["instructions"] = _ticks(cur["t0"], cur["t1"]) * INSN_PER_TICK
             samples.append(cur)
         elif line.startswith("L") and cur is not None:
@@ -306,6 +310,7 @@ def verify_mcu(
     outs = iter(smp.get("outs", []) for smp in r["samples"])
     m = compare_bit_exact(qg, s.xs, lambda x: next(outs), s.adversarial)
     counts = [smp["instructions"] for smp in r["samples"]]
+    stack = max(smp["stack"] for smp in r["samples"])
     macs = sum(layer["macs"] for layer in r["layers"])
     extra = {
         "instructions": counts[0],
@@ -313,6 +318,10 @@ def verify_mcu(
         "instructions_per_mac": round(counts[0] / macs, 3) if macs else None,
         **{f"{k}_bytes": v for k, v in r["size"].items()},
         "arena_bytes": r["summary"].arena_bytes,
+        # measured: the stack painted before each inference, its high-water mark read back (the
+        # kernels' scratch arrays live in their frames); the library has no other RAM
+        "stack_bytes": stack,
+        "total_ram_bytes": r["summary"].arena_bytes + stack,
         "weight_bytes": r["summary"].weight_bytes,
         "layer_instructions": r["layers"],
     }

@@ -1,6 +1,245 @@
 /*
- * dsg_kernels_dw3x3.inc -- the 3x3 depthwise kernel of DSP cores, included by dsg_kernels.c
- * (DSG_USE_DSP: Cortex-M4/M7/M33, or the host's -DDSG_EMULATE_DSP build of the same code).
+ * dsg_depthwise.c -- depthwise convolution: dsg_depthwise_conv_{s8,s16} (any kernel,
+ * stride, dilation, depth multiplier) and dsg_depthwise_conv_3x3{,_hwc}_s8.  The 3x3 kernel's
+ * DSP path (int16 planes, dsg_dwp_s1_asm/dsg_dwp_s2_asm) sits next to the C per-channel loop it
+ * replaces; 64-bit hosts take a vectorizable portable version.
+ */
+#include "dsg_support.h"
+
+#if DSG_PORTABLE_GEMM
+static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                             int32_t wcs, int32_t wts);
+#endif
+
+#define DSG_T int8_t
+#define DSG_SFX s8
+#include "dsg_depthwise_typed.inc"
+#undef DSG_T
+#undef DSG_SFX
+
+#define DSG_T int16_t
+#define DSG_SFX s16
+#include "dsg_depthwise_typed.inc"
+#undef DSG_T
+#undef DSG_SFX
+
+#if DSG_PORTABLE_GEMM
+/* acc[c] = sum_t wt[t][c] * x_t[c] over the 9 taps of a 3x3 window, channels innermost so the
+ * loop vectorizes; wt is [9][DSG_PDW_CB]. */
+DSG_VEC static void dsg_pdw_taps(const int8_t *const *xt, const int8_t *wt, int32_t n,
+                                 int32_t *restrict acc)
+{
+    const int8_t *x0 = xt[0], *x1 = xt[1], *x2 = xt[2], *x3 = xt[3], *x4 = xt[4];
+    const int8_t *x5 = xt[5], *x6 = xt[6], *x7 = xt[7], *x8 = xt[8];
+    const int8_t *w0 = wt, *w1 = wt + DSG_PDW_CB, *w2 = wt + 2 * DSG_PDW_CB;
+    const int8_t *w3 = wt + 3 * DSG_PDW_CB, *w4 = wt + 4 * DSG_PDW_CB, *w5 = wt + 5 * DSG_PDW_CB;
+    const int8_t *w6 = wt + 6 * DSG_PDW_CB, *w7 = wt + 7 * DSG_PDW_CB, *w8 = wt + 8 * DSG_PDW_CB;
+    int32_t c;
+    for (c = 0; c < n; ++c)
+        acc[c] = w0[c] * x0[c] + w1[c] * x1[c] + w2[c] * x2[c] + w3[c] * x3[c] +
+                 w4[c] * x4[c] + w5[c] * x5[c] + w6[c] * x6[c] + w7[c] * x7[c] + w8[c] * x8[c];
+}
+
+/* 3x3 depthwise (multiplier 1, dilation 1): per pass of up to DSG_PDW_CB channels the weights
+ * are transposed to [tap][channel], the zero point is folded into the bias (bias - z*sum(w))
+ * and a padded tap reads a row of z_in bytes, contributing w*z like the folded term expects, so
+ * every output pixel takes the same unchecked path. */
+static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                             int32_t wcs, int32_t wts)
+{
+    const int32_t ch = p->in_c, z = p->z_in;
+    const int32_t fast = dsg_rqf_all_ok(p);
+    int8_t wt[9 * DSG_PDW_CB], zrow[DSG_PDW_CB];
+    int32_t acc[DSG_PDW_CB];
+    dsg_pstage st;
+    int32_t c0, c, t, oy, ox, ky, kx;
+    for (c0 = 0; c0 < ch; c0 += DSG_PDW_CB) {
+        const int32_t n = ch - c0 < DSG_PDW_CB ? ch - c0 : DSG_PDW_CB;
+        zrow[0] = (int8_t)z; /* by doubling: a fill loop would become a call to memset */
+        for (c = 1; c < n; c *= 2) memcpy(zrow + c, zrow, (size_t)(n - c < c ? n - c : c));
+        for (c = 0; c < n; ++c) {
+            uint32_t sw = 0;
+            for (t = 0; t < 9; ++t) {
+                wt[t * DSG_PDW_CB + c] = p->weights[(c0 + c) * wcs + t * wts];
+                sw += (uint32_t)(int32_t)wt[t * DSG_PDW_CB + c];
+            }
+            dsg_pstage_set(&st, p, fast, c, c0 + c,
+                           (p->bias ? (uint32_t)p->bias[c0 + c] : 0u) - sw * (uint32_t)z);
+        }
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                const int8_t *xt[9];
+                for (ky = 0; ky < 3; ++ky)
+                    for (kx = 0; kx < 3; ++kx) {
+                        const int32_t iy = iy0 + ky, ix = ix0 + kx;
+                        xt[ky * 3 + kx] = iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w
+                                              ? zrow
+                                              : in + (iy * p->in_w + ix) * ch + c0;
+                    }
+                dsg_pdw_taps(xt, wt, n, acc);
+                dsg_prq(acc, &st, fast, c0, n, p, out + (oy * p->out_w + ox) * ch + c0);
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
+/* ------------------------------------------------------------------ 3x3 depthwise */
+
+/* Portable per-channel loop of the 3x3 depthwise kernels: weight of channel c, tap t (= ky*3 +
+ * kx) at w[c*wcs + t*wts]; any output stage.  Also the tail (C % 4 channels) of the DSP path. */
+static void dsg_dw3x3_channels(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                               int32_t wcs, int32_t wts, int32_t c_begin)
+{
+    const int32_t ch = p->in_c;
+    int32_t c, oy, ox, ky, kx;
+    for (c = c_begin; c < ch; ++c) {
+        const int8_t *w = p->weights + c * wcs;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int32_t acc = p->bias ? p->bias[c] : 0;
+                for (ky = 0; ky < 3; ++ky) {
+                    const int32_t iy = iy0 + ky;
+                    if (iy < 0 || iy >= p->in_h) continue;
+                    for (kx = 0; kx < 3; ++kx) {
+                        const int32_t ix = ix0 + kx;
+                        if (ix < 0 || ix >= p->in_w) continue;
+                        acc += w[(ky * 3 + kx) * wts] * ((int32_t)in[(iy * p->in_w + ix) * ch + c] -
+                                                        p->z_in);
+                    }
+                }
+                out[(oy * p->out_w + ox) * ch + c] = (int8_t)dsg_rq_channel(acc, c, p);
+            }
+        }
+    }
+}
+
+#if DSG_USE_DSP
+/* One kernel row (3 taps) for 4 channels: tap kx is the word at rp + kx*st; w points to the
+ * row's unpacked weights {w02, w13} x 3.  SXTB16 splits an input word into channels {0, 2} and
+ * {1, 3} like the weights, and SMLABB/SMLATT multiply matching lanes: per tap LDR, LDRD, 2 SXTB16,
+ * 4 SMLAxy = 8 instructions for 4 MACs.  In assembly because GCC keeps the weights on the stack
+ * and recomputes the addresses (about 12 instructions per tap). */
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__)
+#define DSG_DW_TAP_ASM(off, addr)                                                             \
+    "ldrd   %[w0], %[w1], [%[pw], #" off "]\n\t"                                              \
+    "ldr    %[x], " addr "\n\t"                                                               \
+    "sxtb16 %[t], %[x]\n\t"                                                                   \
+    "sxtb16 %[x], %[x], ror #8\n\t"                                                           \
+    "smlabb %[a0], %[t], %[w0], %[a0]\n\t"                                                    \
+    "smlatt %[a2], %[t], %[w0], %[a2]\n\t"                                                    \
+    "smlabb %[a1], %[x], %[w1], %[a1]\n\t"                                                    \
+    "smlatt %[a3], %[x], %[w1], %[a3]\n\t"
+#define DSG_DW_ROW(rp, st, w)                                                                 \
+    do {                                                                                      \
+        int32_t w0_, w1_, x_, t_;                                                             \
+        __asm__(DSG_DW_TAP_ASM("0", "[%[pr]]") DSG_DW_TAP_ASM("8", "[%[pr], %[ps]]")          \
+                    DSG_DW_TAP_ASM("16", "[%[pr], %[ps], lsl #1]")                            \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w0] "=&r"(w0_), \
+                  [w1] "=&r"(w1_), [x] "=&r"(x_), [t] "=&r"(t_)                               \
+                : [pr] "r"(rp), [ps] "r"(st), [pw] "r"(w)                                     \
+                : "memory");                                                                  \
+    } while (0)
+#else
+#define DSG_DW_TAP_C(ptr, w)                                                                  \
+    do {                                                                                      \
+        const uint32_t x_ = dsg_read4(ptr);                                                   \
+        const int32_t x02_ = dsg_sxtb16(x_), x13_ = dsg_sxtb16_ror8(x_);                      \
+        a0 = dsg_smlabb(x02_, (w)[0], a0);                                                    \
+        a2 = dsg_smlatt(x02_, (w)[0], a2);                                                    \
+        a1 = dsg_smlabb(x13_, (w)[1], a1);                                                    \
+        a3 = dsg_smlatt(x13_, (w)[1], a3);                                                    \
+    } while (0)
+#define DSG_DW_ROW(rp, st, w)                                                                 \
+    do {                                                                                      \
+        DSG_DW_TAP_C(rp, w);                                                                  \
+        DSG_DW_TAP_C((rp) + (st), (w) + 2);                                                   \
+        DSG_DW_TAP_C((rp) + 2 * (st), (w) + 4);                                               \
+    } while (0)
+#endif
+
+#ifndef DSG_DW_WMAX
+#define DSG_DW_WMAX 128 /* widest padded input row of the DSP 3x3 depthwise: 12*this bytes of stack */
+#endif
+
+/* Four channels at a time, channel groups outermost so that the group's unpacked weights and
+ * output stages are computed once.  The three input rows a output row reads are copied, as
+ * words of the group's 4 channels, into a ring of padded row buffers (each input row once per
+ * group at stride 1), so every output pixel takes the same unchecked path.  The zero point is
+ * folded into the bias (bias - z*sum(w)) and padding is a word of four z_in bytes, contributing
+ * w*(z_in - z_in) = 0 like the contract's padding.  Partial sums may wrap modulo 2^32; the final
+ * sum is the contract's accumulator, which fits. */
+static void dsg_dw3x3_dsp(const int8_t *in, int8_t *out, const dsg_conv_params *p, int32_t wcs,
+                          int32_t wts, int32_t c4)
+{
+    const int32_t ch = p->in_c, z = p->z_in, sw = p->stride_w;
+    const int32_t len = (p->out_w - 1) * sw + 3; /* padded row: ix = -pad_left .. */
+    const uint32_t zz = ((uint32_t)z & 0xFFu) * 0x01010101u;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    uint32_t rb[3][DSG_DW_WMAX];
+    int32_t c, j, t, oy, ox, ky;
+    for (c = 0; c < c4; c += 4) {
+        int32_t wu[18], held[3];
+        dsg_rqf f[4];
+        for (t = 0; t < 9; ++t) {
+            const int8_t *w = p->weights + c * wcs + t * wts;
+            const uint32_t v = (uint32_t)(uint8_t)w[0] | (uint32_t)(uint8_t)w[wcs] << 8 |
+                               (uint32_t)(uint8_t)w[2 * wcs] << 16 |
+                               (uint32_t)(uint8_t)w[3 * wcs] << 24;
+            wu[2 * t] = dsg_sxtb16(v);
+            wu[2 * t + 1] = dsg_sxtb16_ror8(v);
+        }
+        for (j = 0; j < 4; ++j) {
+            uint32_t sw_ = 0;
+            for (t = 0; t < 9; ++t) sw_ += (uint32_t)(int32_t)p->weights[(c + j) * wcs + t * wts];
+            f[j] = dsg_rqf_make(dsg_u2i((p->bias ? (uint32_t)p->bias[c + j] : 0u) -
+                                        sw_ * (uint32_t)z),
+                                p->mult[c + j], p->shift[c + j], p->z_out);
+        }
+        held[0] = held[1] = held[2] = INT32_MIN;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int8_t *r[3];
+            int8_t *y = out + oy * p->out_w * ch + c;
+            for (ky = 0; ky < 3; ++ky) {
+                const int32_t iy = iy0 + ky, slot = ((iy % 3) + 3) % 3;
+                uint32_t *b = rb[slot];
+                if (held[slot] != iy) {
+                    int32_t i, ix = -p->pad_left;
+                    held[slot] = iy;
+                    if (iy < 0 || iy >= p->in_h) {
+                        for (i = 0; i < len; ++i) b[i] = zz;
+                    } else {
+                        const int8_t *x = in + iy * p->in_w * ch + c;
+                        for (i = 0; i < len; ++i, ++ix)
+                            b[i] = ix >= 0 && ix < p->in_w ? dsg_read4(x + ix * ch) : zz;
+                    }
+                }
+                r[ky] = (const int8_t *)b;
+            }
+            for (ox = 0; ox < p->out_w; ++ox, y += ch) {
+                const int32_t off = ox * sw * 4;
+                int32_t a0 = f[0].bias, a1 = f[1].bias, a2 = f[2].bias, a3 = f[3].bias;
+                DSG_DW_ROW(r[0] + off, 4, wu);
+                DSG_DW_ROW(r[1] + off, 4, wu + 6);
+                DSG_DW_ROW(r[2] + off, 4, wu + 12);
+                y[0] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[0], a0), lo, hi);
+                y[1] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[1], a1), lo, hi);
+                y[2] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[2], a2), lo, hi);
+                y[3] = (int8_t)dsg_clamp(dsg_rqf_apply(&f[3], a3), lo, hi);
+            }
+        }
+    }
+}
+#endif
+
+#if DSG_USE_DSP
+/* * The 3x3 depthwise kernel of DSP cores (DSG_USE_DSP: Cortex-M4/M7/M33, or the host's -DDSG_EMULATE_DSP build of the same code).
  *
  * Why this shape.  SMLAD multiplies two pairs of int16 lanes.  Along a line of the image, one
  * kernel row (w0, w1, w2) of one channel and two neighbouring outputs need x0..x3 (stride 1):
@@ -379,4 +618,43 @@ static void dsg_dwp(const int8_t *in, int8_t *out, const dsg_conv_params *p, int
 {
     int32_t pl[4 * DSG_DWP_PLANE];
     dsg_dwp_groups(pl, in, out, p, wcs, wts, c4, g);
+}
+#endif
+
+static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p, int32_t wcs,
+                         int32_t wts)
+{
+    int32_t c4 = 0;
+    if (p->kernel_h != 3 || p->kernel_w != 3 || p->out_c != p->in_c || p->groups != p->in_c ||
+        p->dilation_h != 1 || p->dilation_w != 1)
+        return DSG_ERR_ARG;
+#if DSG_PORTABLE_GEMM
+    if (dsg_pdw3x3_s8(in, out, p, wcs, wts)) return DSG_OK;
+#endif
+#if DSG_USE_DSP
+    if (dsg_rqf_all_ok(p)) {
+        dsg_dwl g;
+        dsg_dwl_make(&g, p, p->out_h > p->out_w); /* the longer lines */
+        if (!dsg_dwl_ok(&g)) dsg_dwl_make(&g, p, p->out_h <= p->out_w);
+        if (dsg_acc2_ok(p, 9) && dsg_dwl_ok(&g)) {
+            c4 = p->in_c & ~3;
+            dsg_dwp(in, out, p, wcs, wts, c4, &g);
+        } else if ((p->out_w - 1) * p->stride_w + 3 <= DSG_DW_WMAX) {
+            c4 = p->in_c & ~3;
+            dsg_dw3x3_dsp(in, out, p, wcs, wts, c4);
+        }
+    }
+#endif
+    dsg_dw3x3_channels(in, out, p, wcs, wts, c4);
+    return DSG_OK;
+}
+
+int32_t dsg_depthwise_conv_3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    return dsg_dw3x3(in, out, p, 9, 1);
+}
+
+int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    return dsg_dw3x3(in, out, p, 1, p->in_c);
 }

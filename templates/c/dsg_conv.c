@@ -1,0 +1,822 @@
+/*
+ * dsg_conv.c -- convolution and GEMM: dsg_conv_{s8,s16} (any kernel, stride,
+ * dilation, padding), dsg_grouped_conv_s8 and dsg_pointwise_conv_s8 (1x1, the blocked GEMM).
+ * On DSP cores the s8 convs run an im2col GEMM whose inner loops are inline assembly
+ * (dsg_mm4_ch2, dsg_mm6_sat_asm) next to their C versions; on 64-bit hosts a vectorizable
+ * portable GEMM; elsewhere the direct loops of dsg_conv_typed.inc.
+ */
+#include "dsg_support.h"
+
+#if DSG_USE_DSP
+static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+#endif
+#if DSG_PORTABLE_GEMM
+static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+#endif
+
+#define DSG_T int8_t
+#define DSG_SFX s8
+#include "dsg_conv_typed.inc"
+#undef DSG_T
+#undef DSG_SFX
+
+#define DSG_T int16_t
+#define DSG_SFX s16
+#include "dsg_conv_typed.inc"
+#undef DSG_T
+#undef DSG_SFX
+
+/* ------------------------------------------------------------------ specialised s8 kernels */
+
+/* The stride-1 pointwise inner kernel for output channels c and c + 1 over all pixels (pixel i
+ * is in + i*k).  Consecutive pixels and consecutive weight rows are both k bytes apart, so one
+ * offset register serves all four loads, which leaves exactly enough of Cortex-M4's 14
+ * registers for the unrolled MAC loop: 8 LDR + 16 SXTB16 + 16 SMLAD + ~5 loop instructions per
+ * 32 MACs.  Not inlined, so that the caller's loop state does not compete for those registers. */
+DSG_NOINLINE static void dsg_pw_pair_s8(const int8_t *in, int8_t *out, int32_t k, int32_t n_pix,
+                                        int32_t n_out, const int8_t *w0, int32_t c, int32_t two_c,
+                                        uint32_t base0, uint32_t base1, const dsg_outp *o0,
+                                        const dsg_outp *o1)
+{
+    int32_t i;
+    for (i = 0; i + 1 < n_pix; i += 2) {
+        const int8_t *a = in + i * k, *b = w0;
+        int8_t *y = out + i * n_out + c;
+        uint32_t acc[4];
+        int32_t r = k;
+#if DSG_USE_DSP
+        int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, cnt;
+        for (cnt = k >> 3; cnt > 0; --cnt, a += 8, b += 8) {
+            DSG_MAC2X2_4(a, k, b, k, s00, s01, s10, s11);
+            DSG_MAC2X2_4(a + 4, k, b + 4, k, s00, s01, s10, s11);
+        }
+        if (k & 4) {
+            DSG_MAC2X2_4(a, k, b, k, s00, s01, s10, s11);
+            a += 4;
+            b += 4;
+        }
+        r = k & 3;
+        acc[0] = base0 + (uint32_t)s00;
+        acc[1] = base1 + (uint32_t)s01;
+        acc[2] = base0 + (uint32_t)s10;
+        acc[3] = base1 + (uint32_t)s11;
+#else
+        acc[0] = base0;
+        acc[1] = base1;
+        acc[2] = base0;
+        acc[3] = base1;
+#endif
+        if (r) dsg_dot2x2_s8(a, k, b, k, r, acc);
+        y[0] = (int8_t)dsg_outp_apply(o0, dsg_u2i(acc[0]));
+        y[n_out] = (int8_t)dsg_outp_apply(o0, dsg_u2i(acc[2]));
+        if (two_c) {
+            y[1] = (int8_t)dsg_outp_apply(o1, dsg_u2i(acc[1]));
+            y[n_out + 1] = (int8_t)dsg_outp_apply(o1, dsg_u2i(acc[3]));
+        }
+    }
+}
+
+/* The 1x1 conv is a GEMM: out[pixel][c] = x[pixel] . w[c].  Blocks of 2 pixels x 2 output
+ * channels reuse every unpacked input for two channels and every unpacked weight for two
+ * pixels.  Channel pairs are the outer loop so the zero-point term -z * sum(w[c]) is computed
+ * once per channel, not per pixel.  Odd tails recompute a duplicate row and drop it. */
+int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t dense_px = p->stride_h == 1 && p->stride_w == 1;
+    int32_t c, i;
+    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
+        (p->out_h - 1) * p->stride_h >= p->in_h || (p->out_w - 1) * p->stride_w >= p->in_w)
+        return DSG_ERR_ARG; /* padding on any side */
+#if DSG_USE_DSP
+    if (dsg_gemm_s8(in, out, p)) return DSG_OK;
+#endif
+#if DSG_PORTABLE_GEMM
+    if (dsg_pgemm_s8(in, out, p)) return DSG_OK;
+#endif
+    for (c = 0; c < n_out; c += 2) {
+        const int32_t two_c = c + 1 < n_out, c1 = two_c ? c + 1 : c;
+        const int8_t *w0 = p->weights + c * k, *w1 = p->weights + c1 * k;
+        const uint32_t base0 = dsg_raw_base(p->bias, c, w0, k, p->z_in);
+        const uint32_t base1 = dsg_raw_base(p->bias, c1, w1, k, p->z_in);
+        const dsg_outp o0 = dsg_outp_make(p->mult, p->shift, p->mult_neg, p->shift_neg, c,
+                                          p->z_out, p->act_min, p->act_max);
+        const dsg_outp o1 = dsg_outp_make(p->mult, p->shift, p->mult_neg, p->shift_neg, c1,
+                                          p->z_out, p->act_min, p->act_max);
+        i = 0;
+        if (dense_px) { /* all pixel pairs but an odd last one */
+            dsg_pw_pair_s8(in, out, k, n_pix, n_out, w0, c, two_c, base0, base1, &o0, &o1);
+            i = n_pix & ~1;
+        }
+        for (; i < n_pix; i += 2) {
+            const int32_t two_px = i + 1 < n_pix;
+            const int32_t j = two_px ? i + 1 : i;
+            const int8_t *x0 =
+                in + ((i / p->out_w) * p->stride_h * p->in_w + (i % p->out_w) * p->stride_w) * k;
+            const int8_t *x1 =
+                in + ((j / p->out_w) * p->stride_h * p->in_w + (j % p->out_w) * p->stride_w) * k;
+            uint32_t acc[4];
+            acc[0] = base0;
+            acc[1] = base1;
+            acc[2] = base0;
+            acc[3] = base1;
+            dsg_dot2x2_s8(x0, (int32_t)(x1 - x0), w0, (int32_t)(w1 - w0), k, acc);
+            out[i * n_out + c] = (int8_t)dsg_outp_apply(&o0, dsg_u2i(acc[0]));
+            if (two_c) out[i * n_out + c1] = (int8_t)dsg_outp_apply(&o1, dsg_u2i(acc[1]));
+            if (two_px) {
+                out[j * n_out + c] = (int8_t)dsg_outp_apply(&o0, dsg_u2i(acc[2]));
+                if (two_c) out[j * n_out + c1] = (int8_t)dsg_outp_apply(&o1, dsg_u2i(acc[3]));
+            }
+        }
+    }
+    return DSG_OK;
+}
+
+/* ------------------------------------------------------------------ portable vectorizable GEMM */
+#if DSG_PORTABLE_GEMM
+/* s[4*j + i] = sum_n x_j[n] * w_i[n] for the 4 int16 rows x_j = x + j*k (already x - z_in) and
+ * the 4 int8 weight rows w_i.  One contiguous loop of widening multiply-adds that GCC and Clang
+ * turn into pmaddwd / vpdpwssd / smlal: every loaded vector feeds 4 products.  |x - z| <= 255
+ * and |w| <= 128, so with k <= DSG_PKMAX no partial sum, in any order, leaves int32. */
+DSG_VEC static void dsg_pg_4x4(const int16_t *x, int32_t k, const int8_t *const *w,
+                               int32_t *s)
+{
+    const int16_t *x0 = x, *x1 = x + k, *x2 = x + 2 * k, *x3 = x + 3 * k;
+    const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+    int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+    int32_t s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+    int32_t n;
+    for (n = 0; n < k; ++n) {
+        const int16_t a0 = x0[n], a1 = x1[n], a2 = x2[n], a3 = x3[n];
+        const int16_t b0 = w0[n], b1 = w1[n], b2 = w2[n], b3 = w3[n];
+        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+        s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
+        s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
+    }
+    s[0] = s00; s[1] = s01; s[2] = s02; s[3] = s03;
+    s[4] = s10; s[5] = s11; s[6] = s12; s[7] = s13;
+    s[8] = s20; s[9] = s21; s[10] = s22; s[11] = s23;
+    s[12] = s30; s[13] = s31; s[14] = s32; s[15] = s33;
+}
+
+/* Row j of the GEMM's left operand: pixel px's receptive field [kh][kw][C_in] as x - z_in in
+ * int16, padding 0 (the contract's padding contributes 0). */
+DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32_t px,
+                               int16_t *restrict r)
+{
+    const int32_t iy0 = (px / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (px % p->out_w) * p->stride_w - p->pad_left;
+    const int32_t z = p->z_in, cin = p->in_c;
+    int32_t ky, kx, c;
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx, r += cin) {
+            /* a padded tap reads the first pixel masked to 0 (a zero-fill loop would become a
+             * call to memset, which the library does not link against) */
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            const int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            const int8_t *x = inside ? in + (iy * p->in_w + ix) * cin : in;
+            const int32_t keep = -inside;
+            for (c = 0; c < cin; ++c) r[c] = (int16_t)((x[c] - z) & keep);
+        }
+    }
+}
+
+/* Convolution with groups 1 (pointwise included) as a GEMM out[pixel][c] = row(pixel) . w[c]
+ * in blocks of 4 pixels x 4 output channels; each block of pixels is widened once and reused by
+ * every output channel of a pass (DSG_PCB channels), then requantized row by row.  Channel
+ * tails repeat the last channel.  Returns 0 (nothing written) when k > DSG_PKMAX. */
+static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    /* a grouped conv is one GEMM per group: its input channel slice, its output channels */
+    const int32_t cin_g = p->in_c / p->groups, n_out = p->out_c / p->groups;
+    const int32_t k = p->kernel_h * p->kernel_w * cin_g, n_pix = p->out_h * p->out_w;
+    const int32_t fast = dsg_rqf_all_ok(p);
+    int16_t xb[4 * DSG_PKMAX];
+    int32_t raw[4 * DSG_PCB];
+    dsg_pstage st;
+    int32_t c0, i, j, c, t;
+    if (p->groups != 1 || k > DSG_PKMAX || k < 1) return 0;
+    for (c0 = 0; c0 < n_out; c0 += DSG_PCB) {
+        const int32_t nc = n_out - c0 < DSG_PCB ? n_out - c0 : DSG_PCB;
+        for (c = 0; c < nc; ++c)
+            dsg_pstage_set(&st, p, fast, c, c0 + c, p->bias ? (uint32_t)p->bias[c0 + c] : 0u);
+        for (i = 0; i < n_pix; i += 4) {
+            const int32_t np = n_pix - i < 4 ? n_pix - i : 4;
+            for (j = 0; j < 4; ++j) dsg_pg_row(in, p, i + (j < np ? j : np - 1), xb + j * k);
+            for (c = 0; c < nc; c += 4) {
+                const int8_t *w[4];
+                int32_t cc[4], s[16];
+                for (t = 0; t < 4; ++t) {
+                    cc[t] = c + t < nc ? c + t : nc - 1;
+                    w[t] = p->weights + (c0 + cc[t]) * k;
+                }
+                dsg_pg_4x4(xb, k, w, s);
+                for (j = 0; j < 4; ++j)
+                    for (t = 0; t < 4; ++t) raw[j * DSG_PCB + cc[t]] = s[4 * j + t];
+            }
+            for (j = 0; j < np; ++j)
+                dsg_prq(raw + j * DSG_PCB, &st, fast, c0, nc, p, out + (i + j) * n_out + c0);
+        }
+    }
+    return 1;
+}
+#endif
+
+/* ------------------------------------------------------------------ im2col GEMM (DSP cores) */
+#if DSG_USE_DSP
+#ifndef DSG_KMAX
+/* Longest dot product (pointwise C_in, or kh*kw*C_in) of the GEMM path, which takes about
+ * 18*DSG_KMAX + 1.3 KB of stack; longer ones use the direct kernels. */
+#define DSG_KMAX 256
+#endif
+#define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
+#define DSG_WPAD 1024 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
+
+/* x - z of four k-vectors as int16 lanes, per 4 elements 8 words {v0: x0,x2} {v0: x1,x3}
+ * {v1: x0,x2} ... -- the lane order in which SXTB16 unpacks a weight word, so the GEMM needs no
+ * repacking.  Done once per 4 pixels and reused by every output channel; x - z is in
+ * [-255, 255]. */
+static void dsg_expand4(const int8_t *const *v, int32_t n4, int32_t nz, int32_t *xb)
+{
+    int32_t g, j;
+    for (g = 0; g < n4; ++g, xb += 8)
+        for (j = 0; j < 4; ++j) {
+            const uint32_t u = dsg_read4(v[j] + 4 * g);
+            xb[2 * j] = dsg_sadd16(dsg_sxtb16(u), nz);
+            xb[2 * j + 1] = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
+        }
+}
+
+/* The same with 2*(x - z) (in [-510, 510]) for np (4 or 6) pixels, 2*np words per group: the
+ * accumulators come out doubled, for dsg_rq2. */
+static void dsg_expandx2(const int8_t *const *v, int32_t np, int32_t n4, int32_t nz, int32_t *xb)
+{
+    int32_t g, j;
+    for (g = 0; g < n4; ++g, xb += 2 * np)
+        for (j = 0; j < np; ++j) {
+            const uint32_t u = dsg_read4(v[j] + 4 * g);
+            const int32_t a = dsg_sadd16(dsg_sxtb16(u), nz), b = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
+            xb[2 * j] = dsg_sadd16(a, a);
+            xb[2 * j + 1] = dsg_sadd16(b, b);
+        }
+}
+
+/* n bytes from s to d (or the byte z to all of d when s is NULL), a word at a time: GCC would
+ * turn the plain byte loops into memcpy/memset calls, which cost more than short rows do. */
+DSG_INLINE void dsg_put_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
+{
+    for (; n >= 4; n -= 4, d += 4) {
+        const uint32_t v = s ? dsg_read4(s) : zz;
+        memcpy(d, &v, 4);
+        if (s) s += 4;
+    }
+    for (; n > 0; --n, ++d) {
+        *d = s ? *s : (int8_t)(zz & 0xFFu);
+        if (s) ++s;
+    }
+}
+
+/* The receptive field of output pixel i as a k-vector [kh][kw][cg] (padding = z_in, which
+ * dsg_expand4 turns into 0) of the cg channels at in (a group's slice of each pixel, or all of
+ * it: then a kernel row inside the image is one contiguous run of the input). */
+static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i, int8_t *raw,
+                          int32_t cg)
+{
+    const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left;
+    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg;
+    const int32_t inside = cg == ch && p->dilation_w == 1 && ix0 >= 0 && ix0 + kw <= p->in_w;
+    const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
+    int32_t ky, kx;
+    for (ky = 0; ky < p->kernel_h; ++ky, raw += run) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->in_h) {
+            dsg_put_s8(raw, 0, run, zz);
+        } else if (inside) {
+            dsg_put_s8(raw, in + (iy * p->in_w + ix0) * ch, run, zz);
+        } else {
+            for (kx = 0; kx < kw; ++kx) {
+                const int32_t ix = ix0 + kx * p->dilation_w;
+                dsg_put_s8(raw + kx * cg, ix < 0 || ix >= p->in_w ? 0 : in + (iy * p->in_w + ix) * ch,
+                           cg, zz);
+            }
+        }
+    }
+}
+
+/* The GEMM's inner loop, 4 pixels x 1 output channel: s_j += v_j . w over n groups of 4
+ * elements, xp walking the dsg_expand4 buffer (8 words per group) and wp the weight row.  Per
+ * group LDR + 2 SXTB16 + 4 LDRD + 8 SMLAD = 15 instructions for 16 MACs (+1 of loop, unrolled
+ * twice); the weight word is unpacked once for four pixels.  GCC's schedule of the C version
+ * needs a few more registers than Cortex-M4 has and reloads, hence the assembly.  Same integers
+ * either way: SMLAD wraps modulo 2^32, and the final sum is the contract's accumulator. */
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__)
+#define DSG_MM4_GROUP                                                                         \
+    "ldr    %[u], [%[pw]], #4\n\t"                                                            \
+    "sxtb16 %[t], %[u]\n\t"                                                                   \
+    "sxtb16 %[u], %[u], ror #8\n\t"                                                           \
+    "ldrd   %[x0], %[x1], [%[px]], #32\n\t"                                                   \
+    "smlad  %[q0], %[x0], %[t], %[q0]\n\t"                                                    \
+    "smlad  %[q0], %[x1], %[u], %[q0]\n\t"                                                    \
+    "ldrd   %[x0], %[x1], [%[px], #-24]\n\t"                                                  \
+    "smlad  %[q1], %[x0], %[t], %[q1]\n\t"                                                    \
+    "smlad  %[q1], %[x1], %[u], %[q1]\n\t"                                                    \
+    "ldrd   %[x0], %[x1], [%[px], #-16]\n\t"                                                  \
+    "smlad  %[q2], %[x0], %[t], %[q2]\n\t"                                                    \
+    "smlad  %[q2], %[x1], %[u], %[q2]\n\t"                                                    \
+    "ldrd   %[x0], %[x1], [%[px], #-8]\n\t"                                                   \
+    "smlad  %[q3], %[x0], %[t], %[q3]\n\t"                                                    \
+    "smlad  %[q3], %[x1], %[u], %[q3]\n\t"
+#define DSG_MM4_OPERANDS                                                                      \
+    : [q0] "+r"(s0), [q1] "+r"(s1), [q2] "+r"(s2), [q3] "+r"(s3), [px] "+r"(xp_),             \
+      [pw] "+r"(wp_), [cnt] "+r"(n_), [x0] "=&r"(x0_), [x1] "=&r"(x1_), [u] "=&r"(u_),        \
+      [t] "=&r"(t_)                                                                           \
+    :                                                                                         \
+    : "cc", "memory"
+#define DSG_MM4_LOOP(xp, wp, n, s0, s1, s2, s3)                                               \
+    do {                                                                                      \
+        int32_t x0_, x1_, u_, t_, n_ = (n) >> 1;                                              \
+        const int32_t *xp_ = (xp);                                                            \
+        const int8_t *wp_ = (wp);                                                             \
+        if (n_ > 0)                                                                           \
+            __asm__("1:\n\t" DSG_MM4_GROUP DSG_MM4_GROUP "subs   %[cnt], %[cnt], #1\n\t"      \
+                    "bne    1b" DSG_MM4_OPERANDS);                                            \
+        if ((n) & 1) __asm__(DSG_MM4_GROUP DSG_MM4_OPERANDS);                                 \
+    } while (0)
+#else
+#define DSG_MM4_LOOP(xp, wp, n, s0, s1, s2, s3)                                               \
+    do {                                                                                      \
+        int32_t n_;                                                                           \
+        const int32_t *xp_ = (xp);                                                            \
+        const int8_t *wp_ = (wp);                                                             \
+        for (n_ = (n); n_ > 0; --n_, xp_ += 8, wp_ += 4) {                                    \
+            const uint32_t u = dsg_read4(wp_);                                                \
+            const int32_t w02 = dsg_sxtb16(u), w13 = dsg_sxtb16_ror8(u);                      \
+            s0 = dsg_smlad(xp_[1], w13, dsg_smlad(xp_[0], w02, s0));                          \
+            s1 = dsg_smlad(xp_[3], w13, dsg_smlad(xp_[2], w02, s1));                          \
+            s2 = dsg_smlad(xp_[5], w13, dsg_smlad(xp_[4], w02, s2));                          \
+            s3 = dsg_smlad(xp_[7], w13, dsg_smlad(xp_[6], w02, s3));                          \
+        }                                                                                     \
+    } while (0)
+#endif
+
+typedef struct {
+    const int32_t *xb;   /* dsg_expand4 of v */
+    const int8_t *v[6];  /* the raw k-vectors (4, or 6 for the assembly), for the k % 4 tail */
+    int8_t *y[6];        /* their output pixels */
+    int32_t k, z, lo, hi;
+} dsg_mm_in;
+
+/* Output channels [0, nch) (weights w, output stages f) of the four pixels of x; with lp (a
+ * LeakyReLU layer, whose channel c is lp's c_first + c) the contract's two-multiplier stage. */
+DSG_NOINLINE static void dsg_mm4_channels(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
+                                          int32_t nch, const dsg_conv_params *lp,
+                                          int32_t c_first)
+{
+    const int32_t k = x->k, n4 = k >> 2, lo = x->lo, hi = x->hi;
+    int8_t *y0 = x->y[0], *y1 = x->y[1], *y2 = x->y[2], *y3 = x->y[3];
+    int32_t c, i;
+    for (c = 0; c < nch; ++c, w += k) {
+        int32_t s0 = lp ? (lp->bias ? lp->bias[c_first + c] : 0) : f[c].bias;
+        int32_t s1 = s0, s2 = s0, s3 = s0;
+        DSG_MM4_LOOP(x->xb, w, n4, s0, s1, s2, s3);
+        for (i = n4 * 4; i < k; ++i) { /* k % 4 tail, wrapping like SMLAD */
+            const int32_t wi = w[i], z = x->z;
+            s0 = dsg_u2i((uint32_t)s0 + (uint32_t)(wi * (x->v[0][i] - z)));
+            s1 = dsg_u2i((uint32_t)s1 + (uint32_t)(wi * (x->v[1][i] - z)));
+            s2 = dsg_u2i((uint32_t)s2 + (uint32_t)(wi * (x->v[2][i] - z)));
+            s3 = dsg_u2i((uint32_t)s3 + (uint32_t)(wi * (x->v[3][i] - z)));
+        }
+        if (lp) {
+            const dsg_outp o = dsg_outp_make(lp->mult, lp->shift, lp->mult_neg, lp->shift_neg,
+                                             c_first + c, lp->z_out, lo, hi);
+            y0[c] = (int8_t)dsg_outp_apply(&o, s0);
+            y1[c] = (int8_t)dsg_outp_apply(&o, s1);
+            y2[c] = (int8_t)dsg_outp_apply(&o, s2);
+            y3[c] = (int8_t)dsg_outp_apply(&o, s3);
+        } else {
+            const dsg_rqf fc = f[c];
+            y0[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s0), lo, hi);
+            y1[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s1), lo, hi);
+            y2[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s2), lo, hi);
+            y3[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&fc, s3), lo, hi);
+        }
+    }
+}
+
+/* dsg_mm4_channels on doubled inputs and biases, with the dsg_rq2 output stage. */
+DSG_INLINE void dsg_mm4_ch2(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
+                               int32_t nch, int32_t sat8)
+{
+    const int32_t k = x->k, n4 = k >> 2, lo = x->lo, hi = x->hi;
+    int8_t *y0 = x->y[0], *y1 = x->y[1], *y2 = x->y[2], *y3 = x->y[3];
+    int32_t c, i;
+    for (c = 0; c < nch; ++c, w += k) {
+        int32_t s0 = f[c].bias, s1 = s0, s2 = s0, s3 = s0;
+        DSG_MM4_LOOP(x->xb, w, n4, s0, s1, s2, s3);
+        for (i = n4 * 4; i < k; ++i) { /* k % 4 tail, wrapping like SMLAD */
+            const int32_t wi = 2 * w[i], z = x->z;
+            s0 = dsg_u2i((uint32_t)s0 + (uint32_t)(wi * (x->v[0][i] - z)));
+            s1 = dsg_u2i((uint32_t)s1 + (uint32_t)(wi * (x->v[1][i] - z)));
+            s2 = dsg_u2i((uint32_t)s2 + (uint32_t)(wi * (x->v[2][i] - z)));
+            s3 = dsg_u2i((uint32_t)s3 + (uint32_t)(wi * (x->v[3][i] - z)));
+        }
+        {
+            const int32_t q = f[c].mult, hz = f[c].hz, r = f[c].r;
+            y0[c] = (int8_t)dsg_sat(dsg_rq2(s0, q, hz, r), sat8, lo, hi);
+            y1[c] = (int8_t)dsg_sat(dsg_rq2(s1, q, hz, r), sat8, lo, hi);
+            y2[c] = (int8_t)dsg_sat(dsg_rq2(s2, q, hz, r), sat8, lo, hi);
+            y3[c] = (int8_t)dsg_sat(dsg_rq2(s3, q, hz, r), sat8, lo, hi);
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__) && defined(__thumb2__)
+#define DSG_MM4_ASM 1
+/* dsg_mm4_ch2_sat for 4 consecutive output pixels (y, y + n_out, y + 2 n_out, y + 3 n_out) and
+ * k % 4 == 0, all in assembly: the C version spills the four output pointers and the loop
+ * state around the inner loop, about 54 instructions per channel besides the MACs; this takes
+ * 38.  The first group starts the sums from the bias; {q, hz, R} are dsg_rqf words 1, 2, 4. */
+typedef struct {
+    const int32_t *xb;  /* [0]  dsg_expandx2 of the pixels */
+    const int8_t *w;    /* [4]  weight row of the first channel; rows follow each other */
+    const dsg_rqf *f;   /* [8]  output stages, one per channel */
+    int8_t *y;          /* [12] pixel 0, first channel */
+    int32_t n_out;      /* [16] pixel stride of the output */
+    int32_t n4;         /* [20] k / 4 (>= 1) */
+    const dsg_rqf *end; /* [24] f + channels */
+} dsg_mm4_job;
+
+/* one group of 4 k for the 4 pixels; a0..a3: what the sums add to (lr = bias in the first) */
+#define DSG_MM4_G(a0, a1, a2, a3)                                                             \
+    "ldr    r8, [r1], #4\n\t"                                                                  \
+    "sxtb16 r9, r8\n\t"                                                                        \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                \
+    "ldrd   r10, r11, [r0], #32\n\t"                                                           \
+    "smlad  r4, r10, r9, " a0 "\n\t"                                                       \
+    "smlad  r4, r11, r8, r4\n\t"                                                               \
+    "ldrd   r10, r11, [r0, #-24]\n\t"                                                          \
+    "smlad  r5, r10, r9, " a1 "\n\t"                                                       \
+    "smlad  r5, r11, r8, r5\n\t"                                                               \
+    "ldrd   r10, r11, [r0, #-16]\n\t"                                                          \
+    "smlad  r6, r10, r9, " a2 "\n\t"                                                       \
+    "smlad  r6, r11, r8, r6\n\t"                                                               \
+    "ldrd   r10, r11, [r0, #-8]\n\t"                                                           \
+    "smlad  r7, r10, r9, " a3 "\n\t"                                                       \
+    "smlad  r7, r11, r8, r7\n\t"
+#define DSG_MM4_RQ(s)                                                                         \
+    "add    r10, r9, " s ", asr #31\n\t"                                                       \
+    "smmlar " s ", " s ", lr, r10\n\t"                                                         \
+    "asr    " s ", " s ", r8\n\t"                                                              \
+    "ssat   " s ", #8, " s "\n\t"
+
+__attribute__((naked)) static void dsg_mm4_sat_asm(const dsg_mm4_job *j __attribute__((unused)))
+{
+    /* r0 input buffer, r1 weights, r2 output stage, r3 y, r4-r7 sums, r8/r9 weight word
+     * unpacked, r10/r11 inputs, r12 group count, lr bias then q; [sp] = j */
+    __asm__("push   {r4-r11, lr}\n\t"
+            "ldr    r1, [r0, #4]\n\t"
+            "ldr    r2, [r0, #8]\n\t"
+            "ldr    r3, [r0, #12]\n\t"
+            "str    r0, [sp, #-8]!\n\t"
+            "2:\n\t"
+            "ldr    r0, [sp]\n\t"
+            "ldr    lr, [r2]\n\t"
+            "ldr    r12, [r0, #20]\n\t"
+            "ldr    r0, [r0]\n\t"
+            DSG_MM4_G("lr", "lr", "lr", "lr")
+            "subs   r12, r12, #1\n\t"
+            "beq    4f\n\t"
+            "tst    r12, #1\n\t"
+            "beq    3f\n\t"
+            DSG_MM4_G("r4", "r5", "r6", "r7")
+            "subs   r12, r12, #1\n\t"
+            "beq    4f\n\t"
+            "3:\n\t"
+            DSG_MM4_G("r4", "r5", "r6", "r7") DSG_MM4_G("r4", "r5", "r6", "r7")
+            "subs   r12, r12, #2\n\t"
+            "bne    3b\n\t"
+            "4:\n\t"
+            "ldr    lr, [r2, #4]\n\t"
+            "ldr    r9, [r2, #8]\n\t"
+            "ldr    r8, [r2, #16]\n\t"
+            DSG_MM4_RQ("r4") DSG_MM4_RQ("r5") DSG_MM4_RQ("r6") DSG_MM4_RQ("r7")
+            "ldr    r0, [sp]\n\t"
+            "ldr    r11, [r0, #16]\n\t"
+            "ldr    r12, [r0, #24]\n\t"
+            "strb   r4, [r3]\n\t"
+            "strb   r5, [r3, r11]\n\t"
+            "add    r10, r3, r11, lsl #1\n\t"
+            "strb   r6, [r10]\n\t"
+            "strb   r7, [r10, r11]\n\t"
+            "adds   r3, r3, #1\n\t"
+            "adds   r2, r2, #20\n\t"
+            "cmp    r2, r12\n\t"
+            "bne    2b\n\t"
+            "add    sp, sp, #8\n\t"
+            "pop    {r4-r11, pc}\n\t");
+}
+/* One group of 4 k for 6 pixels (12 expanded words): 21 instructions for 24 MACs; a4..a9: what
+ * the sums r4..r9 add to (r3 = bias in the first group). */
+#define DSG_MM6_G(a4, a5, a6, a7, a8, a9)                                                     \
+    "ldr    r10, [r1], #4\n\t"                                                                 \
+    "sxtb16 r11, r10\n\t"                                                                      \
+    "sxtb16 r10, r10, ror #8\n\t"                                                              \
+    "ldrd   r12, lr, [r0], #48\n\t"                                                            \
+    "smlad  r4, r12, r11, " a4 "\n\t"                                                          \
+    "smlad  r4, lr, r10, r4\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-40]\n\t"                                                           \
+    "smlad  r5, r12, r11, " a5 "\n\t"                                                          \
+    "smlad  r5, lr, r10, r5\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-32]\n\t"                                                           \
+    "smlad  r6, r12, r11, " a6 "\n\t"                                                          \
+    "smlad  r6, lr, r10, r6\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-24]\n\t"                                                           \
+    "smlad  r7, r12, r11, " a7 "\n\t"                                                          \
+    "smlad  r7, lr, r10, r7\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-16]\n\t"                                                           \
+    "smlad  r8, r12, r11, " a8 "\n\t"                                                          \
+    "smlad  r8, lr, r10, r8\n\t"                                                               \
+    "ldrd   r12, lr, [r0, #-8]\n\t"                                                            \
+    "smlad  r9, r12, r11, " a9 "\n\t"                                                          \
+    "smlad  r9, lr, r10, r9\n\t"
+#define DSG_MM6_NEXT DSG_MM6_G("r4", "r5", "r6", "r7", "r8", "r9")
+#define DSG_MM6_RQ(s)                                                                         \
+    "add    r12, r11, " s ", asr #31\n\t"                                                      \
+    "smmlar " s ", " s ", lr, r12\n\t"                                                         \
+    "asr    " s ", " s ", r10\n\t"                                                             \
+    "ssat   " s ", #8, " s "\n\t"
+
+/* The same for 6 consecutive pixels: one weight word unpacked for 6 pixels (0.875 instructions
+ * per MAC in the loop instead of 0.94).  Six sums need r4-r9, so the output stage and output
+ * pointers live on the stack during the loop: [sp] = j, [sp + 4] = f, [sp + 8] = y. */
+__attribute__((naked)) static void dsg_mm6_sat_asm(const dsg_mm4_job *j __attribute__((unused)))
+{
+    /* r0 input buffer, r1 weights, r2 group count, r3 bias, r4-r9 sums, r10/r11 weight word
+     * unpacked, r12/lr inputs */
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #16\n\t"
+            "str    r0, [sp]\n\t"
+            "ldr    r1, [r0, #4]\n\t"
+            "ldr    r2, [r0, #8]\n\t"
+            "ldr    r3, [r0, #12]\n\t"
+            "strd   r2, r3, [sp, #4]\n\t"
+            "2:\n\t"
+            "ldr    r0, [sp]\n\t"
+            "ldr    r2, [r0, #20]\n\t"
+            "ldr    r0, [r0]\n\t"
+            "ldr    r3, [sp, #4]\n\t"
+            "ldr    r3, [r3]\n\t"
+            DSG_MM6_G("r3", "r3", "r3", "r3", "r3", "r3")
+            "subs   r2, r2, #1\n\t"
+            "beq    4f\n\t"
+            "tst    r2, #1\n\t"
+            "beq    3f\n\t"
+            DSG_MM6_NEXT
+            "subs   r2, r2, #1\n\t"
+            "beq    4f\n\t"
+            "3:\n\t"
+            DSG_MM6_NEXT DSG_MM6_NEXT
+            "subs   r2, r2, #2\n\t"
+            "bne    3b\n\t"
+            "4:\n\t"
+            "ldr    r3, [sp, #4]\n\t"
+            "ldr    lr, [r3, #4]\n\t"
+            "ldr    r11, [r3, #8]\n\t"
+            "ldr    r10, [r3, #16]\n\t"
+            DSG_MM6_RQ("r4") DSG_MM6_RQ("r5") DSG_MM6_RQ("r6")
+            DSG_MM6_RQ("r7") DSG_MM6_RQ("r8") DSG_MM6_RQ("r9")
+            "adds   r3, r3, #20\n\t"
+            "str    r3, [sp, #4]\n\t"
+            "ldr    r0, [sp]\n\t"
+            "ldr    r11, [r0, #16]\n\t"
+            "ldr    r12, [sp, #8]\n\t"
+            "strb   r4, [r12]\n\t"
+            "strb   r5, [r12, r11]\n\t"
+            "add    r10, r12, r11, lsl #1\n\t"
+            "strb   r6, [r10]\n\t"
+            "strb   r7, [r10, r11]\n\t"
+            "add    r10, r10, r11, lsl #1\n\t"
+            "strb   r8, [r10]\n\t"
+            "strb   r9, [r10, r11]\n\t"
+            "adds   r12, r12, #1\n\t"
+            "str    r12, [sp, #8]\n\t"
+            "ldr    r12, [r0, #24]\n\t"
+            "cmp    r3, r12\n\t"
+            "bne    2b\n\t"
+            "add    sp, sp, #16\n\t"
+            "pop    {r4-r11, pc}\n\t");
+}
+
+/* Runs the 4- or 6-pixel assembly GEMM over the channel runs [run[2i], run[2i + 1]) of the
+ * block: the channels that are not constant. */
+static void dsg_mm_runs(const dsg_mm_in *x, int32_t np, const int8_t *w, const dsg_rqf *f,
+                        const int32_t *run, int32_t n_runs, int32_t n_out)
+{
+    dsg_mm4_job j;
+    int32_t r;
+    j.xb = x->xb;
+    j.n_out = n_out;
+    j.n4 = x->k >> 2;
+    for (r = 0; r < n_runs; ++r) {
+        const int32_t a = run[2 * r];
+        j.w = w + a * x->k;
+        j.f = f + a;
+        j.y = x->y[0] + a;
+        j.end = f + run[2 * r + 1];
+        if (np == 6)
+            dsg_mm6_sat_asm(&j);
+        else
+            dsg_mm4_sat_asm(&j);
+    }
+}
+#else
+#define DSG_MM4_ASM 0
+#define dsg_mm_runs(x, np, w, f, run, n_runs, n_out) ((void)(run), (void)(n_runs))
+#endif
+
+DSG_NOINLINE static void dsg_mm4_ch2_sat(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
+                                         int32_t nch)
+{
+    dsg_mm4_ch2(x, w, f, nch, 1);
+}
+
+DSG_NOINLINE static void dsg_mm4_ch2_clamp(const dsg_mm_in *x, const int8_t *w,
+                                           const dsg_rqf *f, int32_t nch)
+{
+    dsg_mm4_ch2(x, w, f, nch, 0);
+}
+
+/* Convolution with groups 1 as a GEMM: out[pixel][c] = im2col(pixel) . w[c], weights in their
+ * contract layout [C_out][kh][kw][C_in] (each row is one k-vector).  A 1x1 conv without padding
+ * reads its pixels in place; other convs gather them, so a C_in = 1 first layer becomes
+ * k = kh*kw dot products instead of kh*kw dot products of length 1.  Blocks of 4 pixels (the
+ * last block repeats its last pixel, writing the same values twice).  Needs k <= DSG_KMAX and
+ * the fast output stage on every channel; returns 0 (nothing written) otherwise. */
+/* A channel with an all-zero weight row outputs a constant, clamp(z_out + RQ(bias)), whatever
+ * the input.  QDQ exports give pruned channels such rows with a saturated bias and a scale far
+ * below the fast output stage's range; the GEMM writes their constant instead of computing
+ * them, so they do not send the whole layer to the slow path. */
+static int32_t dsg_zero_row(const int8_t *w, int32_t k)
+{
+    int32_t i;
+    for (i = 0; i < k; ++i)
+        if (w[i]) return 0;
+    return 1;
+}
+
+/* Channel c in the doubled fast stage (dsg_rq2): fast multiplier, and a bias within the bound
+ * (a dead channel, q = 0, outputs z_out whatever its accumulator). */
+static int32_t dsg_fast2(const dsg_conv_params *p, int32_t c, int32_t lim)
+{
+    const int32_t b = p->bias ? p->bias[c] : 0;
+    return dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out) &&
+           (p->mult[c] == 0 || (b <= lim && b >= -lim));
+}
+
+/* 1 when the GEMM takes the layer: every channel is fast, or constant (dsg_zero_row); *dbl
+ * tells whether the non-constant ones all take the doubled stage, *cst whether any is not
+ * fast2 (then the blocks classify their channels). */
+static int32_t dsg_gemm_ok(const dsg_conv_params *p, int32_t k, int32_t lim, int32_t *dbl,
+                           int32_t *cst)
+{
+    int32_t c;
+    *dbl = k <= 16384;
+    *cst = 0;
+    if (p->mult_neg) { /* LeakyReLU: the contract's output stage (dsg_outp), undoubled */
+        *dbl = 0;
+        return 1;
+    }
+    for (c = 0; c < p->out_c; ++c) {
+        if (dsg_fast2(p, c, lim)) continue;
+        *cst = 1;
+        if (dsg_zero_row(p->weights + c * k, k)) continue;
+        if (!dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out)) return 0;
+        *dbl = 0; /* fast, but its bias may overflow the doubled stage */
+    }
+    return 1;
+}
+
+static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    /* a grouped conv is one GEMM per group: its input channel slice, its output channels */
+    const int32_t cin_g = p->in_c / p->groups, n_out = p->out_c / p->groups;
+    const int32_t k = p->kernel_h * p->kernel_w * cin_g, n_pix = p->out_h * p->out_w;
+    /* a 1x1 conv whose every output pixel reads an input pixel (no padding on any side) */
+    int32_t in_place = p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top &&
+                             !p->pad_left && (p->out_h - 1) * p->stride_h < p->in_h &&
+                             (p->out_w - 1) * p->stride_w < p->in_w;
+    const int32_t nz = dsg_u2i(((uint32_t)(-p->z_in) & 0xFFFFu) * 0x10001u);
+    const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
+    /* k rounded up to whole groups of 4: a k % 4 tail (an RGB first layer's 27) is padded with
+     * zero weights and z_in inputs, which the assembly then runs like any other group */
+    const int32_t kp = (k + 3) & ~3;
+    int32_t xb[3 * DSG_KMAX];
+    int8_t raw[6][DSG_KMAX];
+    int8_t wpad[DSG_WPAD];
+    const int32_t lim = ((int32_t)1 << 29) - 1 - 32640 * (k < 16384 ? k : 16384);
+    dsg_rqf f[DSG_CBLK];
+    int8_t cst[DSG_CBLK], cval[DSG_CBLK]; /* constant channels of the block, their output */
+    int32_t run[DSG_CBLK + 2];               /* [start, end) of the other channels' runs */
+    dsg_mm_in x;
+    int32_t g, c0, c, i, j, np, cblk = DSG_CBLK, pad = 0, n_cst, n_runs;
+    int32_t dbl, sat8, use_asm, any_cst;
+    if (kp > DSG_KMAX || !dsg_gemm_ok(p, k, lim, &dbl, &any_cst)) return 0;
+    sat8 = p->act_min == -128 && p->act_max == 127;
+    use_asm = DSG_MM4_ASM && dbl && sat8;
+    if (use_asm && kp != k) {
+        pad = 1;
+        in_place = 0;
+        cblk = DSG_WPAD / kp < DSG_CBLK ? DSG_WPAD / kp : DSG_CBLK;
+    }
+    x.xb = xb;
+    x.k = pad ? kp : k;
+    x.z = p->z_in;
+    x.lo = p->act_min;
+    x.hi = p->act_max;
+    for (g = 0; g < p->groups; ++g) {
+        for (c0 = 0; c0 < n_out; c0 += cblk) {
+            const int32_t nc = n_out - c0 < cblk ? n_out - c0 : cblk, cg0 = g * n_out + c0;
+            const int8_t *w0 = pad ? wpad : p->weights + cg0 * k;
+            for (i = n_cst = 0; i < nc; ++i) {
+                const int32_t c = cg0 + i, b = p->bias ? p->bias[c] : 0;
+                cst[i] = any_cst && !(dbl ? dsg_fast2(p, c, lim)
+                                          : dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out));
+                if (p->mult_neg) { /* LeakyReLU: dsg_mm4_channels reads p, not f */
+                    f[i] = dsg_rqf_make(0, 0, -1, p->z_out);
+                } else if (cst[i]) { /* a zero row (dsg_gemm_ok): any stage, overwritten */
+                    cval[i] = (int8_t)dsg_rq_channel(b, c, p);
+                    f[i] = dsg_rqf_make(0, 0, -1, p->z_out);
+                    ++n_cst;
+                } else {
+                    f[i] = dsg_rqf_make(dsg_u2i((uint32_t)b << dbl), p->mult[c], p->shift[c],
+                                        p->z_out);
+                }
+                if (pad) {
+                    dsg_put_s8(wpad + i * kp, p->weights + (cg0 + i) * k, k, 0);
+                    dsg_put_s8(wpad + i * kp + k, 0, kp - k, 0);
+                }
+            }
+            for (i = n_runs = 0; i < nc; ++i)
+                if (!cst[i] && (i == 0 || cst[i - 1])) run[2 * n_runs] = i;
+                else if (cst[i] && i > 0 && !cst[i - 1]) run[2 * n_runs++ + 1] = i;
+            if (nc > 0 && !cst[nc - 1]) run[2 * n_runs++ + 1] = nc;
+            for (i = 0; i < n_pix; i += np) {
+                np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
+                for (j = 0; j < np; ++j) {
+                    const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
+                    if (in_place) {
+                        x.v[j] = in + ((px / p->out_w) * p->stride_h * p->in_w +
+                                       (px % p->out_w) * p->stride_w) * p->in_c + g * cin_g;
+                    } else {
+                        dsg_gather_s8(in + g * cin_g, p, px, raw[j], cin_g);
+                        if (pad) dsg_put_s8(raw[j] + k, 0, kp - k, zz);
+                        x.v[j] = raw[j];
+                    }
+                    x.y[j] = out + px * p->out_c + cg0;
+                }
+                if (!dbl) {
+                    dsg_expand4(x.v, x.k >> 2, nz, xb);
+                    dsg_mm4_channels(&x, w0, f, nc, p->mult_neg ? p : 0, cg0);
+                } else {
+                    dsg_expandx2(x.v, np, x.k >> 2, nz, xb);
+                    if (use_asm && i + np <= n_pix)
+                        dsg_mm_runs(&x, np, w0, f, run, n_runs, p->out_c);
+                    else if (sat8)
+                        dsg_mm4_ch2_sat(&x, w0, f, nc);
+                    else
+                        dsg_mm4_ch2_clamp(&x, w0, f, nc);
+                }
+                if (n_cst)
+                    for (j = 0; j < np; ++j)
+                        for (c = 0; c < nc; ++c)
+                            if (cst[c]) x.y[j][c] = cval[c];
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
+void dsg_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+#if DSG_USE_DSP
+    if (dsg_gemm_s8(in, out, p)) return;
+#endif
+#if DSG_PORTABLE_GEMM
+    if (dsg_pgemm_s8(in, out, p)) return;
+#endif
+    dsg_conv_direct_s8(in, out, p);
+}
+
+void dsg_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p)
+{
+    dsg_conv_direct_s16(in, out, p);
+}
+
+void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    dsg_conv_s8(in, out, p);
+}
