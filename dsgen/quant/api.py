@@ -21,6 +21,7 @@ SYNTHETIC_SAMPLES = 32
 @dataclass
 class QuantOptions:
     bits: int = 8
+    weight_bits: int | None = None  # every layer's, over the config file's default (1..8)
     calib: str | None = None  # .npy, N samples in the model's (NCHW) input layout
     config: str | None = None  # TOML with [quant] defaults and [layers."name"] overrides
     per_tensor: bool = False
@@ -94,6 +95,8 @@ def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
     )
     if opts.config:
         cfg = read_config(opts.config, cfg)
+    if opts.weight_bits is not None:  # the command line wins over [quant]; [layers] still apply
+        cfg.weight_bits = opts.weight_bits
     try:
         qg = quantize(g, calibration_samples(g, opts, warn), cfg)
         report_notes(qg, opts.strict)

@@ -23,7 +23,7 @@ class LayerOverride:
 @dataclass
 class QuantConfig:
     bits: int = 8  # activations: 8 (asymmetric int8) or 16 (symmetric int16, "16x8")
-    weight_bits: int = 8  # 4..8, stored in int8
+    weight_bits: int = 8  # 1..8 (1 = binary ±scale per channel), stored at that width in C
     per_channel: bool = True
     pow2: bool = False  # power-of-two scales everywhere (pure shifts)
     # "auto": the 99.995th percentile for 8-bit activations (clipping rare outliers buys
@@ -42,8 +42,8 @@ class QuantConfig:
         for name, wb in [("default", self.weight_bits)] + [
             (k, o.weight_bits) for k, o in self.overrides.items() if o.weight_bits is not None
         ]:
-            if not 2 <= wb <= 8:
-                raise DsgenError(f"weight bits of {name} must be 2..8, not {wb}")
+            if not isinstance(wb, int) or not 1 <= wb <= 8:
+                raise DsgenError(f"weight bits of {name} must be 1..8, not {wb}")
         if self.method == "auto":
             self.method = "percentile" if self.bits == 8 else "minmax"
         if self.method not in ("minmax", "percentile"):
