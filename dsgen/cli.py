@@ -36,6 +36,14 @@ def _quant_args(p: argparse.ArgumentParser) -> None:
         help="weight bits of every layer (1 = binary ±scale per channel); per layer: "
         'weight_bits in [layers."name"] of --quant-config',
     )
+    q.add_argument(
+        "--float-output-bits",
+        type=int,
+        choices=(8, 16),
+        help="a QAT model whose output is float: int16 output and int16-stored activations "
+        "(default, exact top-1), or int8 output at a scale that never saturates and int8 "
+        "activations (faster; coarser logits)",
+    )
     q.add_argument("--calib", help=".npy calibration samples in the model's (NCHW) input layout")
     q.add_argument(
         "--calib-method",
@@ -59,6 +67,7 @@ def _quant_options(args):
     return QuantOptions(
         bits=args.bits,
         weight_bits=args.weight_bits,
+        float_output_bits=args.float_output_bits,
         calib=args.calib,
         config=args.quant_config,
         per_tensor=args.per_tensor,
