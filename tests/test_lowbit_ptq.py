@@ -158,3 +158,28 @@ def test_binary_weights_bit_exact_on_cortex_m4(tmp_path):
         _tiny(tmp_path), "mcu", samples=2, quant=QuantOptions(weight_bits=1), warn=lambda m: None
     )
     assert r.bit_exact and r.mismatches == 0
+
+
+def test_qat_float_output_as_int8_keeps_activations_int8(shared_models):
+    """--float-output-bits 8 on the binary keyword spotter: int8 activations everywhere (no int16
+    promotion), an int8 output scale no input can saturate, and top-1 still equal to qonnx's on
+    the 171 real clips (measured: the 4-bit model drops to 0.971 at this bound, so int16 stays
+    the default; docs/fixed_point.md)."""
+    pytest.importorskip("qonnx")
+    from dsgen.quant import int_ref
+    from dsgen.verify import ort
+
+    path = shared_models / "kws_dscnn_w1a8_qonnx.onnx"
+    qg = quantize(load_ir(path), None, QuantConfig(float_output_bits=8))
+    assert qg.bits == 8
+    assert all(t.quant is None or t.quant.bits == 8 for t in qg.graph.tensors.values())
+    out_q = qg.graph.tensors[qg.int_outputs[0]].quant
+    assert (out_q.bits, out_q.zero_point) == (8, 0)
+    xs = np.load(shared_models / "kws_mlperf_mfcc.npz")["features_nhwc"].astype(np.float32)
+    sess = ort.session(path)
+    agree = 0
+    for x in xs:
+        ref = np.asarray(sess.run(None, {"x": x.transpose(2, 0, 1)[None]})[0]).reshape(-1)
+        y = int_ref.run(qg, qg.quantize_input(x))[qg.int_outputs[0]].reshape(-1)
+        agree += int(np.argmax(ref) == np.argmax(y))
+    assert agree == len(xs)
