@@ -99,7 +99,10 @@ def top1(path: Path, qg, xs) -> float:
 
 def bench(label, fname, bits, tmp: Path, a) -> Row:
     path = SHARED / fname
-    cfg = QuantConfig(float_output_bits=8 if label in INT8_LOGITS else 16)
+    int8_logits = label in INT8_LOGITS
+    cfg = QuantConfig(float_output_bits=8 if int8_logits else 16)
+    tmp = tmp / "int8_logits" if int8_logits else tmp  # the same file as another row
+    tmp.mkdir(exist_ok=True)
     qg = quantize(load_ir(path), None, cfg)
     xs = clips(qg)
     s = compile_c(qg, tmp / f"c_{path.stem}", model_sha256="0" * 64, measure=True)
