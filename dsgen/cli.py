@@ -28,6 +28,22 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 def _quant_args(p: argparse.ArgumentParser) -> None:
     q = p.add_argument_group("quantization")
     q.add_argument("--bits", type=int, choices=(8, 16), default=8, help="activation bits")
+    q.add_argument(
+        "--weight-bits",
+        type=int,
+        choices=range(1, 9),
+        metavar="1..8",
+        help="weight bits of every layer (1 = binary ±scale per channel); per layer: "
+        'weight_bits in [layers."name"] of --quant-config',
+    )
+    q.add_argument(
+        "--float-output-bits",
+        type=int,
+        choices=(8, 16),
+        help="a QAT model whose output is float: int16 output and int16-stored activations "
+        "(default, exact top-1), or int8 output at a scale that never saturates and int8 "
+        "activations (faster; coarser logits)",
+    )
     q.add_argument("--calib", help=".npy calibration samples in the model's (NCHW) input layout")
     q.add_argument(
         "--calib-method",
@@ -50,6 +66,8 @@ def _quant_options(args):
 
     return QuantOptions(
         bits=args.bits,
+        weight_bits=args.weight_bits,
+        float_output_bits=args.float_output_bits,
         calib=args.calib,
         config=args.quant_config,
         per_tensor=args.per_tensor,
@@ -82,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--samples", type=int, default=4, help="--html: samples for SNR and verification"
+    )
+    p.add_argument(
+        "--weight-bits-snr",
+        metavar="8,4,2,1",
+        help="quantize at each weight width and tabulate every conv/dense layer's own SNR "
+        "(samples: the first --samples of --calib, else synthetic) and the weight bytes",
     )
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     _quant_args(p)
@@ -188,6 +212,8 @@ def cmd_report(args) -> int:
 
     if args.html:
         return _write_html(args)
+    if args.weight_bits_snr:
+        return _weight_bits_report(args)
     if args.strict:  # the cost report needs no quantization; --strict asks for its check
         from dsgen.quant.api import quantize_graph
 
@@ -197,6 +223,23 @@ def cmd_report(args) -> int:
         print(json.dumps(rep.to_json()))
     else:
         print_cost(rep, Console(width=None if sys.stdout.isatty() else 160))
+    return 0
+
+
+def _weight_bits_report(args) -> int:
+    from rich.console import Console
+
+    from dsgen.analysis.render import print_weight_bits
+    from dsgen.analysis.weight_bits import parse_widths, weight_bits_table
+
+    widths = parse_widths(args.weight_bits_snr)
+    table = weight_bits_table(
+        args.model, widths, _quant_options(args), max(args.samples, 1), args.input_shape
+    )
+    if args.json:
+        print(json.dumps(table.to_json()))
+    else:
+        print_weight_bits(table, Console(width=None if sys.stdout.isatty() else 160))
     return 0
 
 

@@ -50,15 +50,28 @@ def _add(name: str, call: K.KernelCall, ins: list[np.ndarray], ref: np.ndarray) 
     )
 
 
+def _weights(rng, shape, wbits: int, wshift: int) -> np.ndarray:
+    """Stored values at `wbits` (1: ±1), times 2^wshift: the contract's weights."""
+    if wbits == 1:
+        v = rng.choice([-1, 1], size=shape)
+    else:
+        v = rng.integers(-(1 << (wbits - 1)), 1 << (wbits - 1), size=shape)
+    return v << wshift
+
+
 def conv_case(
-    seed: int, *, h, w, cin, cout, k, stride, pads, groups=1, dil=(1, 1), leaky=False, dense=False
-) -> None:
+    seed: int, *, h, w, cin, cout, k, stride, pads, groups=1, dil=(1, 1), leaky=False, dense=False,
+    wbits=8, wshift=0,
+) -> None:  # fmt: skip
     rng = np.random.default_rng(seed)
     kh, kw = k
     ho = (h + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) // stride[0] + 1
     wo = (w + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) // stride[1] + 1
     cin_g = cin // groups
-    wq = rng.integers(-127, 128, size=(cout, cin) if dense else (cout, kh, kw, cin_g))
+    if wbits == 8:
+        wq = rng.integers(-127, 128, size=(cout, cin) if dense else (cout, kh, kw, cin_g))
+    else:
+        wq = _weights(rng, (cout, cin) if dense else (cout, kh, kw, cin_g), wbits, wshift)
     bias = rng.integers(-5000, 5000, size=cout)
     q, s = _rq_arrays(rng, cout)
     qn, sn = _rq_arrays(rng, cout) if leaky else (None, None)
@@ -105,8 +118,12 @@ def conv_case(
             q_neg=qn,
             shift_neg=sn,
         )
+    if wshift:  # a QAT layer: its weights carry the headroom shift (dsgen.backends.weights)
+        layer.wquant = ir.WeightQuant(np.asarray(wq) >> wshift, np.ones(cout), shift=wshift)
     call = K.mac_call(f"k{len(CASES)}", g, layer, p, fold)
-    _add(f"{call.kind}-s{seed}-pe{pe}-simd{simd}", call, [x], ref)
+    assert call.cfg["WBITS"] == wbits and call.cfg["WSHIFT"] == wshift
+    wtag = "" if wbits == 8 else f"-w{wbits}" + (f"k{wshift}" if wshift else "")
+    _add(f"{call.kind}{wtag}-s{seed}-pe{pe}-simd{simd}", call, [x], ref)
 
 
 def pool_case(seed, *, h, w, c, k, stride, pads, mode, cip=False, rq=False) -> None:
@@ -289,6 +306,15 @@ def _populate() -> None:
         global_case(60 + seed, h=5, w=3, c=4, mode=mode, rq=rq)
     for seed in range(70, 73):
         misc_cases(seed)
+    # narrow and binary weights (ap_int<N> / ap_uint<1> arrays), with and without a QAT shift
+    for i, (wbits, wshift) in enumerate([(1, 0), (1, 6), (2, 0), (3, 4), (4, 0), (4, 3), (6, 1)]):
+        geo = [
+            dict(h=6, w=5, cin=3, cout=4, k=(3, 3), stride=(2, 1), pads=(1, 1, 1, 0)),
+            dict(h=5, w=5, cin=6, cout=6, k=(3, 3), stride=(1, 1), pads=(1, 1, 1, 1), groups=6),
+            dict(h=4, w=3, cin=8, cout=6, k=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0)),
+            dict(h=1, w=1, cin=24, cout=5, k=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dense=True),
+        ][i % 4]
+        conv_case(80 + i, **geo, wbits=wbits, wshift=wshift, leaky=i == 3)
 
 
 _populate()
@@ -300,7 +326,7 @@ def _case_source(i: int, call: K.KernelCall, ins: list[np.ndarray], n_out: int) 
         fields = "".join(f"    static const int {k} = {v};\n" for k, v in call.cfg.items())
         lines.append(
             f"struct {call.ident}_cfg {{\n    typedef act_t in_t;\n"
-            f"    typedef act_t out_t;\n{fields}}};"
+            f"    typedef act_t out_t;\n    typedef {call.w_type} w_t;\n{fields}}};"
         )
     for a in call.arrays:
         dims = "".join(f"[{d}]" for d in a.dims)

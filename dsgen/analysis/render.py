@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from dsgen.analysis.weight_bits import WidthTable
 from dsgen.ir.cost import CostReport
 
 
@@ -86,3 +87,16 @@ def print_cost(rep: CostReport, console: Console) -> None:
                 f"{blk.formula:.4f}",
             )
         console.print(b)
+
+
+def print_weight_bits(t: WidthTable, console: Console) -> None:
+    """Per-layer SNR (dB, the layer on its own against float) at each weight width."""
+    tab = Table(title=f"per-layer SNR (dB) by weight bits, {t.samples} samples")
+    tab.add_column("layer")
+    tab.add_column("kind")
+    for b in t.widths:
+        tab.add_column(f"{b}-bit", justify="right")
+    for r in t.rows:
+        tab.add_row(_name(r.layer), r.kind, *(f"{r.snr_db[b]:.1f}" for b in t.widths))
+    tab.add_row("weight bytes", "", *(f"{t.weight_bytes[b]:,}" for b in t.widths))
+    console.print(tab)

@@ -21,6 +21,8 @@ SYNTHETIC_SAMPLES = 32
 @dataclass
 class QuantOptions:
     bits: int = 8
+    weight_bits: int | None = None  # every layer's, over the config file's default (1..8)
+    float_output_bits: int | None = None  # a QAT model's float output: int16 (default) or int8
     calib: str | None = None  # .npy, N samples in the model's (NCHW) input layout
     config: str | None = None  # TOML with [quant] defaults and [layers."name"] overrides
     per_tensor: bool = False
@@ -44,6 +46,7 @@ def read_config(path: str, cfg: QuantConfig) -> QuantConfig:
         "method",
         "percentile",
         "bias_correction",
+        "float_output_bits",
     }
     for k, v in data.get("quant", {}).items():
         if k not in known:
@@ -94,6 +97,10 @@ def quantize_graph(g: Graph, opts: QuantOptions, warn=None) -> QGraph:
     )
     if opts.config:
         cfg = read_config(opts.config, cfg)
+    if opts.weight_bits is not None:  # the command line wins over [quant]; [layers] still apply
+        cfg.weight_bits = opts.weight_bits
+    if opts.float_output_bits is not None:
+        cfg.float_output_bits = opts.float_output_bits
     try:
         qg = quantize(g, calibration_samples(g, opts, warn), cfg)
         report_notes(qg, opts.strict)

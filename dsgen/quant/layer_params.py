@@ -54,11 +54,16 @@ def producer_range(g: ir.Graph, tensor: str, params: dict) -> tuple[int, int]:
 
 
 def _weight_scales(w: np.ndarray, bits: int, per_channel: bool, pow2: bool) -> np.ndarray:
-    qmax = (1 << (bits - 1)) - 1
-    absmax = np.abs(w.reshape(w.shape[0], -1)).max(axis=1)
-    if not per_channel:
-        absmax = np.full_like(absmax, absmax.max())
-    s = np.where(absmax > 0, absmax / qmax, 1.0)
+    flat = np.abs(w.reshape(w.shape[0], -1))
+    if bits == 1:  # binary ±s: the mean |w| minimizes the squared error (XNOR-Net)
+        mag = flat.mean(axis=1) if per_channel else np.full(w.shape[0], flat.mean())
+        s = np.where(mag > 0, mag, 1.0)
+    else:
+        qmax = (1 << (bits - 1)) - 1
+        absmax = flat.max(axis=1)
+        if not per_channel:
+            absmax = np.full_like(absmax, absmax.max())
+        s = np.where(absmax > 0, absmax / qmax, 1.0)
     if pow2:
         s = 2.0 ** np.ceil(np.log2(s))
     return s
@@ -144,6 +149,9 @@ def conv_params(g, layer, params, stats, cfg) -> tuple[ConvQ, dict]:
 
 
 def _quantize_weights(w: np.ndarray, s_w: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
+    """Symmetric: -qmax..qmax (2 bits: ternary -1, 0, 1); 1 bit: the sign, ±1 (0 → +1)."""
+    if bits == 1:
+        return np.where(w >= 0, 1, -1).astype(np.int64), 1
     qmax = (1 << (bits - 1)) - 1
     shape = (-1,) + (1,) * (w.ndim - 1)
     return np.clip(_round(w / s_w.reshape(shape)), -qmax, qmax).astype(np.int64), qmax

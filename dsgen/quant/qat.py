@@ -75,8 +75,11 @@ def _weight_headroom(layer: ir.Conv | ir.Dense, qi: ir.QParams | None) -> None:
         wq.bias_q = np.asarray(wq.bias_q, np.int64) << k
 
 
-def _float_output_params(g: ir.Graph, layer: ir.Layer, qi: ir.QParams) -> ir.QParams:
-    """int16, zero point 0, the finest scale at which no input can saturate the output."""
+def _float_output_params(
+    g: ir.Graph, layer: ir.Layer, qi: ir.QParams, bits: int = OUT_BITS
+) -> ir.QParams:
+    """`bits` (16 or 8), zero point 0, the finest scale at which no input can saturate the
+    output."""
     wq = getattr(layer, "wquant", None)
     if not isinstance(layer, (ir.Conv, ir.Dense)) or wq is None:
         raise DsgenError(
@@ -88,8 +91,8 @@ def _float_output_params(g: ir.Graph, layer: ir.Layer, qi: ir.QParams) -> ir.QPa
     bias_q = wq.bias_q if wq.bias_q is not None else _round(layer.bias / s_acc)
     a_lo, a_hi = conv_accumulator_bounds(wq.q, bias_q, qi.zero_point, lo, hi)
     real_max = float(np.max(s_acc * np.maximum(np.abs(a_lo), np.abs(a_hi)), initial=0.0))
-    scale = real_max / ((1 << (OUT_BITS - 1)) - 1) if real_max > 0 else 1.0
-    return ir.QParams(scale, 0, OUT_BITS)
+    scale = real_max / ((1 << (bits - 1)) - 1) if real_max > 0 else 1.0
+    return ir.QParams(scale, 0, bits)
 
 
 def _directed_rounding_bias(g: ir.Graph, layer: ir.Layer, qi, qo, notes: list[str]) -> None:
@@ -136,7 +139,9 @@ def scale_note(g: ir.Graph, layers) -> str:
     )
 
 
-def prepare(g: ir.Graph, layers: list[ir.Layer], int_outputs: list[str]) -> list[str]:
+def prepare(
+    g: ir.Graph, layers: list[ir.Layer], int_outputs: list[str], output_bits: int = OUT_BITS
+) -> list[str]:
     """Complete a pre-quantized graph's parameters in place; returns the compile notes."""
     notes: list[str] = []
     bits = {t.quant.bits for t in g.tensors.values() if t.quant is not None}
@@ -147,7 +152,7 @@ def prepare(g: ir.Graph, layers: list[ir.Layer], int_outputs: list[str]) -> list
     if missing:
         if g.input_dtype != "float32":
             raise DsgenError("an integer-input model whose output is not quantized")
-        if bits == {8}:
+        if bits == {8} and output_bits == 16:
             _promote_to_16(g)
             notes.append(
                 "the model's output is not quantized: activations are stored as int16 (their "
@@ -158,9 +163,11 @@ def prepare(g: ir.Graph, layers: list[ir.Layer], int_outputs: list[str]) -> list
             qi = _group_quant(g, groups, layer.inputs[0])
             if qi is None:
                 raise DsgenError(f"layer '{layer.name}': its input has no quantization parameters")
-            g.tensors[t].quant = _float_output_params(g, layer, qi)
+            out_bits = 16 if bits != {8} else output_bits
+            g.tensors[t].quant = _float_output_params(g, layer, qi, out_bits)
             notes.append(
-                f"output '{t}' (float in the model): int16, scale {g.tensors[t].quant.scale:.4g}"
+                f"output '{t}' (float in the model): int{out_bits}, scale "
+                f"{g.tensors[t].quant.scale:.4g}"
             )
     for layer in layers:
         if isinstance(layer, (ir.Conv, ir.Dense)) and layer.wquant is not None:

@@ -23,7 +23,7 @@ class LayerOverride:
 @dataclass
 class QuantConfig:
     bits: int = 8  # activations: 8 (asymmetric int8) or 16 (symmetric int16, "16x8")
-    weight_bits: int = 8  # 4..8, stored in int8
+    weight_bits: int = 8  # 1..8 (1 = binary ±scale per channel), stored at that width in C
     per_channel: bool = True
     pow2: bool = False  # power-of-two scales everywhere (pure shifts)
     # "auto": the 99.995th percentile for 8-bit activations (clipping rare outliers buys
@@ -35,6 +35,10 @@ class QuantConfig:
     # "analytic": the weight-rounding error times the mean input; False: none
     bias_correction: bool | str = True
     overrides: dict[str, LayerOverride] = field(default_factory=dict)
+    # A QAT model's float output (logits): 16 = int16 and every activation stored as int16;
+    # 8 = int8 at the scale that provably never saturates, the activations stay int8
+    # (docs/fixed_point.md, "Models trained with quantization")
+    float_output_bits: int = 16
 
     def check(self) -> None:
         if self.bits not in (8, 16):
@@ -42,8 +46,10 @@ class QuantConfig:
         for name, wb in [("default", self.weight_bits)] + [
             (k, o.weight_bits) for k, o in self.overrides.items() if o.weight_bits is not None
         ]:
-            if not 2 <= wb <= 8:
-                raise DsgenError(f"weight bits of {name} must be 2..8, not {wb}")
+            if not isinstance(wb, int) or not 1 <= wb <= 8:
+                raise DsgenError(f"weight bits of {name} must be 1..8, not {wb}")
+        if self.float_output_bits not in (8, 16):
+            raise DsgenError(f"float_output_bits must be 8 or 16, not {self.float_output_bits}")
         if self.method == "auto":
             self.method = "percentile" if self.bits == 8 else "minmax"
         if self.method not in ("minmax", "percentile"):
@@ -164,7 +170,7 @@ def quantize(g: ir.Graph, calib: np.ndarray | None, cfg: QuantConfig | None = No
         stats = calibrate.collect(g, calib, cfg.method, cfg.percentile)
     elif cfg.bits != 8 and g.tensors[g.input].quant and g.tensors[g.input].quant.bits != cfg.bits:
         raise DsgenError("a pre-quantized model keeps its own activation bits")
-    qat_notes = qat.prepare(g, layers, int_outputs) if stats is None else []
+    qat_notes = qat.prepare(g, layers, int_outputs, cfg.float_output_bits) if stats is None else []
     assign_activation_params(g, layers, stats, cfg)
     if stats is None and qat.is_qat(g):
         qat_notes.append(qat.scale_note(g, layers))

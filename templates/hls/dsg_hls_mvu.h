@@ -5,6 +5,11 @@
 // + s] in the IR layout [C_out][kh][kw][C_in/groups]. Partitioning dims 1 and 2 completely gives
 // the PE*SIMD multipliers one weight each per cycle. Per-channel bias and multipliers are
 // [PE][NF]. Each (nf, sf) step is one pipelined cycle: cycles/pixel = NF * SF.
+//
+// CFG::w_t is the weights' stored type: int8_t at 8 bits, ap_int<WBITS> below, ap_uint<1> for
+// binary weights (a set bit is +1, a clear one -1: the product is an add or a subtract, no
+// multiplier). The contract's weight is the stored value times 2^WSHIFT (a QAT model's headroom,
+// dsgen.backends.weights): acc = B + (sum v*x) * 2^WSHIFT, the same integers.
 #ifndef DSG_HLS_MVU_H
 #define DSG_HLS_MVU_H
 
@@ -18,11 +23,18 @@ int32_t dsg_conv_out(int32_t acc, int32_t q, int32_t s, int32_t qn, int32_t sn) 
     return static_cast<int32_t>(y < CFG::LO ? CFG::LO : (y > CFG::HI ? CFG::HI : y));
 }
 
+// One product of a stored weight and an input: binary weights select +x or -x.
+template <class CFG>
+int32_t dsg_wmul(const typename CFG::w_t &w, int32_t x) {
+    if (CFG::WBITS == 1) return (int32_t(w) != 0) ? x : -x;
+    return int32_t(w) * x;
+}
+
 // win holds x - Z_IN for the receptive field in (kh, kw, c) order, c over all IN_C channels;
 // output channel c of group g = c / COUT_G reads input channels g*CIN_G .. g*CIN_G + CIN_G - 1.
 template <class CFG>
 void dsg_mvu(const int32_t win[CFG::WIN], hls::stream<typename CFG::out_t> &out,
-             const int8_t W[CFG::PE][CFG::SIMD][CFG::NF * CFG::SF],
+             const typename CFG::w_t W[CFG::PE][CFG::SIMD][CFG::NF * CFG::SF],
              const int32_t B[CFG::PE][CFG::NF], const int32_t M[CFG::PE][CFG::NF],
              const int32_t S[CFG::PE][CFG::NF], const int32_t MN[CFG::PE][CFG::NF],
              const int32_t SN[CFG::PE][CFG::NF]) {
@@ -33,7 +45,9 @@ void dsg_mvu(const int32_t win[CFG::WIN], hls::stream<typename CFG::out_t> &out,
     for (int nf = 0; nf < CFG::NF; ++nf) {
         int32_t acc[CFG::PE];
 #pragma HLS ARRAY_PARTITION variable = acc complete
-        for (int pe = 0; pe < CFG::PE; ++pe) acc[pe] = B[pe][nf];
+        // WSHIFT > 0: the sum of the stored products, bias and shift added after (it fits int32:
+        // dsgen.quant.qat chose WSHIFT so that the unshifted sums have a factor 2 to spare)
+        for (int pe = 0; pe < CFG::PE; ++pe) acc[pe] = CFG::WSHIFT == 0 ? B[pe][nf] : 0;
         for (int sf = 0; sf < CFG::SF; ++sf) {
 #pragma HLS PIPELINE II = 1
             for (int pe = 0; pe < CFG::PE; ++pe) {
@@ -43,14 +57,18 @@ void dsg_mvu(const int32_t win[CFG::WIN], hls::stream<typename CFG::out_t> &out,
 #pragma HLS UNROLL
                     const int k = sf * CFG::SIMD + s;
                     const int idx = (k / CFG::CIN_G) * CFG::IN_C + g * CFG::CIN_G + k % CFG::CIN_G;
-                    acc[pe] += int32_t(W[pe][s][nf * CFG::SF + sf]) * win[idx];
+                    acc[pe] += dsg_wmul<CFG>(W[pe][s][nf * CFG::SF + sf], win[idx]);
                 }
             }
         }
         for (int pe = 0; pe < CFG::PE; ++pe) {
 #pragma HLS PIPELINE II = 1
+            const int32_t a = CFG::WSHIFT == 0
+                                  ? acc[pe]
+                                  : int32_t(int64_t(B[pe][nf]) +
+                                            int64_t(acc[pe]) * (int64_t(1) << CFG::WSHIFT));
             out.write(typename CFG::out_t(
-                dsg_conv_out<CFG>(acc[pe], M[pe][nf], S[pe][nf], MN[pe][nf], SN[pe][nf])));
+                dsg_conv_out<CFG>(a, M[pe][nf], S[pe][nf], MN[pe][nf], SN[pe][nf])));
         }
     }
 }
@@ -58,7 +76,7 @@ void dsg_mvu(const int32_t win[CFG::WIN], hls::stream<typename CFG::out_t> &out,
 // KxK convolution (standard, grouped, depthwise): line buffer + window + MVU.
 template <class CFG>
 void dsg_conv(hls::stream<typename CFG::in_t> &in, hls::stream<typename CFG::out_t> &out,
-              const int8_t W[CFG::PE][CFG::SIMD][CFG::NF * CFG::SF],
+              const typename CFG::w_t W[CFG::PE][CFG::SIMD][CFG::NF * CFG::SF],
               const int32_t B[CFG::PE][CFG::NF], const int32_t M[CFG::PE][CFG::NF],
               const int32_t S[CFG::PE][CFG::NF], const int32_t MN[CFG::PE][CFG::NF],
               const int32_t SN[CFG::PE][CFG::NF]) {
@@ -82,7 +100,7 @@ void dsg_conv(hls::stream<typename CFG::in_t> &in, hls::stream<typename CFG::out
 // pixel vector at a time, no line buffer.
 template <class CFG>
 void dsg_pointwise(hls::stream<typename CFG::in_t> &in, hls::stream<typename CFG::out_t> &out,
-                   const int8_t W[CFG::PE][CFG::SIMD][CFG::NF * CFG::SF],
+                   const typename CFG::w_t W[CFG::PE][CFG::SIMD][CFG::NF * CFG::SF],
                    const int32_t B[CFG::PE][CFG::NF], const int32_t M[CFG::PE][CFG::NF],
                    const int32_t S[CFG::PE][CFG::NF], const int32_t MN[CFG::PE][CFG::NF],
                    const int32_t SN[CFG::PE][CFG::NF]) {

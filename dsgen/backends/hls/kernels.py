@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dsgen.backends.folding import LayerFold
+from dsgen.backends.weights import stored_weights
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, PoolQ
@@ -37,6 +38,7 @@ class KernelCall:
     inputs: list[str] = field(default_factory=list)  # stream identifiers, set by the generator
     outputs: list[str] = field(default_factory=list)
     template_args: str = ""  # set for kernels without a cfg struct (broadcast)
+    w_type: str = "int8_t"  # the cfg's w_t: the stored weights' C++ type (dsg_hls_mvu.h)
 
     @property
     def call(self) -> str:
@@ -103,7 +105,8 @@ def mac_call(
     ident: str, g: ir.Graph, layer: ir.Conv | ir.Dense, p: ConvQ, f: LayerFold
 ) -> KernelCall:
     dense = isinstance(layer, ir.Dense)
-    w = np.asarray(p.weight, np.int64).reshape(p.weight.shape[0], -1)
+    sw = stored_weights(layer, p)
+    w = sw.values.reshape(p.weight.shape[0], -1)
     cout, k = w.shape
     groups = 1 if dense else layer.groups
     if dense:
@@ -134,17 +137,30 @@ def mac_call(
         "LO": p.lo,
         "HI": p.hi,
         "LEAKY": int(p.mult_neg is not None),
+        "WBITS": sw.bits,
+        "WSHIFT": sw.shift,
     }
-    wf = fold_weights(w, f.pe, f.simd)
+    w_type = weight_ctype(sw.bits)
+    wf = fold_weights((w > 0).astype(np.int64) if sw.binary else w, f.pe, f.simd)
     parts = tuple(d for d, n in ((1, f.pe), (2, f.simd)) if n > 1)
-    arrays = [CArray(f"{ident}_w", "int8_t", wf.shape, c_initializer(wf), parts)]
+    arrays = [CArray(f"{ident}_w", w_type, wf.shape, c_initializer(wf), parts)]
     mneg = p.mult if p.mult_neg is None else p.mult_neg
     sneg = p.shift if p.shift_neg is None else p.shift_neg
     for suffix, v in (("b", p.bias), ("m", p.mult), ("s", p.shift), ("mn", mneg), ("sn", sneg)):
         arrays.append(_int32(ident, suffix, v, f.pe))
     kind = "dsg_pointwise" if is_pointwise(layer) else "dsg_conv"
     what = "dense" if dense else f"{layer.kind} {cfg['KH']}x{cfg['KW']} s{cfg['SH']}x{cfg['SW']}"
-    return KernelCall(ident, kind, f"{what}, PE {f.pe} SIMD {f.simd}", cfg, arrays)
+    what += (
+        "" if sw.bits == 8 else (", binary weights" if sw.binary else f", {sw.bits}-bit weights")
+    )
+    return KernelCall(ident, kind, f"{what}, PE {f.pe} SIMD {f.simd}", cfg, arrays, w_type=w_type)
+
+
+def weight_ctype(bits: int) -> str:
+    """int8_t at 8 bits (as before), ap_int<N> below, ap_uint<1> for binary (1 = +1, 0 = -1)."""
+    if bits == 1:
+        return "ap_uint<1>"
+    return "int8_t" if bits == 8 else f"ap_int<{bits}>"
 
 
 def pool_call(ident: str, g: ir.Graph, layer: ir.Pool | ir.GlobalPool, p: PoolQ) -> KernelCall:

@@ -92,11 +92,15 @@ def hw_folds(qg: QGraph, plan: FoldPlan) -> dict[str, HwFold]:
     g = qg.graph
     layers = [layer for layer in qg.int_layers if layer.kind in MAC_KINDS]
     free = {layer.name: _pick(_candidates(g, layer), None, plan.ii_cycles) for layer in layers}
-    if sum(f.multipliers for f in free.values()) <= plan.multipliers:
+    # the two pools of the plan: hard multipliers, and LUT MACs (≤ 4-bit weights)
+    on_luts = {layer.name: plan.get(layer.name).on_luts for layer in layers}
+    dsp = sum(f.multipliers for n, f in free.items() if not on_luts[n])
+    lut = sum(f.multipliers for n, f in free.items() if on_luts[n])
+    if dsp <= plan.multipliers and lut <= max(plan.lut_macs, plan.used_lut_macs):
         return free
     out = {}
     for layer in layers:
-        out[layer.name] = _pick(_candidates(g, layer), plan.get(layer.name).multipliers,
+        out[layer.name] = _pick(_candidates(g, layer), plan.get(layer.name).lanes,
                                 plan.ii_cycles)  # fmt: skip
     return out
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dsgen.backends.folding import LUT_MAC_BITS
 from dsgen.backends.rtl.fold import HwFold, pool_simd
 from dsgen.backends.rtl.sim import mvu_memh
+from dsgen.backends.weights import StoredWeights, stored_weights
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
@@ -48,11 +50,26 @@ def _window(layer, shape) -> dict:
     )
 
 
-def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, dict]:
+def _lowbit(layer, p) -> StoredWeights | None:
+    """Stored weights of ≤ LUT_MAC_BITS bits: the layer runs on dsg_mvu_lowbit (no hard
+    multiplier; binary weights add or subtract), with the ROM holding the stored values (binary:
+    bit 1 = +1) and WSHIFT their scale."""
+    sw = stored_weights(layer, p)
+    return sw if sw.bits <= LUT_MAC_BITS else None
+
+
+def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, dict, str]:
+    """(parameters, ROMs, module suffix: "" or "_lowbit")."""
     p = qg.params[layer.name]
     groups = 1 if isinstance(layer, ir.Dense) else layer.groups
+    sw = _lowbit(layer, p)
+    if sw is None:
+        w, wgt_w, low = p.weight, 8, {}
+    else:
+        w = (sw.values > 0).astype(int) if sw.binary else sw.values
+        wgt_w, low = sw.bits, {"WSHIFT": sw.shift}
     roms = mvu_memh(
-        p.weight,
+        w,
         p.bias,
         p.mult,
         p.shift,
@@ -63,6 +80,7 @@ def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, d
         taps=fold.taps,
         groups=groups,
         dw=layer.kind == "depthwise_conv",
+        wgt_w=wgt_w,
     )
     files = {
         "WEIGHT_FILE": f"{ident}_w.memh",
@@ -71,7 +89,8 @@ def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, d
     }
     common = dict(
         DATA_W=dw_,
-        WGT_W=8,
+        WGT_W=wgt_w,
+        **low,
         PE=fold.pe,
         SIMD=fold.simd,
         TAPS=fold.taps,
@@ -85,7 +104,7 @@ def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, d
         files[k]: roms[r]
         for k, r in (("WEIGHT_FILE", "weights"), ("BIAS_FILE", "bias"), ("RQ_FILE", "rq"))
     }
-    return {**common, **files}, by_file
+    return {**common, **files}, by_file, "" if sw is None else "_lowbit"
 
 
 def engine(
@@ -98,7 +117,7 @@ def engine(
     io = [("s_axis", ins[0]), ("m_axis", out)]
     match layer:
         case ir.Conv():
-            prm, roms = _mac(qg, layer, fold, ident, dw_)
+            prm, roms, variant = _mac(qg, layer, fold, ident, dw_)
             d = layer.dilation
             geo = dict(
                 C_IN=layer.c_in,
@@ -109,11 +128,12 @@ def engine(
                 GROUPS=layer.groups,
                 DW=int(layer.kind == "depthwise_conv"),
             )
-            return [Instance("dsg_conv", ident, _p(**geo, **prm), io, layer.kind, roms)]
+            mod = f"dsg_conv{variant}"
+            return [Instance(mod, ident, _p(**geo, **prm), io, layer.kind, roms)]
         case ir.Dense():
-            prm, roms = _mac(qg, layer, fold, ident, dw_)
+            prm, roms, variant = _mac(qg, layer, fold, ident, dw_)
             geo = dict(IN=layer.weight.shape[1], OUT=layer.weight.shape[0])
-            return [Instance("dsg_dense", ident, _p(**geo, **prm), io, "dense", roms)]
+            return [Instance(f"dsg_dense{variant}", ident, _p(**geo, **prm), io, "dense", roms)]
         case ir.Pool():
             win = _window(layer, shape)
             oh, ow, c = g.shape(layer.output)
