@@ -76,6 +76,12 @@ def recognize_gates(g: ir.Graph) -> None:
                 del g.tensors[layer.output]
             break
         else:
+            shape = g.shape(mul.inputs[0])
+            if len(shape) == 3 and shape[:2] == (1, 1):  # SE on a 1x1 map: both are vectors
+                g.layers[g.layers.index(mul)] = ir.ChannelScale(
+                    name=mul.name, inputs=list(mul.inputs), output=mul.output
+                )
+                continue
             raise DsgenError(
                 "a product of two activations is supported only as x·Sigmoid(x), "
                 "x·HardSigmoid(x), x·Relu6(x + 3) or a map times a per-channel vector",

@@ -266,7 +266,9 @@ def channel_scale_params(g, layer, params, stats, cfg) -> tuple[ChannelScaleQ, d
             "leaves int32"
         )
     lo, hi = qo.int_range()
-    return ChannelScaleQ(qx.zero_point, qs.zero_point, qo.zero_point, (q, shift), lo, hi, p_lo, p_hi), {}
+    return ChannelScaleQ(
+        qx.zero_point, qs.zero_point, qo.zero_point, (q, shift), lo, hi, p_lo, p_hi
+    ), {}
 
 
 def layer_params(g, layer, params, stats, cfg):

@@ -208,7 +208,10 @@ class GraphBuilder:
         f = lambda t: t * np.clip(t + 3.0, 0.0, 6.0) / 6.0  # noqa: E731
         if not decomposed:
             return self._fn(x, self.node("HardSwish", [x], name), f)
-        three, six = self.init("hswish.three", np.array(3.0)), self.init("hswish.six", np.array(6.0))
+        three, six = (
+            self.init("hswish.three", np.array(3.0)),
+            self.init("hswish.six", np.array(6.0)),
+        )
         t = self.node("Add", [x, three], f"{name}_add")
         self._fn(x, t, lambda t: t + 3.0)
         r = self.relu6(t, name=f"{name}_relu6")
