@@ -20,7 +20,11 @@ from tests.test_tflm_crosscheck import OP, OPT, T, assert_same, f32, run, tensor
 
 @pytest.mark.parametrize(
     "s_x,z_x,s_s,z_s,s_out,z_out",
-    [(0.05, -7, 1 / 256, -128, 0.04, 3), (0.2, 10, 0.01, -100, 0.3, -20), (0.02, 0, 0.004, 5, 1e-3, 0)],
+    [
+        (0.05, -7, 1 / 256, -128, 0.04, 3),
+        (0.2, 10, 0.01, -100, 0.3, -20),
+        (0.02, 0, 0.004, 5, 1e-3, 0),
+    ],
 )
 def test_mul_broadcast_is_channel_scale(s_x, z_x, s_s, z_s, s_out, z_out):
     rng = np.random.default_rng(int(s_x * 1000))
