@@ -66,13 +66,15 @@ def top1(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.argmax(a, axis=1) == np.argmax(b, axis=1)))
 
 
-def measure(path: Path, calib_nchw: np.ndarray, test_nchw: np.ndarray, tmp: Path) -> dict:
+def measure(
+    path: Path, calib_nchw: np.ndarray, test_nchw: np.ndarray, tmp: Path, bits=(8, 16)
+) -> dict:
     to_ir = (lambda a: a.transpose(0, 2, 3, 1)) if calib_nchw.ndim == 4 else (lambda a: a)
     calib_ir, test_ir = to_ir(calib_nchw).astype(np.float64), to_ir(test_nchw).astype(np.float64)
     ref = float_outputs(path, test_ir)
     res = {"ort": ort_outputs(path, calib_nchw, test_nchw, tmp)}
-    for bits in (8, 16):
-        res[f"dsgen{bits}"] = dsgen_outputs(path, calib_ir, test_ir, bits)
+    for b in bits:
+        res[f"dsgen{b}"] = dsgen_outputs(path, calib_ir, test_ir, b)
     return {k: (snr_db(ref, v), top1(ref, v)) for k, v in res.items()}
 
 

@@ -18,14 +18,19 @@ qq = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(qq)
 
 
+TABLE_MODELS = {"mobilenet_v3_small_64", "efficientnet_b0_32"}
+
+
 @pytest.mark.parametrize("name", [n for n in zoo.names() if not n.endswith("_224")])
 def test_int8_snr_at_least_onnxruntime(tmp_path, name):
     p = tmp_path / f"{name}.onnx"
     p.write_bytes(zoo.build(name).SerializeToString())
-    r = qq.measure(p, *qq.zoo_inputs(p), tmp_path)
+    tables = name in TABLE_MODELS  # 16-bit table activations are refused (docs/fixed_point.md)
+    r = qq.measure(p, *qq.zoo_inputs(p), tmp_path, bits=(8,) if tables else (8, 16))
     print(name, {k: round(v[0], 1) for k, v in r.items()})
     assert r["dsgen8"][0] >= r["ort"][0]
-    assert r["dsgen16"][0] >= r["ort"][0] + 4  # 16-bit activations: far above
+    if not tables:
+        assert r["dsgen16"][0] >= r["ort"][0] + 4  # 16-bit activations: far above
 
 
 def test_onnxruntime_peer_is_preprocessed(tmp_path):

@@ -89,7 +89,11 @@ def run_layer(layer: ir.Layer, ins: list[np.ndarray]) -> np.ndarray:
             y = x.reshape(-1) if x.ndim == 3 else x.reshape(1, 1, -1)
         case ir.Affine():
             y = x * layer.mul + layer.add
-        case ir.Act() | ir.Identity() | ir.Pad():
+        case ir.ChannelScale() | ir.Mul():
+            y = ins[0] * ins[1]
+        case ir.ChannelSlice():
+            y = x[..., layer.start : layer.stop]
+        case ir.Act() | ir.Lut() | ir.Identity() | ir.Pad():
             y = x
             if isinstance(layer, ir.Pad):
                 t, l, b, r = layer.pads

@@ -35,6 +35,11 @@ __all__ = [
     "ShuffleSplit",
     "ShuffleSwap",
     "ShuffleMerge",
+    "Lut",
+    "ChannelScale",
+    "ChannelSlice",
+    "Mul",
+    "TABLE_KINDS",
     "Graph",
     "NONE",
 ]
@@ -45,21 +50,58 @@ class ActKind(StrEnum):
     RELU = "relu"
     CLIP = "clip"  # ReLU6 is clip(0, 6)
     LEAKY = "leaky"
+    # Smooth or piecewise-linear functions that the integer network evaluates as a lookup table
+    # (docs/fixed_point.md, "Table activations"); they never fuse into a conv's requantization.
+    HARDSWISH = "hardswish"  # x · clip(alpha·x + beta, 0, 1)
+    HARDSIGMOID = "hardsigmoid"  # clip(alpha·x + beta, 0, 1)
+    SIGMOID = "sigmoid"
+    SILU = "silu"  # x · sigmoid(x)
+    TANH = "tanh"
+
+
+TABLE_KINDS = frozenset(
+    {ActKind.HARDSWISH, ActKind.HARDSIGMOID, ActKind.SIGMOID, ActKind.SILU, ActKind.TANH}
+)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    e = np.exp(-np.abs(x))  # no overflow for large |x|
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 @dataclass(frozen=True)
 class Activation:
+    """An element-wise function.  For the table kinds `alpha`/`beta` are the hard-sigmoid's slope
+    and offset, and `gain`/`offset` a per-tensor y·gain + offset folded in after the function
+    (the `/ 6` of a decomposed HardSwish)."""
+
     kind: ActKind = ActKind.NONE
     lo: float = -math.inf
     hi: float = math.inf
     alpha: float = 0.0
+    beta: float = 0.0
+    gain: float = 1.0
+    offset: float = 0.0
+
+    @property
+    def is_table(self) -> bool:
+        return self.kind in TABLE_KINDS
 
     def label(self) -> str:
         if self.kind is ActKind.CLIP:
             return "relu6" if (self.lo, self.hi) == (0.0, 6.0) else f"clip({self.lo:g},{self.hi:g})"
         if self.kind is ActKind.LEAKY:
             return f"leaky({self.alpha:g})"
-        return str(self.kind)
+        text = str(self.kind)
+        if self.kind in (ActKind.HARDSWISH, ActKind.HARDSIGMOID) and (self.alpha, self.beta) != (
+            1 / 6,
+            0.5,
+        ):
+            text += f"({self.alpha:g},{self.beta:g})"
+        if (self.gain, self.offset) != (1.0, 0.0):
+            text += f"*{self.gain:g}+{self.offset:g}"
+        return text
 
     def apply(self, x: np.ndarray) -> np.ndarray:
         if self.kind is ActKind.RELU:
@@ -68,7 +110,20 @@ class Activation:
             return np.clip(x, self.lo, self.hi)
         if self.kind is ActKind.LEAKY:
             return np.where(x >= 0, x, x * np.float32(self.alpha))
+        if self.is_table:
+            return self._table_fn(np.asarray(x, np.float64)) * self.gain + self.offset
         return x
+
+    def _table_fn(self, x: np.ndarray) -> np.ndarray:
+        if self.kind is ActKind.HARDSIGMOID:
+            return np.clip(self.alpha * x + self.beta, 0.0, 1.0)
+        if self.kind is ActKind.HARDSWISH:
+            return x * np.clip(self.alpha * x + self.beta, 0.0, 1.0)
+        if self.kind is ActKind.SIGMOID:
+            return _sigmoid(x)
+        if self.kind is ActKind.SILU:
+            return x * _sigmoid(x)
+        return np.tanh(x)
 
 
 NONE = Activation()
@@ -267,6 +322,42 @@ class ShuffleMerge(Layer):
     groups: int = 1
 
 
+@dataclass
+class Mul(Layer):
+    """Product of two activations of one shape; the passes turn x·sigmoid(x), x·hardsigmoid(x)
+    and x·relu6(x + 3) into table activations and refuse any other."""
+
+    KIND = "mul"
+
+
+# --- kinds added for MobileNetV3 / EfficientNet / ShuffleNetV2 ---------------------------------
+
+
+@dataclass
+class Lut(Layer):
+    """A table activation (ActKind in TABLE_KINDS): int8 in, int8 out, y = T[x + 128]."""
+
+    KIND = "lut"
+    act: Activation = NONE
+
+
+@dataclass
+class ChannelScale(Layer):
+    """inputs [x (H,W,C), s (1,1,C)]: y[h,w,c] = x[h,w,c] · s[c], s computed at run time
+    (squeeze-and-excitation)."""
+
+    KIND = "channel_scale"
+
+
+@dataclass
+class ChannelSlice(Layer):
+    """Channels [start, stop) of the input (Split / Slice along channels): a copy."""
+
+    KIND = "channel_slice"
+    start: int = 0
+    stop: int = 0
+
+
 FINAL_KINDS = frozenset(
     {
         "conv",
@@ -282,6 +373,9 @@ FINAL_KINDS = frozenset(
         "softmax",
         "flatten",
         "act",
+        "lut",
+        "channel_scale",
+        "channel_slice",
     }
 )
 

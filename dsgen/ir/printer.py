@@ -38,6 +38,8 @@ def _attrs(layer: ir.Layer) -> str:
         parts.append(layer.mode)
     elif isinstance(layer, ir.Shuffle):
         parts.append(f"groups={layer.groups}")
+    elif isinstance(layer, ir.ChannelSlice):
+        parts.append(f"channels={layer.start}:{layer.stop}")
     act = getattr(layer, "act", ir.NONE)
     if act.kind is not ir.ActKind.NONE:
         parts.append(f"act={act.label()}")

@@ -40,6 +40,14 @@ def infer_shape(layer: ir.Layer, ins: list[tuple[int, ...]]) -> tuple[int, ...]:
     if isinstance(layer, ir.Flatten):  # (H,W,C) -> (N,), or (N,) -> (1,1,N): no data moves
         n = math.prod(x)
         return (n,) if len(x) == 3 else (1, 1, n)
+    if isinstance(layer, ir.ChannelSlice):
+        if not 0 <= layer.start < layer.stop <= x[-1] or len(x) != 3:
+            return ("channel slice out of range", x, layer.start, layer.stop)
+        return (x[0], x[1], layer.stop - layer.start)
+    if isinstance(layer, ir.ChannelScale) and (len(x) != 3 or ins[1] != (1, 1, x[2])):
+        return ("channel scale shape mismatch", x, ins[1])
+    if isinstance(layer, ir.Mul) and ins[1] != x:
+        return ("mul shape mismatch", x, ins[1])
     if isinstance(layer, ir.Add) and ins[1] != x:
         return ("add shape mismatch", x, ins[1])
     return x

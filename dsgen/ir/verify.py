@@ -33,6 +33,7 @@ def verify(g: ir.Graph, *, final: bool = False) -> None:
                 f"layer '{layer.name}' ({layer.kind}): output shape "
                 f"{g.shape(layer.output)} but inputs imply {expected}"
             )
+        _check_activation(layer, final)
         if final and layer.kind not in ir.FINAL_KINDS:
             raise IRError(f"layer '{layer.name}' of kind '{layer.kind}' survived the passes")
     for t in g.outputs:
@@ -40,3 +41,14 @@ def verify(g: ir.Graph, *, final: bool = False) -> None:
             raise IRError(f"graph output '{t}' is never produced")
     if not g.outputs:
         raise IRError("graph has no outputs")
+
+
+def _check_activation(layer: ir.Layer, final: bool) -> None:
+    """A table activation lives only in a `lut` layer (or, before the passes, an `act`): no
+    requantizing layer may carry one, since its clamp cannot express it."""
+    act = getattr(layer, "act", ir.NONE)
+    if isinstance(layer, ir.Lut):
+        if not act.is_table:
+            raise IRError(f"lut layer '{layer.name}' holds a non-table activation {act.label()}")
+    elif act.is_table and (final or not isinstance(layer, ir.Act)):
+        raise IRError(f"layer '{layer.name}' ({layer.kind}) carries table activation {act.label()}")

@@ -7,6 +7,7 @@ import numpy as np
 
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
+from dsgen.passes.nonlinear import affine_into_table
 
 
 def _sole_consumer(g: ir.Graph, tensor: str) -> ir.Layer | None:
@@ -55,9 +56,12 @@ def fold_affine(g: ir.Graph) -> None:
                 prod.mul = prod.mul * layer.mul
                 prod.add_q = None
             else:
+                changed = changed or affine_into_table(g, layer)
                 continue
             _bypass(g, layer, prod)
             changed = True
+    for layer in [l for l in g.layers if isinstance(l, ir.Affine)]:
+        affine_into_table(g, layer)  # no producer folded it: a decomposed HardSigmoid?
     left = [l for l in g.layers if isinstance(l, ir.Affine)]
     if left:
         raise DsgenError(
@@ -119,8 +123,8 @@ def fuse_activation(g: ir.Graph) -> None:
         prod = g.producer(act.inputs[0])
         if not isinstance(prod, _FUSABLE) or _sole_consumer(g, prod.output) is not act:
             continue
-        if prod.act.kind is not ir.ActKind.NONE:
-            continue
+        if prod.act.kind is not ir.ActKind.NONE or act.act.is_table:
+            continue  # a table is a lookup after the requantization (passes.nonlinear)
         if isinstance(prod, ir.Pool) and prod.mode == "avg" and act.act.kind is ir.ActKind.LEAKY:
             continue
         prod.act = act.act

@@ -15,7 +15,7 @@ from dsgen.ir import graph as ir
 # keeps the input's range and the contract's rounding division needs equal parameters.  A global
 # average is the exception: its outputs span far less than its inputs, so it gets its own scale
 # and requantizes (the contract's general average rule).
-_SHARE_IN_OUT = (ir.Shuffle, ir.Flatten, ir.Pool)
+_SHARE_IN_OUT = (ir.Shuffle, ir.Flatten, ir.Pool, ir.ChannelSlice)
 
 
 def _shares(layer: ir.Layer) -> bool:

@@ -10,7 +10,8 @@ import numpy as np
 from dsgen.ir import graph as ir
 from dsgen.quant import ops
 from dsgen.quant.fixedpoint import requantize, saturate
-from dsgen.quant.qgraph import ActQ, QGraph
+from dsgen.quant.qgraph import ActQ, ChannelScaleQ, QGraph
+from dsgen.quant.tables import lookup
 
 
 def _conv(layer: ir.Conv, p, x):
@@ -85,6 +86,12 @@ def act(p: ActQ, x: np.ndarray) -> np.ndarray:
     return saturate(p.z_out + np.where(d >= 0, pos, neg), p.lo, p.hi)
 
 
+def channel_scale(p: ChannelScaleQ, x: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """y = clamp(z_out + RQ((x − z_x)·(s − z_s), q, shift), lo, hi); s is (1, 1, C)."""
+    prod = (np.asarray(x, np.int64) - p.z_x) * (np.asarray(s, np.int64) - p.z_s)
+    return saturate(p.z_out + requantize(prod, *p.rq), p.lo, p.hi)
+
+
 def run_layer(layer: ir.Layer, p, ins: list[np.ndarray]) -> np.ndarray:
     x = ins[0]
     match layer:
@@ -118,6 +125,12 @@ def run_layer(layer: ir.Layer, p, ins: list[np.ndarray]) -> np.ndarray:
             return x.reshape(-1) if x.ndim == 3 else x.reshape(1, 1, -1)
         case ir.Act():
             return act(p, x)
+        case ir.Lut():
+            return lookup(p.table, x)
+        case ir.ChannelScale():
+            return channel_scale(p, ins[0], ins[1])
+        case ir.ChannelSlice():
+            return x[..., layer.start : layer.stop]
     raise NotImplementedError(f"integer reference: layer kind '{layer.kind}'")
 
 

@@ -17,7 +17,8 @@ from dsgen.quant.fixedpoint import (
     quantize_multiplier,
     round_half_away,
 )
-from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, MoveQ, PoolQ
+from dsgen.quant.qgraph import ActQ, AddQ, ChannelScaleQ, ConcatQ, ConvQ, LutQ, MoveQ, PoolQ
+from dsgen.quant.tables import build_table
 
 ADD_LEFT_SHIFT = {8: 20, 16: 15}
 BIAS_LIMIT = float(1 << 30)  # |bias| in accumulator units, leaving room for the products
@@ -245,6 +246,39 @@ def move_params(g, layer, params, stats, cfg) -> tuple[MoveQ, dict]:
     return MoveQ(), {}
 
 
+def lut_params(g, layer, params, stats, cfg) -> tuple[LutQ, dict]:
+    qi, qo = g.tensors[layer.inputs[0]].quant, g.tensors[layer.output].quant
+    if qi.bits != 8 or qo.bits != 8:
+        raise DsgenError(
+            f"node '{layer.name}': table activation {layer.act.label()} with {qi.bits}-bit "
+            "activations is not supported (it would need a 65536-entry table); use 8-bit "
+            "activations"
+        )
+    table = build_table(layer.act, qi, qo)
+    lo, hi = qo.int_range()
+    return LutQ(table, qi.zero_point, qo.zero_point, lo, hi), {}
+
+
+def channel_scale_params(g, layer, params, stats, cfg) -> tuple[ChannelScaleQ, dict]:
+    (qx, qs), qo = (g.tensors[t].quant for t in layer.inputs), g.tensors[layer.output].quant
+    (x_lo, x_hi), (s_lo, s_hi) = (producer_range(g, t, params) for t in layer.inputs)
+    dx = (x_lo - qx.zero_point, x_hi - qx.zero_point)
+    ds = (s_lo - qs.zero_point, s_hi - qs.zero_point)
+    corners = [a * b for a in dx for b in ds]
+    p_lo, p_hi = min(corners), max(corners)
+    q, shift = _rq(qx.scale * qs.scale / qo.scale)
+    left = 1 << max(shift, 0)
+    if p_lo * left < INT32_MIN or p_hi * left > INT32_MAX:
+        raise DsgenError(
+            f"node '{layer.name}': channel scale product [{p_lo}, {p_hi}] times 2^{shift} "
+            "leaves int32"
+        )
+    lo, hi = qo.int_range()
+    return ChannelScaleQ(
+        qx.zero_point, qs.zero_point, qo.zero_point, (q, shift), lo, hi, p_lo, p_hi
+    ), {}
+
+
 def layer_params(g, layer, params, stats, cfg):
     match layer:
         case ir.Conv() | ir.Dense():
@@ -257,6 +291,10 @@ def layer_params(g, layer, params, stats, cfg):
             return concat_params(g, layer, params, stats, cfg)
         case ir.Act():
             return act_params(g, layer, params, stats, cfg)
-        case ir.Shuffle() | ir.Flatten():
+        case ir.Shuffle() | ir.Flatten() | ir.ChannelSlice():
             return move_params(g, layer, params, stats, cfg)
+        case ir.Lut():
+            return lut_params(g, layer, params, stats, cfg)
+        case ir.ChannelScale():
+            return channel_scale_params(g, layer, params, stats, cfg)
     raise DsgenError(f"layer '{layer.name}': kind '{layer.kind}' cannot be quantized")

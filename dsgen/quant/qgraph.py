@@ -95,10 +95,35 @@ class ActQ:
 
 @dataclass
 class MoveQ:
-    """Shuffle and flatten: no arithmetic."""
+    """Shuffle, flatten and channel slice: no arithmetic."""
 
 
-LayerQ = ConvQ | PoolQ | AddQ | ConcatQ | ActQ | MoveQ
+@dataclass
+class LutQ:
+    """A table activation: y = table[x + 128] (dsgen.quant.tables)."""
+
+    table: np.ndarray  # 256 int8 values, int64 array
+    z_in: int
+    z_out: int
+    lo: int
+    hi: int
+
+
+@dataclass
+class ChannelScaleQ:
+    """Run-time channel scale: y = clamp(z_out + RQ((x − z_x)·(s − z_s), rq), lo, hi)."""
+
+    z_x: int
+    z_s: int
+    z_out: int
+    rq: RQ
+    lo: int
+    hi: int
+    prod_min: int = 0  # proven bounds of the product (x − z_x)·(s − z_s)
+    prod_max: int = 0
+
+
+LayerQ = ConvQ | PoolQ | AddQ | ConcatQ | ActQ | MoveQ | LutQ | ChannelScaleQ
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .blocks import (
     xception_block,
 )
 from .mobilenet import make_divisible, mobilenet_v1, mobilenet_v2
+from .modern import efficientnet, mobilenet_v3_small, shufflenet_v2_x0_5
 
 __all__ = [
     "ZOO",
@@ -42,6 +43,9 @@ __all__ = [
     "fire_module",
     "igc_block",
     "make_divisible",
+    "mobilenet_v3_small",
+    "efficientnet",
+    "shufflenet_v2_x0_5",
 ]
 
 
@@ -128,6 +132,45 @@ def _entries() -> dict[str, ZooEntry]:
             "secondary 1x1 groups, channel permutations, residual Add); LeakyRelu activations and "
             "an explicit Pad node before each primary conv",
             igc_block,
+        ),
+        (
+            "mobilenet_v3_small_224",
+            "torchvision's MobileNetV3-small, 224x224, 1000 classes: HardSwish, SE with "
+            "HardSigmoid gate, ~57 M mult-adds, 2.5 M params",
+            p(mobilenet_v3_small, 224, 1000),
+        ),
+        (
+            "mobilenet_v3_small_64",
+            "MobileNetV3-small at 64x64, 10 classes, HardSwish and HardSigmoid decomposed as "
+            "Keras/tf2onnx write them (x*Relu6(x+3)/6, Clip(x/6+0.5,0,1)) (fast tests)",
+            p(mobilenet_v3_small, 64, 10, decomposed=True),
+        ),
+        (
+            "efficientnet_lite0_224",
+            "EfficientNet-Lite0, 224x224, 1000 classes: ReLU6, no SE (the MCU variant)",
+            p(efficientnet, 224, 1000, lite=True),
+        ),
+        (
+            "efficientnet_b0_224",
+            "EfficientNet-B0-style, 224x224, 1000 classes: SiLU as x*Sigmoid(x), SE with "
+            "Sigmoid gate",
+            p(efficientnet, 224, 1000),
+        ),
+        (
+            "efficientnet_b0_32",
+            "EfficientNet-B0-style at 32x32, 10 classes (fast tests)",
+            p(efficientnet, 32, 10),
+        ),
+        (
+            "shufflenet_v2_x0_5_224",
+            "torchvision's ShuffleNetV2 x0.5, 224x224, 1000 classes: channel split as Split "
+            "and Slice, Concat, channel shuffle, ReduceMean head",
+            p(shufflenet_v2_x0_5, 224, 1000),
+        ),
+        (
+            "shufflenet_v2_x0_5_64",
+            "ShuffleNetV2 x0.5 at 64x64, 10 classes (fast tests)",
+            p(shufflenet_v2_x0_5, 64, 10),
         ),
     ]
     return {name: ZooEntry(name, desc, fn) for name, desc, fn in rows}

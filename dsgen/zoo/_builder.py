@@ -21,7 +21,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ._stats import clip_moments, conv_moments, max_of_normals, tap_patterns, tap_usage
+from ._stats import clip_moments, conv_moments, fn_moments, max_of_normals, tap_patterns, tap_usage
 
 OPSET = 13
 IR_VERSION = 7  # the IR version that introduced opset 13
@@ -31,8 +31,11 @@ BN_EPS = 1e-3
 class GraphBuilder:
     """Builds one NCHW float32 model; each layer method returns the name of its output tensor."""
 
-    def __init__(self, name: str, input_shape, seed: int, input_name: str = "input"):
+    def __init__(
+        self, name: str, input_shape, seed: int, input_name: str = "input", opset: int = OPSET
+    ):
         self.name = name
+        self.opset = opset
         self.rng = np.random.default_rng(seed)
         self.nodes: list[onnx.NodeProto] = []
         self.inits: list[onnx.TensorProto] = []
@@ -196,10 +199,90 @@ class GraphBuilder:
         second = pv + pm * pm + alpha * alpha * (nv + nm * nm)
         return self._set(out, self.shapes[x], mean, np.maximum(second - mean * mean, 0.0))
 
+    def _fn(self, x, out, f) -> str:
+        return self._set(out, self.shapes[x], *fn_moments(*self.stats[x], f))
+
+    def hardswish(self, x, name=None, decomposed=False) -> str:
+        """HardSwish (opset 14), or as Keras/tf2onnx write it: x * Relu6(x + 3) / 6."""
+        name = name or f"{x}_hswish"
+        f = lambda t: t * np.clip(t + 3.0, 0.0, 6.0) / 6.0  # noqa: E731
+        if not decomposed:
+            return self._fn(x, self.node("HardSwish", [x], name), f)
+        three, six = (
+            self.init("hswish.three", np.array(3.0)),
+            self.init("hswish.six", np.array(6.0)),
+        )
+        t = self.node("Add", [x, three], f"{name}_add")
+        self._fn(x, t, lambda t: t + 3.0)
+        r = self.relu6(t, name=f"{name}_relu6")
+        m = self.node("Mul", [x, r], f"{name}_mul")
+        self._fn(x, m, lambda t: t * np.clip(t + 3.0, 0.0, 6.0))
+        return self._fn(x, self.node("Div", [m, six], name), f)
+
+    def hardsigmoid(self, x, name=None, decomposed=False) -> str:
+        """HardSigmoid(alpha 1/6, beta 0.5) as PyTorch writes it, or Clip(x / 6 + 0.5, 0, 1)."""
+        name = name or f"{x}_hsig"
+        f = lambda t: np.clip(t / 6.0 + 0.5, 0.0, 1.0)  # noqa: E731
+        if not decomposed:
+            out = self.node("HardSigmoid", [x], name, alpha=1.0 / 6.0, beta=0.5)
+            return self._fn(x, out, f)
+        six, half = self.init("hsig.six", np.array(6.0)), self.init("hsig.half", np.array(0.5))
+        zero, one = self.init("hsig.zero", np.array(0.0)), self.init("hsig.one", np.array(1.0))
+        d = self._fn(x, self.node("Div", [x, six], f"{name}_div"), lambda t: t / 6.0)
+        a = self._fn(x, self.node("Add", [d, half], f"{name}_add"), lambda t: t / 6.0 + 0.5)
+        return self._fn(x, self.node("Clip", [a, zero, one], name), f)
+
+    def sigmoid(self, x, name=None) -> str:
+        name = name or f"{x}_sigmoid"
+        return self._fn(x, self.node("Sigmoid", [x], name), lambda t: 1.0 / (1.0 + np.exp(-t)))
+
+    def silu(self, x, name=None) -> str:
+        """SiLU as PyTorch exports it: x * Sigmoid(x)."""
+        name = name or f"{x}_silu"
+        s = self.sigmoid(x, name=f"{name}_sigmoid")
+        out = self.node("Mul", [x, s], name)
+        return self._fn(x, out, lambda t: t / (1.0 + np.exp(-t)))
+
+    def scale_channels(self, x, s, name) -> str:
+        """Squeeze-and-excitation's Mul: map [1,C,H,W] times per-channel vector [1,C,1,1]."""
+        out = self.node("Mul", [x, s], name)
+        (mx, vx), (ms, vs) = self.stats[x], self.stats[s]
+        return self._set(out, self.shapes[x], mx * ms, vx * (ms * ms + vs) + vs * mx * mx)
+
+    def split_channels(self, x, name, sizes, use_slice=False) -> list[str]:
+        """Channel split as the dynamo exporter writes it (Split with a sizes input) or as the
+        legacy exporter writes `torch.chunk` (one Slice per part)."""
+        n, c, h, w = self.shapes[x]
+        m, v = self.stats[x]
+        outs, start = [], 0
+        if not use_slice:
+            outs = [f"{name}_{i}" for i in range(len(sizes))]
+            sz = self.init(f"{name}.split", np.array(sizes), np.int64)
+            self.nodes.append(helper.make_node("Split", [x, sz], outs, name=name, axis=1))
+        for i, k in enumerate(sizes):
+            if use_slice:
+                ins = [
+                    x,
+                    self.init(f"{name}_{i}.starts", np.array([start]), np.int64),
+                    self.init(f"{name}_{i}.ends", np.array([start + k]), np.int64),
+                    self.init(f"{name}_{i}.axes", np.array([1]), np.int64),
+                ]
+                outs.append(self.node("Slice", ins, f"{name}_{i}"))
+            self._set(outs[i], (n, k, h, w), m[start : start + k], v[start : start + k])
+            start += k
+        return outs
+
     def act(self, x, kind, name=None) -> str:
         if kind is None:
             return x
-        fn = {"relu": self.relu, "relu6": self.relu6, "leaky": self.leaky_relu}[kind]
+        fn = {
+            "relu": self.relu,
+            "relu6": self.relu6,
+            "leaky": self.leaky_relu,
+            "hswish": self.hardswish,
+            "hswish_dec": lambda x, name: self.hardswish(x, name, decomposed=True),
+            "silu": self.silu,
+        }[kind]
         return fn(x, name=name)
 
     def conv_bn(
@@ -218,7 +301,15 @@ class GraphBuilder:
         """Conv (no bias) -> BatchNormalization -> optional activation, named name/_bn/_<act>."""
         y = self.conv(x, name, cout, k, stride, pads, group, in_scale=in_scale)
         y = self.bn(y, f"{name}_bn", spread=spread, active=act is not None)
-        suffix = {"relu": "relu", "relu6": "relu6", "leaky": "lrelu", None: ""}[act]
+        suffix = {
+            "relu": "relu",
+            "relu6": "relu6",
+            "leaky": "lrelu",
+            "hswish": "hswish",
+            "hswish_dec": "hswish",
+            "silu": "silu",
+            None: "",
+        }[act]
         return self.act(y, act, f"{name}_{suffix}")
 
     # -- shape / pooling / merge ops -----------------------------------------------------------
@@ -269,6 +360,13 @@ class GraphBuilder:
         n, c, h, w = self.shapes[x]
         m, v = self.stats[x]
         return self._set(out, (n, c, 1, 1), m, v / (h * w))
+
+    def reduce_mean_flat(self, x, name="pool") -> str:
+        """`x.mean([2, 3])` as PyTorch exports it: ReduceMean axes [2,3], keepdims=0 → [1, C]."""
+        out = self.node("ReduceMean", [x], name, axes=[2, 3], keepdims=0)
+        n, c, h, w = self.shapes[x]
+        m, v = self.stats[x]
+        return self._set(out, (n, c), m, v / (h * w))
 
     def flatten(self, x, name="flatten") -> str:
         out = self.node("Flatten", [x], name, axis=1)
@@ -360,10 +458,10 @@ class GraphBuilder:
         )
         model = helper.make_model(
             graph,
-            opset_imports=[helper.make_opsetid("", OPSET)],
+            opset_imports=[helper.make_opsetid("", self.opset)],
             producer_name="dsgen.zoo",
             producer_version="0.1.0",
             doc_string=doc,
         )
-        model.ir_version = IR_VERSION
+        model.ir_version = IR_VERSION if self.opset == OPSET else 8
         return model

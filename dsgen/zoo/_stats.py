@@ -83,3 +83,15 @@ def conv_moments(m_in, v_in, wt, group, rows, cols):
             mean += frac * mu
             second += frac * (va + mu * mu)
     return mean, np.maximum(second - mean * mean, 0.0)
+
+
+def fn_moments(mu, var, f, points: int = 40):
+    """Mean and variance of ``f(X)`` for ``X ~ N(mu, var)`` (element-wise), by Gauss–Hermite
+    quadrature: exact enough for the smooth and piecewise-linear activations."""
+    t, w = np.polynomial.hermite_e.hermegauss(points)
+    w = w / w.sum()
+    mu, s = np.asarray(mu, np.float64), np.sqrt(np.maximum(np.asarray(var, np.float64), 0.0))
+    y = f(mu[..., None] + s[..., None] * t)
+    m1 = (y * w).sum(axis=-1)
+    m2 = (y * y * w).sum(axis=-1)
+    return m1, np.maximum(m2 - m1 * m1, 0.0)

@@ -20,6 +20,7 @@ from dsgen.backends.hls.dataflow import Deadlock, simulate, size_fifos
 from dsgen.backends.hls.graph import build_dataflow
 from dsgen.backends.hls.names import Namer, top_name
 from dsgen.backends.hls.render import render_project
+from dsgen.backends.pending import refuse_pending
 from dsgen.errors import DsgenError
 from dsgen.quant.qgraph import QGraph
 
@@ -75,6 +76,7 @@ def compile_hls(
 
     ``tb_inputs``: integer frames in IR layout for the testbench (default: TB_FRAMES random ones);
     the expected outputs come from the integer reference (dsgen.quant.int_ref)."""
+    refuse_pending(qg, "HLS")
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", part):
         raise DsgenError(f"--part {part!r} is not a valid FPGA part name")
     if not (0.5 <= clock_ns <= 1000.0):

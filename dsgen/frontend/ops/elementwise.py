@@ -1,4 +1,5 @@
-"""Activations, per-channel arithmetic, residual Add, Concat, Softmax, Identity/Dropout."""
+"""Activations, per-channel arithmetic, residual Add, Mul of two activations, Concat, Softmax,
+Identity/Dropout."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ import numpy as np
 
 from dsgen.frontend.context import Ctx, Value, VKind
 from dsgen.frontend.ops.registry import handler
-from dsgen.ir.graph import Act, Activation, ActKind, Add, Affine, Concat, Identity, Softmax
+from dsgen.ir.graph import (
+    Act,
+    Activation,
+    ActKind,
+    Add,
+    Affine,
+    ChannelScale,
+    Concat,
+    Identity,
+    Mul,
+    Softmax,
+)
 
 
 def _passthrough(ctx: Ctx, layer, x: Value) -> None:
@@ -37,6 +49,28 @@ def leaky_relu(ctx: Ctx) -> None:
     if not 0.0 <= alpha < 1.0:
         raise ctx.error(f"LeakyRelu alpha={alpha} is not supported (needs 0 <= alpha < 1)")
     _act(ctx, Activation(ActKind.LEAKY, alpha=alpha))
+
+
+@handler("HardSwish")
+def hard_swish(ctx: Ctx) -> None:
+    _act(ctx, Activation(ActKind.HARDSWISH, alpha=1 / 6, beta=0.5))
+
+
+@handler("HardSigmoid")
+def hard_sigmoid(ctx: Ctx) -> None:
+    alpha = ctx.float_attr("alpha", 0.2)  # the spec's defaults (Keras'); PyTorch writes 1/6
+    beta = ctx.float_attr("beta", 0.5)
+    _act(ctx, Activation(ActKind.HARDSIGMOID, alpha=alpha, beta=beta))
+
+
+@handler("Sigmoid")
+def sigmoid(ctx: Ctx) -> None:
+    _act(ctx, Activation(ActKind.SIGMOID))
+
+
+@handler("Tanh")
+def tanh(ctx: Ctx) -> None:
+    _act(ctx, Activation(ActKind.TANH))
 
 
 @handler("Clip")
@@ -104,6 +138,9 @@ def arith(ctx: Ctx) -> None:
     node, op = ctx.node, ctx.node.op_type
     a, b = ctx.get(node.input[0]), ctx.get(node.input[1])
     if a.kind is not VKind.CONST and b.kind is not VKind.CONST:
+        if op == "Mul":
+            _mul(ctx, a, b)
+            return
         if op != "Add":
             raise ctx.error(f"{op} of two activations is not supported")
         _residual_add(ctx, a, b)
@@ -126,6 +163,28 @@ def arith(ctx: Ctx) -> None:
         if const_first or np.any(c == 0):
             raise ctx.error("Div is supported only by a non-zero per-channel constant")
         _affine(ctx, x, 1.0 / c, zeros)
+
+
+def _mul(ctx: Ctx, a: Value, b: Value) -> None:
+    """Same shapes: a gated activation (the passes recognise it); a map times a [1, C, 1, 1]
+    vector: the run-time channel scale of squeeze-and-excitation."""
+    ctx.activation(ctx.node.input[0])
+    ctx.activation(ctx.node.input[1])
+    sa, sb = ctx.shape(a), ctx.shape(b)
+    out = ctx.out_tensor_name(ctx.node.output[0])
+    if sa == sb and a.kind is b.kind:
+        _passthrough(ctx, Mul(name=ctx.layer_name(), inputs=[a.ir, b.ir], output=out), a)
+        return
+    x, s = (a, b) if len(sb) == 3 and sb[:2] == (1, 1) else (b, a)
+    sx, ss = ctx.shape(x), ctx.shape(s)
+    if x.kind is not VKind.SPATIAL or s.kind is not VKind.SPATIAL or ss != (1, 1, sx[2]):
+        raise ctx.error(
+            f"Mul of activations of ONNX shapes {list(_onnx_shape(ctx, a))} and "
+            f"{list(_onnx_shape(ctx, b))}: only equal shapes or a map times a per-channel "
+            "[1, C, 1, 1] vector are supported"
+        )
+    layer = ChannelScale(name=ctx.layer_name(), inputs=[x.ir, s.ir], output=out)
+    _passthrough(ctx, layer, x)
 
 
 def _residual_add(ctx: Ctx, a: Value, b: Value) -> None:
