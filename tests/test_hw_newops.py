@@ -34,3 +34,36 @@ def _cases():
 @pytest.mark.parametrize(("bench", "case"), _cases())
 def test_newop_bench(bench, case, tmp_path):
     _run_bench(bench, case, tmp_path)
+
+
+# (top, chparams, required ECP5 cells): the SE buffer of a 14x14x96 layer must be block RAM and
+# its product one 18x18 multiplier (up to 4 more are dsg_requant's 16x16 partial products of
+# the constant q, which yosys may shrink)
+SYNTH = [
+    (
+        "dsg_channel_scale",
+        dict(C=96, N_PIX=196, Z_S=-128, Q=1500000000, S=-8),
+        {"MULT18X18D": (1, 5), "DP16KD": (11, 11)},
+    ),
+    ("dsg_channel_slice", dict(C=116, N_PIX=784, COUNT0=58, START1=58, COUNT1=58), {}),
+    ("dsg_lut", dict(LANES=2), {}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("top", "params", "cells"), SYNTH, ids=[s[0] for s in SYNTH])
+def test_synth_ecp5(top, params, cells, tmp_path):
+    yosys = shutil.which("yosys")
+    if yosys is None:
+        pytest.skip("yosys is not installed")
+    (tmp_path / "lut.memh").write_text("".join(f"{(i * 37) & 255:02x}\n" for i in range(256)))
+    srcs = [top] + (["dsg_requant"] if top == "dsg_channel_scale" else [])
+    files = " ".join(str(HW / f"{s}.v") for s in srcs)
+    chp = "".join(f"chparam -set {k} {_vlit(v)} {top}; " for k, v in params.items())
+    script = f"read_verilog -sv {files}; {chp}synth_ecp5 -top {top}; flatten; stat"
+    r = subprocess.run([yosys, "-p", script], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
+    stat = r.stdout[r.stdout.rfind("Printing statistics") :]
+    for cell, n in cells.items():
+        found = re.findall(rf"^\s+{cell}\s+(\d+)\s*$", stat, re.M)  # the last: whole design
+        assert found and n[0] <= int(found[-1]) <= n[1], f"{cell}: expected {n}\n{stat}"

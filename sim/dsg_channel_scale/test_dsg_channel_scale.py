@@ -24,9 +24,8 @@ SOURCES = ["dsg_channel_scale", "dsg_requant"]
 
 
 def _p(C, N_PIX, Z_X, Z_S, Z_OUT, Q, S, LO=-128, HI=127, DATA_W=8, S_W=8):
-    return dict(
-        DATA_W=DATA_W, S_W=S_W, C=C, N_PIX=N_PIX, Z_X=Z_X, Z_S=Z_S, Z_OUT=Z_OUT, Q=Q, S=S, LO=LO, HI=HI
-    )
+    geo = dict(DATA_W=DATA_W, S_W=S_W, C=C, N_PIX=N_PIX)
+    return dict(geo, Z_X=Z_X, Z_S=Z_S, Z_OUT=Z_OUT, Q=Q, S=S, LO=LO, HI=HI)
 
 
 _r = random.Random(14)  # the random multipliers, fixed so every run builds the same models

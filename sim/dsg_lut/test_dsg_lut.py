@@ -1,4 +1,4 @@
-"""Bench for hw/dsg_lut.v: y = T[x + 2^(IN_W-1)] with random tables, every input code, several lanes.
+"""Bench for hw/dsg_lut.v: y = T[x + 2^(IN_W-1)], random tables, every input code, several lanes.
 
 The model is the table itself (the contract of a table activation once its table is built): the
 bench draws a random table per case, writes it as the ROM file and checks every output lane.
