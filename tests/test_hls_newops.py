@@ -11,11 +11,13 @@ and built once per check."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from onnx import helper
 
 from dsgen import zoo
 from dsgen.backends.folding import plan_folding
@@ -38,6 +40,7 @@ from dsgen.quant.api import QuantOptions, quantize_graph
 from dsgen.quant.qgraph import ChannelScaleQ, LutQ
 from dsgen.resources import templates_dir
 from tests.conftest import require_tool
+from tests.test_newops import C, _conv, _int64, _model, _se_nodes
 
 QUIET = {"warn": lambda m: None}
 SMALL = ["mobilenet_v3_small_64", "efficientnet_b0_32", "shufflenet_v2_x0_5_64"]
@@ -412,3 +415,52 @@ def test_model_bit_exact_with_vendor_headers(v3_project):
         assert bad.size == 0, (
             f"frame {k}: first mismatch at {bad[0]}: {ref[bad[0]]} vs {got[bad[0]]}"
         )
+
+
+def _tiny(tmp_path: Path, form: str) -> Path:
+    """tests/test_newops.py's one-op models: SE (conv or Gemm form, its map is the network input),
+    channel split (Split or two Slices), HardSwish after a conv."""
+    if form.startswith("se"):
+        nodes, inits = _se_nodes(form == "se-gemm")
+        p = _model(tmp_path, nodes, inits)
+        extra = [_int64("shape", [1, C, 1, 1])] if form == "se-gemm" else []
+    elif form == "hardswish":
+        conv, w = _conv("c", "x", "t")
+        return _model(tmp_path, [conv, helper.make_node("HardSwish", ["t"], ["y"], name="hs")], [w])
+    else:
+        if form == "split":
+            split = [helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="split", axis=1)]
+            extra = [_int64("sizes", [3, 5])]
+        else:
+            split = [
+                helper.make_node("Slice", ["x", "s0", "e0", "ax"], ["a"], name="sl0"),
+                helper.make_node("Slice", ["x", "s1", "e1", "ax"], ["b"], name="sl1"),
+            ]
+            ends = [("s0", [0]), ("e0", [3]), ("s1", [3]), ("e1", [99]), ("ax", [1])]
+            extra = [_int64(n, v) for n, v in ends]
+        c, w = _conv("c", "b", "bb", cout=5)
+        cat = helper.make_node("Concat", ["bb", "a"], ["y"], name="cat", axis=1)
+        p = _model(tmp_path, [*split, c, cat], [(w[0], w[1][:, :5])])
+    m = onnx.load(str(p))
+    m.graph.initializer.extend(extra)
+    p.write_bytes(m.SerializeToString())
+    return p
+
+
+@pytest.mark.parametrize("form", ["se-conv", "se-gemm", "split", "slice", "hardswish"])
+def test_tiny_models_bit_exact(tmp_path, form):
+    require_tool("g++")
+    r = hls_verify.verify_hls(_tiny(tmp_path, form), samples=4, quant=QuantOptions(), **QUIET)
+    _check(r)
+
+
+def test_cli_compiles_new_kinds(tmp_path):
+    """Formerly refused: `dsgen compile --target hls` writes the project and reports the SE frame
+    buffer (the map is the 5x6x8 input: 240 bytes, one BRAM18)."""
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "dsgen.cli", "compile", str(_tiny(tmp_path, "se-conv"))]
+    r = subprocess.run([*cmd, "--target", "hls", "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "channel-scale frame buffers: 1, 1 BRAM18 (1 BRAM36) in all" in r.stdout
+    assert "240 x 8 bit = 1.875 Kbit" in r.stdout
+    assert (out / "firmware" / "dsg" / "dsg_hls_nonlinear.h").is_file()
