@@ -85,14 +85,20 @@ def lut_cases() -> None:
         _add(f"lut-{tag}", call, [x], tables.lookup(table, x))
 
 
+WIDE: set[int] = set()  # cases on 16-bit streams (16x8 mode: symmetric int16 activations)
+
+
 def channel_scale_case(tag, seed, *, h, w, c, z_x, z_s, z_out, q, shift, lo=-128, hi=127):
     rng = np.random.default_rng(seed)
-    x = rng.integers(-128, 128, size=(h, w, c))
-    s = rng.integers(-128, 128, size=(1, 1, c))
-    s.reshape(-1)[:2] = [-128, 127]
+    lo_in, hi_in = (-(1 << 15), (1 << 15) - 1) if lo < -128 else (-128, 127)
+    x = rng.integers(lo_in, hi_in + 1, size=(h, w, c))
+    s = rng.integers(lo_in, hi_in + 1, size=(1, 1, c))
+    s.reshape(-1)[:2] = [lo_in, hi_in]
     # every corner of x times every corner of s: the product's extremes are always present
-    x.reshape(-1, c)[0, :2] = [127, -128]
-    x.reshape(-1, c)[-1, :2] = [-128, 127]
+    x.reshape(-1, c)[0, :2] = [hi_in, lo_in]
+    x.reshape(-1, c)[-1, :2] = [lo_in, hi_in]
+    if lo < -128:
+        WIDE.add(len(CASES))
     p = ChannelScaleQ(z_x, z_s, z_out, (q, shift), lo, hi)
     layer = ir.ChannelScale("m", ["x", "s"], "y")
     g = _graph({"x": (h, w, c), "s": (1, 1, c), "y": (h, w, c)})
@@ -111,6 +117,9 @@ def channel_scale_cases() -> None:
     channel_scale_case("narrow", 5, h=3, w=3, c=4, z_x=5, z_s=-7, z_out=-20, q=1_500_000_000,
                        shift=-6, lo=-60, hi=90)  # fmt: skip
     channel_scale_case("pixel", 6, h=1, w=1, c=9, z_x=0, z_s=-128, z_out=0, q=big, shift=-7)
+    # 16 bits, both operands symmetric: (-32768)^2 = 2^30 still fits int32
+    channel_scale_case("int16", 8, h=2, w=3, c=4, z_x=0, z_s=0, z_out=0, q=big, shift=-15,
+                       lo=-(1 << 15), hi=(1 << 15) - 1)  # fmt: skip
 
 
 def channel_slice_cases() -> None:
@@ -129,6 +138,10 @@ channel_slice_cases()
 
 
 def _case_source(i: int, call: K.KernelCall, ins: list[np.ndarray], n_out: int) -> str:
+    return _source(i, call, ins, n_out).replace("act_t", "act16_t" if i in WIDE else "act_t")
+
+
+def _source(i: int, call: K.KernelCall, ins: list[np.ndarray], n_out: int) -> str:
     fields = "".join(f"    static const int {k} = {v};\n" for k, v in call.cfg.items())
     types = "    typedef act_t in_t;\n    typedef act_t out_t;\n"
     lines = [f"struct {call.ident}_cfg {{\n{types}{fields}}};"]
@@ -155,7 +168,7 @@ def _build_kernels(d: Path, ap_types: Path | None) -> str:
     cxx = require_tool("g++")
     parts = [
         '#include <cstdio>\n#include <cstdlib>\n#include "dsg_hls.h"\n',
-        "typedef ap_int<8> act_t;\n",
+        "typedef ap_int<8> act_t;\ntypedef ap_int<16> act16_t;\n",
         'static long rd() { long v; if (std::scanf("%ld", &v) != 1) std::exit(9); return v; }\n',
     ]
     parts += [_case_source(i, c, ins, ref.size) for i, (_, c, ins, ref) in enumerate(CASES)]
@@ -220,6 +233,9 @@ def test_channel_scale_reaches_the_product_extremes():
             prod = (x.reshape(-1, cfg["C"]) - cfg["Z_X"]) * (s - cfg["Z_S"])
             assert np.abs(prod).max() == 255 * 255
             assert np.abs(prod).max() << max(cfg["SHIFT"], 0) < 1 << 31
+        if name == "scale-int16":
+            (x, s), cfg = ins, call.cfg
+            assert (x.reshape(-1, cfg["C"]) * s).max() == 1 << 30
 
 
 # --- dataflow planning ----------------------------------------------------------------------------
