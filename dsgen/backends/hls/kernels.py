@@ -263,10 +263,19 @@ def lut_call(ident: str, g: ir.Graph, layer: ir.Lut, p: LutQ) -> KernelCall:
     return KernelCall(ident, "dsg_lut", f"table activation ({layer.act.kind})", cfg, [arr])
 
 
+def _pixels_channels(g: ir.Graph, tensor: str) -> tuple[int, int]:
+    """(H·W, C) of an (H, W, C) map, (1, C) of a flattened vector."""
+    shape = g.shape(tensor)
+    return int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
+
+
 def channel_slice_call(ident: str, g: ir.Graph, layer: ir.ChannelSlice) -> KernelCall:
-    h, w, c = g.shape(layer.inputs[0])
-    cfg = {"PIXELS": h * w, "IN_C": c, "START": layer.start, "STOP": layer.stop}
+    pixels, c = _pixels_channels(g, layer.inputs[0])
+    cfg = {"PIXELS": pixels, "IN_C": c, "START": layer.start, "STOP": layer.stop}
     return KernelCall(ident, "dsg_channel_slice", f"channels {layer.start}..{layer.stop - 1}", cfg)
+
+
+BRAM18_BITS = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -293,15 +302,12 @@ class FrameBuffer:
         return -(-self.elems * self.bits // (2 * BRAM18_BITS))
 
 
-BRAM18_BITS = 16 * 1024
-
-
 def channel_scale_call(ident: str, g: ir.Graph, layer: ir.ChannelScale, p: ChannelScaleQ):
-    h, w, c = g.shape(layer.inputs[0])
-    if g.shape(layer.inputs[1]) != (1, 1, c):
-        raise DsgenError("HLS backend: a channel scale's vector is not (1, 1, C)")
+    pixels, c = _pixels_channels(g, layer.inputs[0])
+    if g.tensors[layer.inputs[1]].size != c:
+        raise DsgenError("HLS backend: a channel scale's vector does not have C elements")
     cfg = {
-        "PIXELS": h * w,
+        "PIXELS": pixels,
         "C": c,
         "Z_X": p.z_x,
         "Z_S": p.z_s,
@@ -311,7 +317,8 @@ def channel_scale_call(ident: str, g: ir.Graph, layer: ir.ChannelScale, p: Chann
         "LO": p.lo,
         "HI": p.hi,
     }
-    return KernelCall(ident, "dsg_channel_scale", f"channel scale, {h}x{w}x{c} frame buffer", cfg)
+    what = f"channel scale, {pixels}x{c} frame buffer"
+    return KernelCall(ident, "dsg_channel_scale", what, cfg)
 
 
 def broadcast_call(ident: str, elems: int) -> KernelCall:
