@@ -25,5 +25,6 @@
 #include "dsg_hls_window.h"
 #include "dsg_hls_mvu.h"
 #include "dsg_hls_misc.h"
+#include "dsg_hls_nonlinear.h"
 
 #endif

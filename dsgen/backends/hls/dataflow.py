@@ -17,10 +17,18 @@ conv's is the pixel, …). When J reads element ``t`` of its input from path ``o
 J has read from path ``e``). The surplus waits in B's output FIFO of path ``e``, so
 ``depth_e = max over J's reads (need_o[t] − need_e[c_e − 1]) + MARGIN``. Other FIFOs keep
 ``DEFAULT_DEPTH``. ``simulate`` then runs all programs with these depths and fails on deadlock.
+
+**Consumers that absorb a frame.** A broadcast output whose consumer reads that whole stream before
+anything else (a global pool; a channel scale's map x, which it keeps in a frame buffer and only
+then reads its vector s) never back-pressures the broadcast, so it keeps ``DEFAULT_DEPTH`` (the
+formula would size it for the other path's reads it does not wait for). Squeeze-and-excitation is
+such a fork on both sides; a residual Add around it still gets a skip FIFO of about the whole frame,
+because the channel scale writes nothing before its map is complete.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,6 +99,15 @@ def program(call: KernelCall) -> list[Op]:
             return [(c["N"], (R0, W0))]
         case "dsg_broadcast":
             return [(c["N"], (R0, W0, W1))]
+        case "dsg_lut":
+            return [(c["N"], (R0, W0))]
+        case "dsg_channel_slice":
+            pixel = [(c["START"], (R0,)), (c["STOP"] - c["START"], (R0, W0))]
+            pixel += [(c["IN_C"] - c["STOP"], (R0,))]
+            return [op for _ in range(c["PIXELS"]) for op in pixel if op[0] > 0]
+        case "dsg_channel_scale":  # the whole map x, then the vector s, then the output
+            n = c["PIXELS"] * c["C"]
+            return [(n, (R0,)), (c["C"], (R1,)), (n, (W0,))]
         case "dsg_concat2" | "dsg_concat3":
             n = int(call.kind[-1])
             per_pixel = [(c[f"C{i}"], ((False, i), W0)) for i in range(n)]
@@ -150,6 +167,26 @@ def _consumed(
     return out
 
 
+def absorbs(df: Dataflow, stream: str) -> bool:
+    """Whether the consumer of ``stream`` reads the whole frame of it before anything else (a
+    write, or a read of another input): a global pool, or a channel scale's map x. Such a consumer
+    never back-pressures the broadcast feeding it, whatever the rest of the graph does, so that
+    broadcast output needs no depth beyond the default. This is what makes squeeze-and-excitation
+    deadlock-free by construction: the map x is broadcast to the SE branch (global pool first) and
+    to the channel scale (all of x before its vector s), both absorb the full frame, and the frame
+    waits in the channel scale's buffer instead of a FIFO; ``simulate`` checks it."""
+    for call in df.calls:
+        if stream not in call.inputs:
+            continue
+        port, read = call.inputs.index(stream), 0
+        for n, phases in program(call):
+            if any(w or p != port for w, p in phases):
+                break
+            read += n * len(phases)
+        return read >= df.streams[stream].elems
+    return False  # an output port: the sink is always ready anyway
+
+
 def size_fifos(df: Dataflow) -> None:
     """Set the depth of every broadcast output stream (module docstring: the formula)."""
     counts = [_counts(program(c), len(c.inputs), len(c.outputs)) for c in df.calls]
@@ -167,6 +204,8 @@ def size_fifos(df: Dataflow) -> None:
                 continue
             before_r = counts[ji][1]
             for e in (0, 1):
+                if absorbs(df, b.outputs[e]):
+                    continue
                 req = 0
                 for p in only[1 - e]:
                     t = np.arange(len(before_r[p][p]))
@@ -195,11 +234,24 @@ def simulate(df: Dataflow) -> None:
     for p in df.ports:
         cap[p] = 1 << 62
     state = [[0, 0, 0] for _ in nodes]  # op index, units done, phase
-    progress = True
-    while progress:
-        progress = False
-        for node, st in zip(nodes, state, strict=True):
-            progress |= _run(node, st, occ, cap)
+    # A worklist, not sweeps over all nodes: a node runs until it blocks and is only revisited when
+    # a neighbour moved data through a stream they share (the result does not depend on the order:
+    # the programs are blocking reads and writes, a Kahn process network).
+    ends: dict[str, list[int]] = {}
+    for i, (_, ins, outs) in enumerate(nodes):
+        for s in (*ins, *outs):
+            ends.setdefault(s, []).append(i)
+    queue, queued = deque(range(len(nodes))), set(range(len(nodes)))
+    while queue:
+        i = queue.popleft()
+        queued.discard(i)
+        node = nodes[i]
+        if _run(node, state[i], occ, cap):
+            for s in (*node[1], *node[2]):
+                for j in ends[s]:
+                    if j != i and j not in queued:
+                        queue.append(j)
+                        queued.add(j)
     stuck = [
         i for i, (node, st) in enumerate(zip(nodes, state, strict=True)) if st[0] < len(node[0])
     ]

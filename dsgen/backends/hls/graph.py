@@ -104,7 +104,9 @@ def _wire(df, g, tensor, producer, users, calls, namer) -> None:
 
 
 def _arity(call) -> int:
-    return {"dsg_add": 2, "dsg_concat2": 2, "dsg_concat3": 3}.get(call.kind, 1)
+    return {"dsg_add": 2, "dsg_concat2": 2, "dsg_concat3": 3, "dsg_channel_scale": 2}.get(
+        call.kind, 1
+    )
 
 
 def _to_output(df: Dataflow, stream: str, port: str) -> None:

@@ -16,7 +16,8 @@ from dsgen.backends.folding import LayerFold
 from dsgen.backends.weights import stored_weights
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
-from dsgen.quant.qgraph import ActQ, AddQ, ConcatQ, ConvQ, PoolQ
+from dsgen.quant.qgraph import ActQ, AddQ, ChannelScaleQ, ConcatQ, ConvQ, LutQ, PoolQ
+from dsgen.quant.tables import TABLE_IN_MIN
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,73 @@ def act_call(ident: str, g: ir.Graph, layer: ir.Act, p: ActQ) -> KernelCall:
     return KernelCall(ident, "dsg_act", "activation", cfg)
 
 
+def lut_call(ident: str, g: ir.Graph, layer: ir.Lut, p: LutQ) -> KernelCall:
+    table = np.asarray(p.table, np.int64)
+    if table.shape != (256,) or table.min() < -128 or table.max() > 127:
+        raise DsgenError("HLS backend: a table activation needs 256 int8 entries")
+    cfg = {"N": g.tensors[layer.output].size, "TABLE_IN_MIN": TABLE_IN_MIN}
+    arr = CArray(f"{ident}_table", "int8_t", (256,), c_initializer(table))
+    return KernelCall(ident, "dsg_lut", f"table activation ({layer.act.kind})", cfg, [arr])
+
+
+def _pixels_channels(g: ir.Graph, tensor: str) -> tuple[int, int]:
+    """(H·W, C) of an (H, W, C) map, (1, C) of a flattened vector."""
+    shape = g.shape(tensor)
+    return int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
+
+
+def channel_slice_call(ident: str, g: ir.Graph, layer: ir.ChannelSlice) -> KernelCall:
+    pixels, c = _pixels_channels(g, layer.inputs[0])
+    cfg = {"PIXELS": pixels, "IN_C": c, "START": layer.start, "STOP": layer.stop}
+    return KernelCall(ident, "dsg_channel_slice", f"channels {layer.start}..{layer.stop - 1}", cfg)
+
+
+BRAM18_BITS = 16 * 1024
+
+
+@dataclass(frozen=True)
+class FrameBuffer:
+    """A channel scale's local frame buffer and its block-RAM cost.
+
+    A BRAM18 holds 16 Kbit of data at 8 or 16 bits wide (2K x 9 / 1K x 18 with the parity bits
+    unused), a BRAM36 twice that; Vitis may map a small buffer to LUTRAM instead."""
+
+    ident: str
+    elems: int  # H·W·C
+    bits: int
+
+    @property
+    def kbits(self) -> float:
+        return self.elems * self.bits / 1024
+
+    @property
+    def bram18(self) -> int:
+        return -(-self.elems * self.bits // BRAM18_BITS)
+
+    @property
+    def bram36(self) -> int:
+        return -(-self.elems * self.bits // (2 * BRAM18_BITS))
+
+
+def channel_scale_call(ident: str, g: ir.Graph, layer: ir.ChannelScale, p: ChannelScaleQ):
+    pixels, c = _pixels_channels(g, layer.inputs[0])
+    if g.tensors[layer.inputs[1]].size != c:
+        raise DsgenError("HLS backend: a channel scale's vector does not have C elements")
+    cfg = {
+        "PIXELS": pixels,
+        "C": c,
+        "Z_X": p.z_x,
+        "Z_S": p.z_s,
+        "Z_OUT": p.z_out,
+        "Q": p.rq[0],
+        "SHIFT": p.rq[1],
+        "LO": p.lo,
+        "HI": p.hi,
+    }
+    what = f"channel scale, {pixels}x{c} frame buffer"
+    return KernelCall(ident, "dsg_channel_scale", what, cfg)
+
+
 def broadcast_call(ident: str, elems: int) -> KernelCall:
     return KernelCall(
         ident,
@@ -277,4 +345,10 @@ def layer_call(ident: str, g: ir.Graph, layer: ir.Layer, p, fold: LayerFold | No
             return shuffle_call(ident, g, layer)
         case ir.Act():
             return act_call(ident, g, layer, p)
+        case ir.Lut():
+            return lut_call(ident, g, layer, p)
+        case ir.ChannelSlice():
+            return channel_slice_call(ident, g, layer)
+        case ir.ChannelScale():
+            return channel_scale_call(ident, g, layer, p)
     raise DsgenError(f"HLS backend: layer kind '{layer.kind}' is not supported")

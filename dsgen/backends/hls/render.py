@@ -13,7 +13,7 @@ import numpy as np
 
 from dsgen.backends.folding import FoldPlan
 from dsgen.backends.hls.dataflow import Dataflow, Stream
-from dsgen.backends.hls.kernels import KernelCall
+from dsgen.backends.hls.kernels import FrameBuffer, KernelCall
 from dsgen.quant import int_ref
 from dsgen.quant.qgraph import QGraph
 from dsgen.resources import templates_dir
@@ -62,6 +62,9 @@ class Context:
     used: int
     ii: int
     fold_rows: list[FoldRow]
+    frame_buffers: list[FrameBuffer]
+    bram18: int  # all frame buffers together
+    bram36: int
 
 
 def _env() -> jinja2.Environment:
@@ -88,7 +91,7 @@ def _fold_rows(qg: QGraph, df: Dataflow, plan: FoldPlan) -> list[FoldRow]:
     return rows
 
 
-def _context(qg, df, plan, top, stamp, part, clock_ns) -> Context:
+def _context(qg, df, plan, top, stamp, part, clock_ns, fbs) -> Context:
     g = qg.graph
     parts = [Partition(a.name, d) for c in df.calls for a in c.arrays for d in a.partition_dims]
     n = len(df.out_ports)
@@ -114,6 +117,9 @@ def _context(qg, df, plan, top, stamp, part, clock_ns) -> Context:
         used=plan.used_multipliers,
         ii=plan.ii_cycles,
         fold_rows=_fold_rows(qg, df, plan),
+        frame_buffers=fbs,
+        bram18=sum(f.bram18 for f in fbs),
+        bram36=sum(f.bram36 for f in fbs),
     )
 
 
@@ -136,9 +142,9 @@ def write_tb_data(qg: QGraph, xs: np.ndarray, dst: Path) -> None:
 
 
 def render_project(
-    qg, df, plan, out_dir: Path, *, top, stamp, part, clock_ns, tb_inputs
+    qg, df, plan, out_dir: Path, *, top, stamp, part, clock_ns, tb_inputs, frame_buffers
 ) -> list[str]:
-    ctx = _context(qg, df, plan, top, stamp, part, clock_ns)
+    ctx = _context(qg, df, plan, top, stamp, part, clock_ns, frame_buffers)
     env = _env()
     outputs = {
         f"firmware/{top}.h": "firmware.h.j2",

@@ -193,6 +193,7 @@ def verify_hls(
             "ii_cycles": summary.ii_cycles,
             "multipliers": summary.multipliers,
             "used_multipliers": summary.plan.used_multipliers,
+            "frame_buffer_bram18": sum(f.bram18 for f in summary.frame_buffers),
             "first_mismatch": first,
             "headers": headers,
             "csim_log": log.strip().splitlines()[-1:] if log.strip() else [],
