@@ -181,6 +181,7 @@ def run_conv(
     qn=None,
     sn=None,
     bits=8,
+    inplace=False,
 ):
     want = ops.conv2d(
         x,
@@ -225,6 +226,12 @@ def run_conv(
         k.ptr(wk, np.int8),
         k.ptr(bias, np.int32),
     )
+    if inplace:  # one buffer: the input, overwritten by the output (its first want.size items)
+        buf = np.full(max(x.size, want.size), 77, dtype=t)
+        buf[: x.size] = np.asarray(x).reshape(-1)
+        rc = getattr(lib, fn)(buf.ctypes.data_as(C.c_void_p), buf.ctypes.data_as(C.c_void_p),
+                              C.byref(p))  # fmt: skip
+        return buf[: want.size].reshape(want.shape), want, rc
     out = np.full(want.shape, 77, dtype=t)
     rc = getattr(lib, fn)(k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p))
     return out, want, rc
@@ -408,6 +415,73 @@ def test_specialised_kernels_refuse_other_geometries(lib):
     ):
         out, _, rc = run_conv(lib, fn, **case)
         assert rc == -1 and np.all(out == 77)
+
+
+def inplace_case(rng, kind, fast):
+    """A layer the arena may run in place: a stride-1 3x3 depthwise whose output has the
+    input's size (any split of the two padding rows and columns), or a stride-1 pointwise with
+    C_out <= C_in; the keyword spotter's 25x5x64 shape among them."""
+    case = fast_case(rng, kind) if fast else random_conv(rng, kind)
+    h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+    if rng.random() < 0.2:
+        h, w = 25, 5
+    if kind == "dw3":
+        c = int(rng.choice([1, 3, 4, 8, 13, 64]))
+        pt, pl = (
+            (1, 1) if rng.random() < 0.6 else (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
+        )
+        case.update(
+            pads=(pt, pl, 2 - pt, 2 - pl), groups=c, w=rng.integers(-127, 128, (c, 3, 3, 1))
+        )
+    else:
+        c = int(rng.choice([4, 8, 13, 40, 64]))
+        cout = c if rng.random() < 0.5 else int(rng.integers(1, c + 1))
+        case.update(pads=(0, 0, 0, 0), groups=1, w=rng.integers(-127, 128, (cout, 1, 1, c)))
+    cout = case["w"].shape[0]
+    case.update(x=rng.integers(-128, 128, (h, w, c)), stride=(1, 1), dil=(1, 1))
+    case["bias"] = rng.integers(-5000, 5000, cout)
+    case["q"], case["s"] = mults(rng, cout, -12, -4)
+    if fast:
+        case["qn"] = case["sn"] = None
+        return make_fast(case, rng)
+    if case["qn"] is not None:
+        case["qn"], case["sn"] = case["q"], np.maximum(case["s"] - 2, -31)
+    return case
+
+
+@pytest.mark.parametrize(
+    "kind,fn",
+    [
+        ("dw3", "dsg_depthwise_conv_3x3_s8"),
+        ("dw3", "dsg_depthwise_conv_3x3_hwc_s8"),
+        ("pw", "dsg_pointwise_conv_s8"),
+    ],
+)
+def test_in_place_kernels(lib, kind, fn):
+    """The output written over the input (in == out, one arena slot): bit-exact against the
+    reference on every path (the DSP build's planes and GEMM, the fallbacks' row ring and
+    one-pixel buffer), with fast and general output stages."""
+    rng = np.random.default_rng(zlib.crc32(repr(("inplace", kind, fn)).encode()) ^ fuzz_seed())
+    for trial in range(40):
+        case = inplace_case(rng, kind, fast=trial % 2 == 0)
+        out, want, rc = run_conv(lib, fn, **case, inplace=True)
+        assert rc == 0, f"{fn} refused an in-place geometry {case['x'].shape} {case['pads']}"
+        assert_exact(out, want, f"{fn} in place trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+def test_in_place_refuses_other_geometries(lib):
+    """In place needs stride 1 and equal sizes (depthwise) or C_out <= C_in (pointwise)."""
+    rng = np.random.default_rng(3)
+    dw = inplace_case(rng, "dw3", fast=True)
+    dw["stride"] = (2, 1)
+    pw = inplace_case(rng, "pw", fast=True)
+    pw["w"] = rng.integers(-127, 128, (pw["x"].shape[2] + 1, 1, 1, pw["x"].shape[2]))
+    pw["bias"] = np.zeros(pw["w"].shape[0], int)
+    pw["q"], pw["s"] = mults(rng, pw["w"].shape[0], -12, -4)
+    for fn, case in [("dsg_depthwise_conv_3x3_s8", dw), ("dsg_pointwise_conv_s8", pw)]:
+        buf, _, rc = run_conv(lib, fn, **case, inplace=True)
+        n = min(buf.size, case["x"].size)  # nothing written
+        assert rc == -1 and np.array_equal(buf.reshape(-1)[:n], case["x"].reshape(-1)[:n])
 
 
 FAST_KINDS = [

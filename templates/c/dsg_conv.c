@@ -79,21 +79,13 @@ DSG_NOINLINE static void dsg_pw_pair_s8(const int8_t *in, int8_t *out, int32_t k
 /* The 1x1 conv is a GEMM: out[pixel][c] = x[pixel] . w[c].  Blocks of 2 pixels x 2 output
  * channels reuse every unpacked input for two channels and every unpacked weight for two
  * pixels.  Channel pairs are the outer loop so the zero-point term -z * sum(w[c]) is computed
- * once per channel, not per pixel.  Odd tails recompute a duplicate row and drop it. */
-int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+ * once per channel, not per pixel.  Odd tails recompute a duplicate row and drop it.  Not
+ * inlined: its frame stays off the stack when a GEMM path takes the layer. */
+DSG_NOINLINE static void dsg_pw_direct_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
     const int32_t dense_px = p->stride_h == 1 && p->stride_w == 1;
     int32_t c, i;
-    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
-        (p->out_h - 1) * p->stride_h >= p->in_h || (p->out_w - 1) * p->stride_w >= p->in_w)
-        return DSG_ERR_ARG; /* padding on any side */
-#if DSG_USE_DSP
-    if (dsg_gemm_s8(in, out, p)) return DSG_OK;
-#endif
-#if DSG_PORTABLE_GEMM
-    if (dsg_pgemm_s8(in, out, p)) return DSG_OK;
-#endif
     for (c = 0; c < n_out; c += 2) {
         const int32_t two_c = c + 1 < n_out, c1 = two_c ? c + 1 : c;
         const int8_t *w0 = p->weights + c * k, *w1 = p->weights + c1 * k;
@@ -129,6 +121,54 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
             }
         }
     }
+}
+
+#ifndef DSG_PW_RING
+#define DSG_PW_RING 256
+#endif
+
+/* In place (in == out, C_out <= C_in, stride 1), when no GEMM path can take the layer: pixel by
+ * pixel, its C_out outputs go to a buffer and then over the pixel's first C_out input bytes --
+ * in NHWC the outputs of pixels <= i cover only input pixels <= i, which are consumed. */
+DSG_NOINLINE static void dsg_pw_inplace_s8(int8_t *buf, const dsg_conv_params *p)
+{
+    const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    int8_t y[DSG_PW_RING];
+    int32_t i, c;
+    for (i = 0; i < n_pix; ++i) {
+        const int8_t *x = buf + i * k;
+        for (c = 0; c < n_out; ++c) {
+            const uint32_t b = p->bias ? (uint32_t)p->bias[c] : 0u;
+            const int32_t d = dsg_dot_off_s8(x, p->weights + c * k, k, p->z_in);
+            const int32_t acc = dsg_u2i(b + (uint32_t)d);
+            y[c] = (int8_t)dsg_rq_channel(acc, c, p);
+        }
+        for (c = 0; c < n_out; ++c) buf[i * n_out + c] = y[c];
+    }
+}
+
+int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
+        (p->out_h - 1) * p->stride_h >= p->in_h || (p->out_w - 1) * p->stride_w >= p->in_w)
+        return DSG_ERR_ARG; /* padding on any side */
+    if (in == out) { /* in place: pixel-wise, needs C_out <= C_in and every pixel read */
+        if (p->out_c > p->in_c || p->out_c > DSG_PW_RING || p->stride_h != 1 ||
+            p->stride_w != 1 || p->out_h != p->in_h || p->out_w != p->in_w)
+            return DSG_ERR_ARG;
+#if DSG_USE_DSP
+        if (dsg_gemm_s8(in, out, p)) return DSG_OK;
+#endif
+        dsg_pw_inplace_s8(out, p);
+        return DSG_OK;
+    }
+#if DSG_USE_DSP
+    if (dsg_gemm_s8(in, out, p)) return DSG_OK;
+#endif
+#if DSG_PORTABLE_GEMM
+    if (dsg_pgemm_s8(in, out, p)) return DSG_OK;
+#endif
+    dsg_pw_direct_s8(in, out, p);
     return DSG_OK;
 }
 
@@ -232,7 +272,9 @@ static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params
 #define DSG_KMAX 256
 #endif
 #define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
+#ifndef DSG_WPAD
 #define DSG_WPAD 1024 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
+#endif
 
 /* x - z of four k-vectors as int16 lanes, per 4 elements 8 words {v0: x0,x2} {v0: x1,x3}
  * {v1: x0,x2} ... -- the lane order in which SXTB16 unpacks a weight word, so the GEMM needs no
@@ -731,6 +773,11 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
         in_place = 0;
         cblk = DSG_WPAD / kp < DSG_CBLK ? DSG_WPAD / kp : DSG_CBLK;
     }
+    /* Output over input (dsg_pointwise_conv_s8 with in == out): safe when one block holds every
+     * output channel, so that a block of pixels is widened into xb before any of its outputs is
+     * written, and no k % 4 tail is read from the input afterwards.  Output pixel i's C_out <=
+     * C_in bytes then cover only input pixels <= i, which are consumed. */
+    if (in == out && (p->groups != 1 || !in_place || (k & 3) || n_out > cblk)) return 0;
     x.xb = xb;
     x.k = pad ? kp : k;
     x.z = p->z_in;
