@@ -1,16 +1,24 @@
 """Offline activation-memory planning: tensor lifetimes → offsets in one static arena.
 
 Tensors are grouped into *storages*: a flatten's output is its input (NHWC flattening moves no
-data), and an element-wise layer (add, standalone activation) writes over an input that dies there
-(in-place).  The graph input lives in the caller's `in` buffer and each network output in its own
-caller buffer (`out`, or `out0`, `out1`, … with several outputs), so the arena holds only
-intermediates.  An output is never written over: it stays live to the end even when later layers
-read it.  Offsets come from greedy best-fit by decreasing size; the
-lower bound is the largest total size of storages live at the same step.
+data), and a layer whose kernel may write its output over an input that dies there runs
+*in place* in that input's storage.  Element-wise layers (add, standalone activation) always may;
+other kernels say so through the planner's `overwrites` predicate (the C backend's: a stride-1
+3x3 depthwise whose output has its input's size, whose kernel keeps the input rows later outputs
+still read in a small line buffer, and a pixel-wise pointwise with C_out <= C_in; see
+dsgen.backends.c.lower.overwrites_input).  The graph input lives in the caller's `in` buffer and
+each network output in its own caller buffer (`out`, or `out0`, `out1`, … with several outputs),
+so the arena holds only intermediates.  An output is never written over: it stays live to the
+end even when later layers read it.  Offsets come from greedy best-fit by decreasing size.
+
+Two lower bounds: `lower_bound`, the largest total size of storages live at the same step of the
+chosen schedule (in-place pairs share a slot), and `naive_bound`, the same over tensors with no
+in-place execution at all (every layer's output beside its inputs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dsgen.errors import DsgenError
@@ -36,8 +44,10 @@ class ArenaPlan:
     storages: dict[str, Storage]
     of_tensor: dict[str, str]  # tensor → storage key
     arena_bytes: int
-    lower_bound: int
+    lower_bound: int  # for this schedule: in-place pairs share one slot
     outputs: list[str] = field(default_factory=list)  # the network's output tensors, in order
+    naive_bound: int = 0  # every simultaneously live tensor, nothing in place
+    in_place: list[str] = field(default_factory=list)  # layers that write over their input
 
     def out_param(self, st: Storage) -> str:
         """The C parameter of an output storage: `out` for one output, else `out<k>`."""
@@ -52,8 +62,22 @@ def _align(n: int) -> int:
 
 
 def plan_arena(
-    g: ir.Graph, layers: list[ir.Layer], outputs: list[str], elem_bytes: int, in_place: bool = True
+    g: ir.Graph,
+    layers: list[ir.Layer],
+    outputs: list[str],
+    elem_bytes: int,
+    in_place: bool = True,
+    overwrites: Callable[[ir.Layer], bool] | None = None,
 ) -> ArenaPlan:
+    """`overwrites(layer)`: the layer's kernel may write its output over its first input (when
+    that input dies there); add and standalone activations always may."""
+    plan = _plan(g, layers, outputs, elem_bytes, in_place, overwrites)
+    naive = _plan(g, layers, outputs, elem_bytes, False, None) if in_place else plan
+    plan.naive_bound = naive.lower_bound
+    return plan
+
+
+def _plan(g, layers, outputs, elem_bytes, in_place, overwrites) -> ArenaPlan:
     of_tensor: dict[str, str] = {g.input: g.input}
     storages = {g.input: Storage(g.input, 0, -1, -1, "in", tensors=[g.input])}
     last_use: dict[str, int] = {}
@@ -62,11 +86,14 @@ def plan_arena(
             last_use[t] = i
     for t in outputs:  # live to the end: no in-place layer may write over an output
         last_use[t] = len(layers)
+    done_in_place = []
     for i, layer in enumerate(layers):
-        key = _reuse(g, layer, i, of_tensor, storages, last_use, in_place)
+        key = _reuse(g, layer, i, of_tensor, storages, last_use, in_place, overwrites)
         if key is None:
             key = layer.output
             storages[key] = Storage(key, 0, i, i)
+        elif not isinstance(layer, ir.Flatten):
+            done_in_place.append(layer.name)
         of_tensor[layer.output] = key
         st = storages[key]
         st.tensors.append(layer.output)
@@ -81,7 +108,7 @@ def plan_arena(
     bound = max(
         (sum(_align(s.size) for s in arena if s.first <= i <= s.last) for i in steps), default=0
     )
-    return ArenaPlan(storages, of_tensor, size, bound, list(outputs))
+    return ArenaPlan(storages, of_tensor, size, bound, list(outputs), in_place=done_in_place)
 
 
 def _place_outputs(storages, of_tensor, outputs: list[str]) -> None:
@@ -98,19 +125,26 @@ def _place_outputs(storages, of_tensor, outputs: list[str]) -> None:
         st.where, st.out_index = "out", k
 
 
-def _reuse(g, layer, i, of_tensor, storages, last_use, in_place) -> str | None:
+def _reuse(g, layer, i, of_tensor, storages, last_use, in_place, overwrites) -> str | None:
     """The storage `layer` may write into instead of a fresh one."""
     if isinstance(layer, ir.Flatten):
         return of_tensor[layer.inputs[0]]  # same bytes, new shape
-    if in_place and isinstance(layer, (ir.Add, ir.Act)):
-        for t in layer.inputs:
-            st = storages[of_tensor[t]]
-            if (
-                st.where == "arena"
-                and last_use.get(t) == i
-                and all(last_use.get(x, -1) <= i for x in st.tensors)
-            ):
-                return st.key
+    if not in_place:
+        return None
+    if isinstance(layer, (ir.Add, ir.Act)):
+        candidates = layer.inputs
+    elif overwrites is not None and overwrites(layer):
+        candidates = layer.inputs[:1]
+    else:
+        return None
+    for t in candidates:
+        st = storages[of_tensor[t]]
+        if (
+            st.where == "arena"
+            and last_use.get(t) == i
+            and all(last_use.get(x, -1) <= i for x in st.tensors)
+        ):
+            return st.key
     return None
 
 
