@@ -419,8 +419,9 @@ def test_specialised_kernels_refuse_other_geometries(lib):
 
 def inplace_case(rng, kind, fast):
     """A layer the arena may run in place: a stride-1 3x3 depthwise whose output has the
-    input's size (any split of the two padding rows and columns), or a stride-1 pointwise with
-    C_out <= C_in; the keyword spotter's 25x5x64 shape among them."""
+    input's size (any split of the two padding rows and columns), or a stride-1 pointwise
+    (C_out <= C_in first pixel to last, C_out > C_in last to first in the larger slot); the
+    keyword spotter's 25x5x64 shape among them."""
     case = fast_case(rng, kind) if fast else random_conv(rng, kind)
     h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
     if rng.random() < 0.2:
@@ -435,7 +436,7 @@ def inplace_case(rng, kind, fast):
         )
     else:
         c = int(rng.choice([4, 8, 13, 40, 64]))
-        cout = c if rng.random() < 0.5 else int(rng.integers(1, c + 1))
+        cout = int(rng.choice([c, rng.integers(1, c + 1), rng.integers(c + 1, 2 * c + 2)]))
         case.update(pads=(0, 0, 0, 0), groups=1, w=rng.integers(-127, 128, (cout, 1, 1, c)))
     cout = case["w"].shape[0]
     case.update(x=rng.integers(-128, 128, (h, w, c)), stride=(1, 1), dil=(1, 1))
@@ -470,14 +471,13 @@ def test_in_place_kernels(lib, kind, fn):
 
 
 def test_in_place_refuses_other_geometries(lib):
-    """In place needs stride 1 and equal sizes (depthwise) or C_out <= C_in (pointwise)."""
+    """In place needs stride 1 and equal sizes."""
     rng = np.random.default_rng(3)
     dw = inplace_case(rng, "dw3", fast=True)
     dw["stride"] = (2, 1)
     pw = inplace_case(rng, "pw", fast=True)
-    pw["w"] = rng.integers(-127, 128, (pw["x"].shape[2] + 1, 1, 1, pw["x"].shape[2]))
-    pw["bias"] = np.zeros(pw["w"].shape[0], int)
-    pw["q"], pw["s"] = mults(rng, pw["w"].shape[0], -12, -4)
+    pw["x"] = rng.integers(-128, 128, (4, 3, pw["x"].shape[2]))
+    pw["stride"] = (1, 2)
     for fn, case in [("dsg_depthwise_conv_3x3_s8", dw), ("dsg_pointwise_conv_s8", pw)]:
         buf, _, rc = run_conv(lib, fn, **case, inplace=True)
         n = min(buf.size, case["x"].size)  # nothing written

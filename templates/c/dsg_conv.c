@@ -127,16 +127,21 @@ DSG_NOINLINE static void dsg_pw_direct_s8(const int8_t *in, int8_t *out, const d
 #define DSG_PW_RING 256
 #endif
 
-/* In place (in == out, C_out <= C_in, stride 1), when no GEMM path can take the layer: pixel by
- * pixel, its C_out outputs go to a buffer and then over the pixel's first C_out input bytes --
- * in NHWC the outputs of pixels <= i cover only input pixels <= i, which are consumed. */
+/* In place (in == out, stride 1), when no GEMM path can take the layer: pixel by pixel, its
+ * C_out outputs go to a buffer and then to out[i*C_out].  In NHWC, with C_out <= C_in the
+ * outputs of pixels <= i cover only input pixels <= i, so pixels run first to last; with
+ * C_out > C_in (the input at the start of the larger slot) they cover input pixels >= i, so
+ * pixels run last to first.  Either way every input pixel they cover is consumed. */
 DSG_NOINLINE static void dsg_pw_inplace_s8(int8_t *buf, const dsg_conv_params *p)
 {
     const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t rev = n_out > k;
     int8_t y[DSG_PW_RING];
-    int32_t i, c;
-    for (i = 0; i < n_pix; ++i) {
-        const int8_t *x = buf + i * k;
+    int32_t t, i, c;
+    for (t = 0; t < n_pix; ++t) {
+        const int8_t *x;
+        i = rev ? n_pix - 1 - t : t;
+        x = buf + i * k;
         for (c = 0; c < n_out; ++c) {
             const uint32_t b = p->bias ? (uint32_t)p->bias[c] : 0u;
             const int32_t d = dsg_dot_off_s8(x, p->weights + c * k, k, p->z_in);
@@ -152,8 +157,8 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
     if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
         (p->out_h - 1) * p->stride_h >= p->in_h || (p->out_w - 1) * p->stride_w >= p->in_w)
         return DSG_ERR_ARG; /* padding on any side */
-    if (in == out) { /* in place: pixel-wise, needs C_out <= C_in and every pixel read */
-        if (p->out_c > p->in_c || p->out_c > DSG_PW_RING || p->stride_h != 1 ||
+    if (in == out) { /* in place: pixel-wise, every pixel read */
+        if (p->out_c > DSG_PW_RING || p->stride_h != 1 ||
             p->stride_w != 1 || p->out_h != p->in_h || p->out_w != p->in_w)
             return DSG_ERR_ARG;
 #if DSG_USE_DSP
@@ -764,7 +769,7 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     int32_t run[DSG_CBLK + 2];               /* [start, end) of the other channels' runs */
     dsg_mm_in x;
     int32_t g, c0, c, i, j, np, cblk = DSG_CBLK, pad = 0, n_cst, n_runs;
-    int32_t dbl, sat8, use_asm, any_cst;
+    int32_t dbl, sat8, use_asm, any_cst, rev, n6, nb, b;
     if (kp > DSG_KMAX || !dsg_gemm_ok(p, k, lim, &dbl, &any_cst)) return 0;
     sat8 = p->act_min == -128 && p->act_max == 127;
     use_asm = DSG_MM4_ASM && dbl && sat8;
@@ -778,6 +783,11 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
      * written, and no k % 4 tail is read from the input afterwards.  Output pixel i's C_out <=
      * C_in bytes then cover only input pixels <= i, which are consumed. */
     if (in == out && (p->groups != 1 || !in_place || (k & 3) || n_out > cblk)) return 0;
+    /* C_out > C_in in place: output pixel i covers input pixels >= i, so the blocks run last
+     * to first (the input sits at the start of the larger output slot) */
+    rev = in == out && p->out_c > p->in_c;
+    n6 = use_asm ? n_pix / 6 : 0;
+    nb = n6 + (n_pix - 6 * n6 + 3) / 4;
     x.xb = xb;
     x.k = pad ? kp : k;
     x.z = p->z_in;
@@ -810,8 +820,10 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 if (!cst[i] && (i == 0 || cst[i - 1])) run[2 * n_runs] = i;
                 else if (cst[i] && i > 0 && !cst[i - 1]) run[2 * n_runs++ + 1] = i;
             if (nc > 0 && !cst[nc - 1]) run[2 * n_runs++ + 1] = nc;
-            for (i = 0; i < n_pix; i += np) {
-                np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
+            for (b = 0; b < nb; ++b) { /* blocks of 6 pixels, then of 4 */
+                const int32_t bb = rev ? nb - 1 - b : b;
+                i = bb < n6 ? 6 * bb : 6 * n6 + 4 * (bb - n6);
+                np = bb < n6 ? 6 : 4;
                 for (j = 0; j < np; ++j) {
                     const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
                     if (in_place) {

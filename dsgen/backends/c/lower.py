@@ -423,8 +423,9 @@ GEMM_KMAX = 256  # longest dot product the DSP GEMM takes by default (DSG_KMAX)
 
 def overwrites_input(qg: QGraph, layer: ir.Layer) -> bool:
     """Whether the C kernel of `layer` runs in place (in == out), for the arena planner: a
-    stride-1 3x3 depthwise whose output has its input's size, and a stride-1 pointwise with
-    C_out <= C_in (pixel-wise) that the DSP GEMM takes in one channel block."""
+    stride-1 3x3 depthwise whose output has its input's size, and a stride-1 pointwise that the
+    DSP GEMM takes in one channel block (pixel-wise: first to last when C_out <= C_in, last to
+    first in the larger slot when C_out > C_in)."""
     if not isinstance(layer, ir.Conv) or qg.bits != 8:
         return False
     if lowbit.stored_weights(layer, qg.params[layer.name]) is not None:
@@ -437,7 +438,7 @@ def overwrites_input(qg: QGraph, layer: ir.Layer) -> bool:
     if kernel == "dsg_depthwise_conv_3x3_s8":
         return layer.pads[0] <= 2 and layer.pads[1] <= 2
     if kernel == "dsg_pointwise_conv_s8":
-        return co <= c and co <= GEMM_CBLK and c % 4 == 0 and c <= GEMM_KMAX
+        return co <= GEMM_CBLK and c % 4 == 0 and c <= GEMM_KMAX
     return False
 
 
