@@ -104,10 +104,10 @@ def test_keyword_spotter_total_ram_and_instructions_are_pinned(tmp_path):
     kernels' scratch is sized to these layers (dsg_config.h)."""
     path = zoo_path(tmp_path, "ds_cnn_kws")
     d = check(verify_model(path, "mcu", samples=2))
-    assert d["instructions"] == 3_762_240
+    assert d["instructions"] == 3_765_280
     assert d["arena_bytes"] == 8_064
     assert d["total_ram_bytes"] == d["arena_bytes"] + d["stack_bytes"]
-    assert d["total_ram_bytes"] <= 11_460 < 12 * 1024, d["stack_bytes"]
+    assert d["total_ram_bytes"] <= 11_484 < 12 * 1024, d["stack_bytes"]
     assert d["stack_bytes"] > 1000  # painted and read back: the kernels' frames are there
     qg = quantize_graph(load_ir(path), QuantOptions(), warn=lambda m: None)
     s = compile_c(qg, tmp_path / "c", model_sha256="0" * 64, measure=True)
