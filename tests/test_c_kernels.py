@@ -109,10 +109,23 @@ def concat_input(ptr_t):
 
 @pytest.fixture(scope="session", params=list(BUILDS))
 def lib(request, tmp_path_factory):
-    cc, extra = BUILDS[request.param]
+    return build_lib(request.param, *BUILDS[request.param], tmp_path_factory)
+
+
+# The 64-bit hosts' in-place paths copy bands of rows / chunks of pixels aside; small copy
+# buffers make every test image take several bands and chunks (and the widest ones the ring).
+SMALL_CHUNKS = ("gcc", ["-DDSG_DW_CHUNK=2048", "-DDSG_PW_CHUNK=256"])
+
+
+@pytest.fixture(scope="session")
+def lib_small_chunks(tmp_path_factory):
+    return build_lib("gcc-small-chunks", *SMALL_CHUNKS, tmp_path_factory)
+
+
+def build_lib(name, cc, extra, tmp_path_factory):
     if shutil.which(cc) is None:
         pytest.skip(f"{cc} is not installed")
-    d = tmp_path_factory.mktemp(f"dsgk_{request.param}")
+    d = tmp_path_factory.mktemp(f"dsgk_{name}")
     (d / "shim.c").write_text(SHIM)
     so = d / "libdsgk.so"
     cmd = [
@@ -468,6 +481,18 @@ def test_in_place_kernels(lib, kind, fn):
         out, want, rc = run_conv(lib, fn, **case, inplace=True)
         assert rc == 0, f"{fn} refused an in-place geometry {case['x'].shape} {case['pads']}"
         assert_exact(out, want, f"{fn} in place trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+@pytest.mark.parametrize(
+    "kind,fn", [("dw3", "dsg_depthwise_conv_3x3_s8"), ("pw", "dsg_pointwise_conv_s8")]
+)
+def test_in_place_in_bands_and_chunks(lib_small_chunks, kind, fn):
+    rng = np.random.default_rng(zlib.crc32(repr(("chunks", kind)).encode()) ^ fuzz_seed())
+    for trial in range(40):
+        case = inplace_case(rng, kind, fast=trial % 2 == 0)
+        out, want, rc = run_conv(lib_small_chunks, fn, **case, inplace=True)
+        assert rc == 0
+        assert_exact(out, want, f"{fn} in place (chunks) trial {trial} {case['x'].shape}")
 
 
 def test_in_place_refuses_other_geometries(lib):

@@ -152,6 +152,32 @@ DSG_NOINLINE static void dsg_pw_inplace_s8(int8_t *buf, const dsg_conv_params *p
     }
 }
 
+#if DSG_PORTABLE_GEMM
+#ifndef DSG_PW_CHUNK
+#define DSG_PW_CHUNK 8192 /* bytes of input pixels copied aside per sub-GEMM (64-bit hosts) */
+#endif
+/* In place on 64-bit hosts: chunks of whole input pixels copied aside, each a sub-GEMM whose
+ * outputs cover only consumed pixels (chunks first to last for C_out <= C_in, last to first
+ * for C_out > C_in, as in dsg_pw_inplace_s8).  0 (nothing written) when the GEMM refuses. */
+static int32_t dsg_pgemm_inplace_s8(int8_t *buf, const dsg_conv_params *p)
+{
+    const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t np = DSG_PW_CHUNK / k, rev = n_out > k;
+    const int32_t nch = np > 0 ? (n_pix + np - 1) / np : 0;
+    int8_t tmp[DSG_PW_CHUNK];
+    dsg_conv_params q = *p;
+    int32_t t;
+    for (t = 0; t < nch; ++t) {
+        const int32_t i = (rev ? nch - 1 - t : t) * np, n = n_pix - i < np ? n_pix - i : np;
+        memcpy(tmp, buf + i * k, (size_t)(n * k));
+        q.in_h = q.out_h = 1;
+        q.in_w = q.out_w = n;
+        if (!dsg_pgemm_s8(tmp, buf + i * n_out, &q)) return 0; /* layer-wide: at t = 0 */
+    }
+    return nch > 0;
+}
+#endif
+
 int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
@@ -163,6 +189,9 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
             return DSG_ERR_ARG;
 #if DSG_USE_DSP
         if (dsg_gemm_s8(in, out, p)) return DSG_OK;
+#endif
+#if DSG_PORTABLE_GEMM
+        if (dsg_pgemm_inplace_s8(out, p)) return DSG_OK;
 #endif
         dsg_pw_inplace_s8(out, p);
         return DSG_OK;

@@ -87,6 +87,41 @@ static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_param
 }
 #endif
 
+#if DSG_PORTABLE_GEMM
+#ifndef DSG_DW_CHUNK
+#define DSG_DW_CHUNK 16384 /* bytes of input rows copied aside per band (64-bit hosts) */
+#endif
+/* In place on 64-bit hosts: bands of output rows, each computed by dsg_pdw3x3_s8 from a window
+ * of the input rows it reads copied aside; the rows above a band, which the band before it has
+ * overwritten, carry over from that band's window.  0 when a band would not fit. */
+static int32_t dsg_pdw3x3_inplace(int8_t *buf, const dsg_conv_params *p, int32_t wcs,
+                                  int32_t wts)
+{
+    const int32_t h = p->in_h, row = p->in_w * p->in_c, pt = p->pad_top;
+    const int32_t band = row > 0 ? DSG_DW_CHUNK / row - 2 : 0;
+    int8_t win[DSG_DW_CHUNK];
+    dsg_conv_params q = *p;
+    int32_t r0, top = 0, held = 0; /* win holds input rows [top, top + held) */
+    if (band < 1) return 0;
+    for (r0 = 0; r0 < h; r0 += band) {
+        const int32_t n = h - r0 < band ? h - r0 : band;
+        const int32_t lo = r0 - pt < 0 ? 0 : r0 - pt;          /* rows the band reads */
+        const int32_t hi = r0 + n + 2 - pt < h ? r0 + n + 2 - pt : h;
+        int32_t keep = top + held - lo;                          /* rows < r0: overwritten */
+        if (keep < 0) keep = 0;
+        if (keep > 0) memmove(win, win + (lo - top) * row, (size_t)(keep * row));
+        memcpy(win + keep * row, buf + (lo + keep) * row, (size_t)((hi - lo - keep) * row));
+        top = lo;
+        held = hi - lo;
+        q.in_h = held;
+        q.out_h = n;
+        q.pad_top = pt - (r0 - lo);
+        dsg_pdw3x3_s8(win, buf + r0 * row, &q, wcs, wts);
+    }
+    return 1;
+}
+#endif
+
 /* ------------------------------------------------------------------ 3x3 depthwise */
 
 /* Portable per-channel loop of the 3x3 depthwise kernels: weight of channel c, tap t (= ky*3 +
@@ -681,7 +716,8 @@ static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p
                     (p->pad_top + 1) * p->in_w > DSG_DW_RING))
         return DSG_ERR_ARG;
 #if DSG_PORTABLE_GEMM
-    if (!inplace && dsg_pdw3x3_s8(in, out, p, wcs, wts)) return DSG_OK;
+    if (inplace ? dsg_pdw3x3_inplace(out, p, wcs, wts) : dsg_pdw3x3_s8(in, out, p, wcs, wts))
+        return DSG_OK;
 #endif
 #if DSG_USE_DSP
     if (dsg_rqf_all_ok(p)) {
