@@ -1145,8 +1145,9 @@ def c_array(name, a, ctype):
     return f"static const {ctype} {name}[] = {{{vals}}};\n"
 
 
-def emit_conv_case(idx, fn, case, want):
-    """C source running one conv kernel on embedded vectors and checking it."""
+def emit_conv_case(idx, fn, case, want, inplace=False):
+    """C source running one conv kernel on embedded vectors and checking it (in place: on one
+    buffer holding the input, which the output overwrites)."""
     t = "int8_t" if case["bits"] == 8 else "int16_t"
     x, w = case["x"], case["w"]
     ho, wo, cout = want.shape
@@ -1160,14 +1161,19 @@ def emit_conv_case(idx, fn, case, want):
             f"sn{idx}", case["sn"], "int32_t"
         )
     neg = f"qn{idx}, sn{idx}" if leaky else "0, 0"
-    src += f"""static {t} o{idx}[{want.size}];
+    n_buf = max(want.size, x.size) if inplace else want.size
+    call = f"{fn}(x{idx}, o{idx}, &p);"
+    if inplace:
+        call = f"{{ int i; for (i = 0; i < {x.size}; ++i) o{idx}[i] = x{idx}[i]; }}\n    "
+        call += f"if ({fn}(o{idx}, o{idx}, &p) != DSG_OK) return 1;"
+    src += f"""static {t} o{idx}[{n_buf}];
 static int run{idx}(void)
 {{
     const dsg_conv_params p = {{{x.shape[0]}, {x.shape[1]}, {x.shape[2]}, {ho}, {wo}, {cout},
         {w.shape[1]}, {w.shape[2]}, {case["stride"][0]}, {case["stride"][1]}, {case["dil"][0]},
         {case["dil"][1]}, {case["pads"][0]}, {case["pads"][1]}, {case["groups"]}, {case["z_in"]},
         {case["z_out"]}, {case["lo"]}, {case["hi"]}, q{idx}, s{idx}, {neg}, w{idx}, b{idx}}};
-    {fn}(x{idx}, o{idx}, &p);
+    {call}
     return check("{fn} #{idx}", o{idx}, y{idx}, {want.size}, {wo}, {cout}, {case["bits"]});
 }}
 """
@@ -1285,10 +1291,15 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         + [(fn, "bound:" + kind) for kind, fn in FAST_KINDS if kind in ("pw", "dw3")][:2] * 2
         # the 3x3 depthwise's assembly loops: both strides, odd and even lines, both orientations
         + [(fn, "fast:dw3") for kind, fn in FAST_KINDS if kind == "dw3" for _ in range(8)]
+        # in place: the planes and the GEMM (first to last, and last to first when expanding)
+        + [("dsg_depthwise_conv_3x3_s8", "inplace:dw3")] * 6
+        + [("dsg_pointwise_conv_s8", "inplace:pw")] * 8
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
-        if kind.startswith("fast:"):
+        if kind.startswith("inplace:"):
+            case = inplace_case(rng, kind[8:], fast=True)
+        elif kind.startswith("fast:"):
             case = fast_case(rng, kind[5:])
         elif kind.startswith("bound:"):  # the SMMLAR output stage at its bias bound
             case = fast_case(rng, kind[6:])
@@ -1317,7 +1328,7 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
             q_neg=case["qn"],
             shift_neg=case["sn"],
         )
-        src += emit_conv_case(i, fn, case, want)
+        src += emit_conv_case(i, fn, case, want, inplace=kind.startswith("inplace:"))
         calls.append(f"    fails += run{i}();\n")
     src += "int main(void)\n{\n    int fails = 0;\n"
     src += "    SYST_RVR = 0xFFFFFF; SYST_CVR = 0; SYST_CSR = 5; /* SysTick on the CPU clock */\n"
