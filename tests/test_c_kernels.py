@@ -109,10 +109,23 @@ def concat_input(ptr_t):
 
 @pytest.fixture(scope="session", params=list(BUILDS))
 def lib(request, tmp_path_factory):
-    cc, extra = BUILDS[request.param]
+    return build_lib(request.param, *BUILDS[request.param], tmp_path_factory)
+
+
+# The 64-bit hosts' in-place paths copy bands of rows / chunks of pixels aside; small copy
+# buffers make every test image take several bands and chunks (and the widest ones the ring).
+SMALL_CHUNKS = ("gcc", ["-DDSG_DW_CHUNK=2048", "-DDSG_PW_CHUNK=256"])
+
+
+@pytest.fixture(scope="session")
+def lib_small_chunks(tmp_path_factory):
+    return build_lib("gcc-small-chunks", *SMALL_CHUNKS, tmp_path_factory)
+
+
+def build_lib(name, cc, extra, tmp_path_factory):
     if shutil.which(cc) is None:
         pytest.skip(f"{cc} is not installed")
-    d = tmp_path_factory.mktemp(f"dsgk_{request.param}")
+    d = tmp_path_factory.mktemp(f"dsgk_{name}")
     (d / "shim.c").write_text(SHIM)
     so = d / "libdsgk.so"
     cmd = [
@@ -181,6 +194,7 @@ def run_conv(
     qn=None,
     sn=None,
     bits=8,
+    inplace=False,
 ):
     want = ops.conv2d(
         x,
@@ -225,6 +239,12 @@ def run_conv(
         k.ptr(wk, np.int8),
         k.ptr(bias, np.int32),
     )
+    if inplace:  # one buffer: the input, overwritten by the output (its first want.size items)
+        buf = np.full(max(x.size, want.size), 77, dtype=t)
+        buf[: x.size] = np.asarray(x).reshape(-1)
+        rc = getattr(lib, fn)(buf.ctypes.data_as(C.c_void_p), buf.ctypes.data_as(C.c_void_p),
+                              C.byref(p))  # fmt: skip
+        return buf[: want.size].reshape(want.shape), want, rc
     out = np.full(want.shape, 77, dtype=t)
     rc = getattr(lib, fn)(k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p))
     return out, want, rc
@@ -408,6 +428,85 @@ def test_specialised_kernels_refuse_other_geometries(lib):
     ):
         out, _, rc = run_conv(lib, fn, **case)
         assert rc == -1 and np.all(out == 77)
+
+
+def inplace_case(rng, kind, fast):
+    """A layer the arena may run in place: a stride-1 3x3 depthwise whose output has the
+    input's size (any split of the two padding rows and columns), or a stride-1 pointwise
+    (C_out <= C_in first pixel to last, C_out > C_in last to first in the larger slot); the
+    keyword spotter's 25x5x64 shape among them."""
+    case = fast_case(rng, kind) if fast else random_conv(rng, kind)
+    h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+    if rng.random() < 0.2:
+        h, w = 25, 5
+    if kind == "dw3":
+        c = int(rng.choice([1, 3, 4, 8, 13, 64]))
+        pt, pl = (
+            (1, 1) if rng.random() < 0.6 else (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
+        )
+        case.update(
+            pads=(pt, pl, 2 - pt, 2 - pl), groups=c, w=rng.integers(-127, 128, (c, 3, 3, 1))
+        )
+    else:
+        c = int(rng.choice([4, 8, 13, 40, 64]))
+        cout = int(rng.choice([c, rng.integers(1, c + 1), rng.integers(c + 1, 2 * c + 2)]))
+        case.update(pads=(0, 0, 0, 0), groups=1, w=rng.integers(-127, 128, (cout, 1, 1, c)))
+    cout = case["w"].shape[0]
+    case.update(x=rng.integers(-128, 128, (h, w, c)), stride=(1, 1), dil=(1, 1))
+    case["bias"] = rng.integers(-5000, 5000, cout)
+    case["q"], case["s"] = mults(rng, cout, -12, -4)
+    if fast:
+        case["qn"] = case["sn"] = None
+        return make_fast(case, rng)
+    if case["qn"] is not None:
+        case["qn"], case["sn"] = case["q"], np.maximum(case["s"] - 2, -31)
+    return case
+
+
+@pytest.mark.parametrize(
+    "kind,fn",
+    [
+        ("dw3", "dsg_depthwise_conv_3x3_s8"),
+        ("dw3", "dsg_depthwise_conv_3x3_hwc_s8"),
+        ("pw", "dsg_pointwise_conv_s8"),
+    ],
+)
+def test_in_place_kernels(lib, kind, fn):
+    """The output written over the input (in == out, one arena slot): bit-exact against the
+    reference on every path (the DSP build's planes and GEMM, the fallbacks' row ring and
+    one-pixel buffer), with fast and general output stages."""
+    rng = np.random.default_rng(zlib.crc32(repr(("inplace", kind, fn)).encode()) ^ fuzz_seed())
+    for trial in range(40):
+        case = inplace_case(rng, kind, fast=trial % 2 == 0)
+        out, want, rc = run_conv(lib, fn, **case, inplace=True)
+        assert rc == 0, f"{fn} refused an in-place geometry {case['x'].shape} {case['pads']}"
+        assert_exact(out, want, f"{fn} in place trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+@pytest.mark.parametrize(
+    "kind,fn", [("dw3", "dsg_depthwise_conv_3x3_s8"), ("pw", "dsg_pointwise_conv_s8")]
+)
+def test_in_place_in_bands_and_chunks(lib_small_chunks, kind, fn):
+    rng = np.random.default_rng(zlib.crc32(repr(("chunks", kind)).encode()) ^ fuzz_seed())
+    for trial in range(40):
+        case = inplace_case(rng, kind, fast=trial % 2 == 0)
+        out, want, rc = run_conv(lib_small_chunks, fn, **case, inplace=True)
+        assert rc == 0
+        assert_exact(out, want, f"{fn} in place (chunks) trial {trial} {case['x'].shape}")
+
+
+def test_in_place_refuses_other_geometries(lib):
+    """In place needs stride 1 and equal sizes."""
+    rng = np.random.default_rng(3)
+    dw = inplace_case(rng, "dw3", fast=True)
+    dw["stride"] = (2, 1)
+    pw = inplace_case(rng, "pw", fast=True)
+    pw["x"] = rng.integers(-128, 128, (4, 3, pw["x"].shape[2]))
+    pw["stride"] = (1, 2)
+    for fn, case in [("dsg_depthwise_conv_3x3_s8", dw), ("dsg_pointwise_conv_s8", pw)]:
+        buf, _, rc = run_conv(lib, fn, **case, inplace=True)
+        n = min(buf.size, case["x"].size)  # nothing written
+        assert rc == -1 and np.array_equal(buf.reshape(-1)[:n], case["x"].reshape(-1)[:n])
 
 
 FAST_KINDS = [
@@ -1046,8 +1145,9 @@ def c_array(name, a, ctype):
     return f"static const {ctype} {name}[] = {{{vals}}};\n"
 
 
-def emit_conv_case(idx, fn, case, want):
-    """C source running one conv kernel on embedded vectors and checking it."""
+def emit_conv_case(idx, fn, case, want, inplace=False):
+    """C source running one conv kernel on embedded vectors and checking it (in place: on one
+    buffer holding the input, which the output overwrites)."""
     t = "int8_t" if case["bits"] == 8 else "int16_t"
     x, w = case["x"], case["w"]
     ho, wo, cout = want.shape
@@ -1061,14 +1161,19 @@ def emit_conv_case(idx, fn, case, want):
             f"sn{idx}", case["sn"], "int32_t"
         )
     neg = f"qn{idx}, sn{idx}" if leaky else "0, 0"
-    src += f"""static {t} o{idx}[{want.size}];
+    n_buf = max(want.size, x.size) if inplace else want.size
+    call = f"{fn}(x{idx}, o{idx}, &p);"
+    if inplace:
+        call = f"{{ int i; for (i = 0; i < {x.size}; ++i) o{idx}[i] = x{idx}[i]; }}\n    "
+        call += f"if ({fn}(o{idx}, o{idx}, &p) != DSG_OK) return 1;"
+    src += f"""static {t} o{idx}[{n_buf}];
 static int run{idx}(void)
 {{
     const dsg_conv_params p = {{{x.shape[0]}, {x.shape[1]}, {x.shape[2]}, {ho}, {wo}, {cout},
         {w.shape[1]}, {w.shape[2]}, {case["stride"][0]}, {case["stride"][1]}, {case["dil"][0]},
         {case["dil"][1]}, {case["pads"][0]}, {case["pads"][1]}, {case["groups"]}, {case["z_in"]},
         {case["z_out"]}, {case["lo"]}, {case["hi"]}, q{idx}, s{idx}, {neg}, w{idx}, b{idx}}};
-    {fn}(x{idx}, o{idx}, &p);
+    {call}
     return check("{fn} #{idx}", o{idx}, y{idx}, {want.size}, {wo}, {cout}, {case["bits"]});
 }}
 """
@@ -1186,10 +1291,15 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         + [(fn, "bound:" + kind) for kind, fn in FAST_KINDS if kind in ("pw", "dw3")][:2] * 2
         # the 3x3 depthwise's assembly loops: both strides, odd and even lines, both orientations
         + [(fn, "fast:dw3") for kind, fn in FAST_KINDS if kind == "dw3" for _ in range(8)]
+        # in place: the planes and the GEMM (first to last, and last to first when expanding)
+        + [("dsg_depthwise_conv_3x3_s8", "inplace:dw3")] * 6
+        + [("dsg_pointwise_conv_s8", "inplace:pw")] * 8
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
-        if kind.startswith("fast:"):
+        if kind.startswith("inplace:"):
+            case = inplace_case(rng, kind[8:], fast=True)
+        elif kind.startswith("fast:"):
             case = fast_case(rng, kind[5:])
         elif kind.startswith("bound:"):  # the SMMLAR output stage at its bias bound
             case = fast_case(rng, kind[6:])
@@ -1218,7 +1328,7 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
             q_neg=case["qn"],
             shift_neg=case["sn"],
         )
-        src += emit_conv_case(i, fn, case, want)
+        src += emit_conv_case(i, fn, case, want, inplace=kind.startswith("inplace:"))
         calls.append(f"    fails += run{i}();\n")
     src += "int main(void)\n{\n    int fails = 0;\n"
     src += "    SYST_RVR = 0xFFFFFF; SYST_CVR = 0; SYST_CSR = 5; /* SysTick on the CPU clock */\n"

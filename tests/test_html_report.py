@@ -71,6 +71,15 @@ def test_self_contained(report):
     assert html.count(">OK<") == 3  # float, int, c rows
 
 
+def test_memory_over_layers_for_both_bounds(report):
+    """The keyword spotter's depthwise and pointwise layers run in place: its schedule's bound is
+    one 25x5x64 map plus the pooled vector, the naive bound two maps; the chart shows both."""
+    html = report.read_text()
+    assert "lower bound of its schedule" in html and "8,064 bytes" in html
+    assert "naive\nbound" in html or "naive bound" in html.replace("\n", " ")
+    assert "16,000 bytes" in html and "Activation bytes live at each layer" in html
+
+
 def test_renders_in_headless_chromium(report, tmp_path):
     exe = require_tool("chromium")
     r = subprocess.run(

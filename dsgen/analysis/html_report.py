@@ -46,10 +46,9 @@ def _cost_section(rep) -> dict:
 
 
 def _arena_section(qg) -> dict:
-    from dsgen.backends.c.arena import plan_arena
+    from dsgen.backends.c.lower import plan_c_arena
 
-    elem = 2 if qg.bits == 16 else 1
-    plan = plan_arena(qg.graph, qg.int_layers, qg.int_outputs, elem)
+    plan = plan_c_arena(qg)
     blocks = [
         svg.Block(s.key[-30:], s.first, s.last, s.offset, s.size)
         for s in plan.storages.values()
@@ -59,7 +58,22 @@ def _arena_section(qg) -> dict:
     chart = svg.arena_map(
         blocks, steps, plan.arena_bytes, "Activation arena over time (C backend layout)"
     )
-    return {"arena_svg": chart, "arena_bytes": plan.arena_bytes, "lower_bound": plan.lower_bound}
+    over = svg.hbars(
+        [
+            svg.Bar(n[-36:], [a, b])
+            for n, a, b in zip(steps, plan.live, plan.naive_live, strict=True)
+        ],
+        ["this schedule (in-place layers share their input's slot)", "naive: every live tensor"],
+        "Activation bytes live at each layer",
+    )
+    return {
+        "arena_svg": chart,
+        "live_svg": over,
+        "arena_bytes": plan.arena_bytes,
+        "lower_bound": plan.lower_bound,
+        "naive_bound": plan.naive_bound,
+        "in_place": len(plan.in_place),
+    }
 
 
 def _snr_section(qg, n: int) -> dict:

@@ -79,21 +79,13 @@ DSG_NOINLINE static void dsg_pw_pair_s8(const int8_t *in, int8_t *out, int32_t k
 /* The 1x1 conv is a GEMM: out[pixel][c] = x[pixel] . w[c].  Blocks of 2 pixels x 2 output
  * channels reuse every unpacked input for two channels and every unpacked weight for two
  * pixels.  Channel pairs are the outer loop so the zero-point term -z * sum(w[c]) is computed
- * once per channel, not per pixel.  Odd tails recompute a duplicate row and drop it. */
-int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+ * once per channel, not per pixel.  Odd tails recompute a duplicate row and drop it.  Not
+ * inlined: its frame stays off the stack when a GEMM path takes the layer. */
+DSG_NOINLINE static void dsg_pw_direct_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
     const int32_t dense_px = p->stride_h == 1 && p->stride_w == 1;
     int32_t c, i;
-    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
-        (p->out_h - 1) * p->stride_h >= p->in_h || (p->out_w - 1) * p->stride_w >= p->in_w)
-        return DSG_ERR_ARG; /* padding on any side */
-#if DSG_USE_DSP
-    if (dsg_gemm_s8(in, out, p)) return DSG_OK;
-#endif
-#if DSG_PORTABLE_GEMM
-    if (dsg_pgemm_s8(in, out, p)) return DSG_OK;
-#endif
     for (c = 0; c < n_out; c += 2) {
         const int32_t two_c = c + 1 < n_out, c1 = two_c ? c + 1 : c;
         const int8_t *w0 = p->weights + c * k, *w1 = p->weights + c1 * k;
@@ -129,6 +121,88 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
             }
         }
     }
+}
+
+#ifndef DSG_PW_RING
+#define DSG_PW_RING 256
+#endif
+
+/* In place (in == out, stride 1), when no GEMM path can take the layer: pixel by pixel, its
+ * C_out outputs go to a buffer and then to out[i*C_out].  In NHWC, with C_out <= C_in the
+ * outputs of pixels <= i cover only input pixels <= i, so pixels run first to last; with
+ * C_out > C_in (the input at the start of the larger slot) they cover input pixels >= i, so
+ * pixels run last to first.  Either way every input pixel they cover is consumed. */
+DSG_NOINLINE static void dsg_pw_inplace_s8(int8_t *buf, const dsg_conv_params *p)
+{
+    const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t rev = n_out > k;
+    int8_t y[DSG_PW_RING];
+    int32_t t, i, c;
+    for (t = 0; t < n_pix; ++t) {
+        const int8_t *x;
+        i = rev ? n_pix - 1 - t : t;
+        x = buf + i * k;
+        for (c = 0; c < n_out; ++c) {
+            const uint32_t b = p->bias ? (uint32_t)p->bias[c] : 0u;
+            const int32_t d = dsg_dot_off_s8(x, p->weights + c * k, k, p->z_in);
+            const int32_t acc = dsg_u2i(b + (uint32_t)d);
+            y[c] = (int8_t)dsg_rq_channel(acc, c, p);
+        }
+        for (c = 0; c < n_out; ++c) buf[i * n_out + c] = y[c];
+    }
+}
+
+#if DSG_PORTABLE_GEMM
+#ifndef DSG_PW_CHUNK
+#define DSG_PW_CHUNK 8192 /* bytes of input pixels copied aside per sub-GEMM (64-bit hosts) */
+#endif
+/* In place on 64-bit hosts: chunks of whole input pixels copied aside, each a sub-GEMM whose
+ * outputs cover only consumed pixels (chunks first to last for C_out <= C_in, last to first
+ * for C_out > C_in, as in dsg_pw_inplace_s8).  0 (nothing written) when the GEMM refuses. */
+static int32_t dsg_pgemm_inplace_s8(int8_t *buf, const dsg_conv_params *p)
+{
+    const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t np = DSG_PW_CHUNK / k, rev = n_out > k;
+    const int32_t nch = np > 0 ? (n_pix + np - 1) / np : 0;
+    int8_t tmp[DSG_PW_CHUNK];
+    dsg_conv_params q = *p;
+    int32_t t;
+    for (t = 0; t < nch; ++t) {
+        const int32_t i = (rev ? nch - 1 - t : t) * np, n = n_pix - i < np ? n_pix - i : np;
+        memcpy(tmp, buf + i * k, (size_t)(n * k));
+        q.in_h = q.out_h = 1;
+        q.in_w = q.out_w = n;
+        if (!dsg_pgemm_s8(tmp, buf + i * n_out, &q)) return 0; /* layer-wide: at t = 0 */
+    }
+    return nch > 0;
+}
+#endif
+
+int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
+        (p->out_h - 1) * p->stride_h >= p->in_h || (p->out_w - 1) * p->stride_w >= p->in_w)
+        return DSG_ERR_ARG; /* padding on any side */
+    if (in == out) { /* in place: pixel-wise, every pixel read */
+        if (p->out_c > DSG_PW_RING || p->stride_h != 1 ||
+            p->stride_w != 1 || p->out_h != p->in_h || p->out_w != p->in_w)
+            return DSG_ERR_ARG;
+#if DSG_USE_DSP
+        if (dsg_gemm_s8(in, out, p)) return DSG_OK;
+#endif
+#if DSG_PORTABLE_GEMM
+        if (dsg_pgemm_inplace_s8(out, p)) return DSG_OK;
+#endif
+        dsg_pw_inplace_s8(out, p);
+        return DSG_OK;
+    }
+#if DSG_USE_DSP
+    if (dsg_gemm_s8(in, out, p)) return DSG_OK;
+#endif
+#if DSG_PORTABLE_GEMM
+    if (dsg_pgemm_s8(in, out, p)) return DSG_OK;
+#endif
+    dsg_pw_direct_s8(in, out, p);
     return DSG_OK;
 }
 
@@ -232,7 +306,9 @@ static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params
 #define DSG_KMAX 256
 #endif
 #define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
+#ifndef DSG_WPAD
 #define DSG_WPAD 1024 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
+#endif
 
 /* x - z of four k-vectors as int16 lanes, per 4 elements 8 words {v0: x0,x2} {v0: x1,x3}
  * {v1: x0,x2} ... -- the lane order in which SXTB16 unpacks a weight word, so the GEMM needs no
@@ -722,7 +798,7 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     int32_t run[DSG_CBLK + 2];               /* [start, end) of the other channels' runs */
     dsg_mm_in x;
     int32_t g, c0, c, i, j, np, cblk = DSG_CBLK, pad = 0, n_cst, n_runs;
-    int32_t dbl, sat8, use_asm, any_cst;
+    int32_t dbl, sat8, use_asm, any_cst, rev, n6, nb, b;
     if (kp > DSG_KMAX || !dsg_gemm_ok(p, k, lim, &dbl, &any_cst)) return 0;
     sat8 = p->act_min == -128 && p->act_max == 127;
     use_asm = DSG_MM4_ASM && dbl && sat8;
@@ -731,6 +807,16 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
         in_place = 0;
         cblk = DSG_WPAD / kp < DSG_CBLK ? DSG_WPAD / kp : DSG_CBLK;
     }
+    /* Output over input (dsg_pointwise_conv_s8 with in == out): safe when one block holds every
+     * output channel, so that a block of pixels is widened into xb before any of its outputs is
+     * written, and no k % 4 tail is read from the input afterwards.  Output pixel i's C_out <=
+     * C_in bytes then cover only input pixels <= i, which are consumed. */
+    if (in == out && (p->groups != 1 || !in_place || (k & 3) || n_out > cblk)) return 0;
+    /* C_out > C_in in place: output pixel i covers input pixels >= i, so the blocks run last
+     * to first (the input sits at the start of the larger output slot) */
+    rev = in == out && p->out_c > p->in_c;
+    n6 = use_asm ? n_pix / 6 : 0;
+    nb = n6 + (n_pix - 6 * n6 + 3) / 4;
     x.xb = xb;
     x.k = pad ? kp : k;
     x.z = p->z_in;
@@ -763,8 +849,10 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 if (!cst[i] && (i == 0 || cst[i - 1])) run[2 * n_runs] = i;
                 else if (cst[i] && i > 0 && !cst[i - 1]) run[2 * n_runs++ + 1] = i;
             if (nc > 0 && !cst[nc - 1]) run[2 * n_runs++ + 1] = nc;
-            for (i = 0; i < n_pix; i += np) {
-                np = use_asm && n_pix - i >= 6 ? 6 : 4; /* blocks of 6 pixels, then of 4 */
+            for (b = 0; b < nb; ++b) { /* blocks of 6 pixels, then of 4 */
+                const int32_t bb = rev ? nb - 1 - b : b;
+                i = bb < n6 ? 6 * bb : 6 * n6 + 4 * (bb - n6);
+                np = bb < n6 ? 6 : 4;
                 for (j = 0; j < np; ++j) {
                     const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
                     if (in_place) {

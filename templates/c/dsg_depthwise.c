@@ -87,6 +87,41 @@ static int32_t dsg_pdw3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_param
 }
 #endif
 
+#if DSG_PORTABLE_GEMM
+#ifndef DSG_DW_CHUNK
+#define DSG_DW_CHUNK 16384 /* bytes of input rows copied aside per band (64-bit hosts) */
+#endif
+/* In place on 64-bit hosts: bands of output rows, each computed by dsg_pdw3x3_s8 from a window
+ * of the input rows it reads copied aside; the rows above a band, which the band before it has
+ * overwritten, carry over from that band's window.  0 when a band would not fit. */
+static int32_t dsg_pdw3x3_inplace(int8_t *buf, const dsg_conv_params *p, int32_t wcs,
+                                  int32_t wts)
+{
+    const int32_t h = p->in_h, row = p->in_w * p->in_c, pt = p->pad_top;
+    const int32_t band = row > 0 ? DSG_DW_CHUNK / row - 2 : 0;
+    int8_t win[DSG_DW_CHUNK];
+    dsg_conv_params q = *p;
+    int32_t r0, top = 0, held = 0; /* win holds input rows [top, top + held) */
+    if (band < 1) return 0;
+    for (r0 = 0; r0 < h; r0 += band) {
+        const int32_t n = h - r0 < band ? h - r0 : band;
+        const int32_t lo = r0 - pt < 0 ? 0 : r0 - pt;          /* rows the band reads */
+        const int32_t hi = r0 + n + 2 - pt < h ? r0 + n + 2 - pt : h;
+        int32_t keep = top + held - lo;                          /* rows < r0: overwritten */
+        if (keep < 0) keep = 0;
+        if (keep > 0) memmove(win, win + (lo - top) * row, (size_t)(keep * row));
+        memcpy(win + keep * row, buf + (lo + keep) * row, (size_t)((hi - lo - keep) * row));
+        top = lo;
+        held = hi - lo;
+        q.in_h = held;
+        q.out_h = n;
+        q.pad_top = pt - (r0 - lo);
+        dsg_pdw3x3_s8(win, buf + r0 * row, &q, wcs, wts);
+    }
+    return 1;
+}
+#endif
+
 /* ------------------------------------------------------------------ 3x3 depthwise */
 
 /* Portable per-channel loop of the 3x3 depthwise kernels: weight of channel c, tap t (= ky*3 +
@@ -621,15 +656,68 @@ static void dsg_dwp(const int8_t *in, int8_t *out, const dsg_conv_params *p, int
 }
 #endif
 
+#ifndef DSG_DW_RING
+#define DSG_DW_RING 256
+#endif
+
+/* In place (in == out, stride 1, output size = input size), channels [c_begin, C): output row oy
+ * overwrites input row oy, which the next pad_top rows still read, so rows oy - pad_top .. oy
+ * come from a ring of copies (pad_top + 1 rows of a block of channels) and rows below oy from
+ * the buffer, whose later rows are untouched.  The contract's arithmetic, any output stage. */
+static void dsg_dw3x3_inplace(int8_t *buf, const dsg_conv_params *p, int32_t wcs, int32_t wts,
+                              int32_t c_begin)
+{
+    const int32_t ch = p->in_c, h = p->in_h, w = p->in_w, slots = p->pad_top + 1;
+    const int32_t cb = DSG_DW_RING / (slots * w); /* >= 1: dsg_dw3x3 checked */
+    int8_t ring[DSG_DW_RING];
+    int32_t c0, c, n, oy, ox, ky, kx;
+    for (c0 = c_begin; c0 < ch; c0 += n) {
+        n = ch - c0 < cb ? ch - c0 : cb;
+        for (oy = 0; oy < h; ++oy) {
+            int8_t *save = ring + (oy % slots) * w * n;
+            for (ox = 0; ox < w; ++ox)
+                for (c = 0; c < n; ++c) save[ox * n + c] = buf[(oy * w + ox) * ch + c0 + c];
+            for (ox = 0; ox < w; ++ox)
+                for (c = 0; c < n; ++c) {
+                    const int8_t *wt = p->weights + (c0 + c) * wcs;
+                    int32_t acc = p->bias ? p->bias[c0 + c] : 0;
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int32_t iy = oy - p->pad_top + ky;
+                        const int8_t *row;
+                        if (iy < 0 || iy >= h) continue;
+                        row = iy <= oy ? ring + (iy % slots) * w * n + c : 0;
+                        for (kx = 0; kx < 3; ++kx) {
+                            const int32_t ix = ox - p->pad_left + kx;
+                            int32_t v;
+                            if (ix < 0 || ix >= w) continue;
+                            v = row ? row[ix * n] : buf[(iy * w + ix) * ch + c0 + c];
+                            acc += wt[(ky * 3 + kx) * wts] * (v - p->z_in);
+                        }
+                    }
+                    buf[(oy * w + ox) * ch + c0 + c] = (int8_t)dsg_rq_channel(acc, c0 + c, p);
+                }
+        }
+    }
+}
+
+/* Both DSP group paths are safe in place at stride 1 with equal sizes: per group of 4 channels
+ * each input line is copied (widened into the planes, or into the row ring) once, before the
+ * output line that overwrites it, and then read only from that copy. */
 static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p, int32_t wcs,
                          int32_t wts)
 {
+    const int32_t inplace = in == out;
     int32_t c4 = 0;
     if (p->kernel_h != 3 || p->kernel_w != 3 || p->out_c != p->in_c || p->groups != p->in_c ||
         p->dilation_h != 1 || p->dilation_w != 1)
         return DSG_ERR_ARG;
+    if (inplace && (p->stride_h != 1 || p->stride_w != 1 || p->out_h != p->in_h ||
+                    p->out_w != p->in_w || p->pad_top > 2 || p->pad_left > 2 ||
+                    (p->pad_top + 1) * p->in_w > DSG_DW_RING))
+        return DSG_ERR_ARG;
 #if DSG_PORTABLE_GEMM
-    if (dsg_pdw3x3_s8(in, out, p, wcs, wts)) return DSG_OK;
+    if (inplace ? dsg_pdw3x3_inplace(out, p, wcs, wts) : dsg_pdw3x3_s8(in, out, p, wcs, wts))
+        return DSG_OK;
 #endif
 #if DSG_USE_DSP
     if (dsg_rqf_all_ok(p)) {
@@ -645,7 +733,10 @@ static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p
         }
     }
 #endif
-    dsg_dw3x3_channels(in, out, p, wcs, wts, c4);
+    if (inplace)
+        dsg_dw3x3_inplace(out, p, wcs, wts, c4);
+    else
+        dsg_dw3x3_channels(in, out, p, wcs, wts, c4);
     return DSG_OK;
 }
 

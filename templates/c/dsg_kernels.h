@@ -10,8 +10,9 @@
  * On a core with __ARM_FEATURE_DSP (Cortex-M4/M7/M33...) the s8 dot products use the dual
  * 16-bit MAC (SMLAD); elsewhere a portable C path computes the same integers.  On DSP cores
  * dsg_conv_s8 (groups 1) and dsg_pointwise_conv_s8 run an im2col GEMM that needs
- * 3*DSG_KMAX + ~150 bytes of stack (DSG_KMAX = 512 by default, -DDSG_KMAX=... to change; longer
- * dot products take the direct kernels).  Convs, depthwise 3x3 and pointwise take a 5-instruction
+ * 18*DSG_KMAX + DSG_WPAD + ~1.5 KB of stack (DSG_KMAX = 256 by default; longer dot products
+ * take the direct kernels).  Scratch sizes come from dsg_config.h: the library defaults, or a
+ * generated tree's copy sized to its model's layers.  Convs, depthwise 3x3 and pointwise take a 5-instruction
  * requantization when every channel has -23 <= shift <= -1 and no LeakyReLU (the common case),
  * and a 4-instruction one (SMMLAR on a doubled accumulator, SSAT for a [-128, 127] clamp) when
  * moreover every |bias| + 255*128*taps < 2^29, which bounds |acc| below 2^29.
@@ -171,13 +172,17 @@ void dsg_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_depthwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 /* 3x3 depthwise, depth multiplier 1, dilation 1, any stride and padding; DSG_ERR_ARG otherwise.
- * Weights in the contract layout [C][3][3]. */
+ * Weights in the contract layout [C][3][3].  In place (in == out) at stride 1 when the output
+ * has the input's size, pad_top, pad_left <= 2 and (pad_top + 1)*in_w <= DSG_DW_RING: the
+ * output overwrites the input behind a line buffer; other in-place geometries: DSG_ERR_ARG. */
 int32_t dsg_depthwise_conv_3x3_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 /* The same with weights in TFLite's depthwise layout [3][3][C]: the weight of channel c at tap
  * (ky, kx) is weights[(ky*3 + kx)*C + c] (channels contiguous per tap).  Both kernels run the
  * same code (the [C][3][3] one gathers each group's 36 weights once), so the choice is free. */
 int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
-/* 1x1, any stride, no padding, groups 1; DSG_ERR_ARG otherwise.  A blocked GEMM. */
+/* 1x1, any stride, no padding, groups 1; DSG_ERR_ARG otherwise.  A blocked GEMM.  In place
+ * (in == out) pixel by pixel when stride 1, equal sizes, out_c <= in_c and out_c <= DSG_PW_RING (else
+ * DSG_ERR_ARG); the output is laid out as out of place, out[i*out_c + c]. */
 int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p);
 void dsg_max_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);

@@ -9,6 +9,7 @@
 #define DSG_SUPPORT_H
 
 #include "dsg_kernels.h"
+#include "dsg_config.h" /* scratch sizes: the library defaults, or the generated model's */
 
 #if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP)
 #define DSG_USE_DSP 1

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from dsgen.backends.c import library
-from dsgen.backends.c.arena import plan_arena
 from dsgen.backends.c.footprint import Footprint, m4_footprint
-from dsgen.backends.c.lower import Lowering
+from dsgen.backends.c.lower import Lowering, plan_c_arena
+from dsgen.backends.c.scratch import ScratchConfig, scratch_config
 from dsgen.backends.names import Namer, ascii_ident
 from dsgen.backends.pending import refuse_pending
 from dsgen.backends.render import environment, rows, stamp
@@ -37,10 +37,17 @@ class CSummary:
     out_dir: Path
     files: list[str]
     arena_bytes: int
-    arena_lower_bound: int
+    arena_lower_bound: int  # for the chosen schedule: in-place layers share their input's slot
     weight_bytes: int  # every const array: weights, biases, multipliers
     layers: int
     footprint: Footprint | None = None  # measured on Cortex-M4 when the toolchain is there
+    naive_lower_bound: int = 0  # every simultaneously live tensor, nothing in place
+    scratch: ScratchConfig | None = None  # kernel buffers sized to this model (dsg_config.h)
+    in_place_layers: int = 0
+
+    @property
+    def scratch_bytes(self) -> int:
+        return self.scratch.bytes if self.scratch is not None else 0
 
     @property
     def weights_external(self) -> bool:
@@ -49,8 +56,12 @@ class CSummary:
 
     def describe(self) -> str:
         ratio = self.arena_bytes / self.arena_lower_bound if self.arena_lower_bound else 1.0
-        bound = self.arena_lower_bound
-        arena = f"arena {self.arena_bytes} bytes ({ratio:.2f}x the lower bound {bound})"
+        arena = (
+            f"arena {self.arena_bytes} bytes ({ratio:.2f}x the lower bound "
+            f"{self.arena_lower_bound} of this schedule, {self.in_place_layers} layers in place; "
+            f"naive bound {self.naive_lower_bound})"
+        )
+        scratch = f"kernel scratch {self.scratch_bytes} bytes (sized to these layers)"
         head = f"C model '{self.name}' in {self.out_dir}: {self.layers} kernel calls"
         if self.weights_external:
             head += f" (constants > {M4_FLASH_BYTES >> 20} MB: linked into external flash)"
@@ -58,14 +69,15 @@ class CSummary:
         if fp is None:
             return (
                 f"{head}; flash: {self.weight_bytes} bytes of constants + code; RAM: {arena} "
-                "+ stack (install arm-none-eabi-gcc for Cortex-M4 figures)"
+                f"+ stack, {scratch} included (install arm-none-eabi-gcc for Cortex-M4 figures)"
             )
         return (
             f"{head}\n  Cortex-M4 flash: {fp.text + fp.rodata} bytes = code {fp.text} + "
             f"constants {fp.rodata} (weights, biases, multipliers: {self.weight_bytes})\n"
-            f"  Cortex-M4 RAM:   {fp.ram + fp.stack} bytes in all = {arena} + stack ~{fp.stack} "
-            "(-fstack-usage estimate, kernel scratch included; `dsgen verify --target mcu` "
-            "measures the stack's high-water mark)"
+            f"  Cortex-M4 RAM:   {fp.ram + fp.stack} bytes in all = {arena}\n"
+            f"                   + stack ~{fp.stack} (-fstack-usage estimate; {scratch} "
+            "included, in the kernels' frames; `dsgen verify --target mcu` measures the "
+            "stack's high-water mark)"
         )
 
 
@@ -87,8 +99,8 @@ def compile_c(
     idents = {
         layer.name: namer.ident(f"l{i}_{layer.name}", 36) for i, layer in enumerate(qg.int_layers)
     }
-    elem = 2 if qg.bits == 16 else 1
-    plan = plan_arena(g, qg.int_layers, qg.int_outputs, elem, in_place)
+    plan = plan_c_arena(qg, in_place)
+    scratch = scratch_config(qg, plan)
     lowered = Lowering(qg, plan, name, idents).lower()
     weight_bytes = sum(len(a.values) * _BYTES[a.ctype] for a in lowered.arrays)
     families = library.families_for(c.kernel for c in lowered.calls)
@@ -107,24 +119,30 @@ def compile_c(
         "main.c": "c/model/main.c.j2",
         "Makefile": "c/model/Makefile.j2",
     }
-    for fname, tpl in files.items():
-        (out_dir / fname).write_text(env.get_template(tpl).render(**ctx))
     for stale in set(library.every_file()) - set(lib_files):  # from an earlier compile here
         (out_dir / stale).unlink(missing_ok=True)
     for lib in lib_files:
-        _copy_stamped(templates_dir() / "c" / lib, out_dir / lib, ctx["stamp"])
+        if lib != library.CONFIG:  # the model's own, rendered below
+            _copy_stamped(templates_dir() / "c" / lib, out_dir / lib, ctx["stamp"])
+    ctx["scratch_defines"] = scratch.defines()
+    files[library.CONFIG] = "c/model/dsg_config.h.j2"
+    for fname, tpl in files.items():
+        (out_dir / fname).write_text(env.get_template(tpl).render(**ctx))
     (out_dir / "cortex_m4").mkdir(exist_ok=True)
     for f in sorted((templates_dir() / "c" / "cortex_m4").iterdir()):
         _copy_stamped(f, out_dir / "cortex_m4" / f.name, ctx["stamp"])
     return CSummary(
         name,
         out_dir,
-        sorted([*files, *lib_files, "cortex_m4"]),
+        sorted({*files, *lib_files, "cortex_m4"}),
         plan.arena_bytes,
         plan.lower_bound,
         weight_bytes,
         len(lowered.calls),
         m4_footprint(out_dir, name) if measure else None,
+        plan.naive_bound,
+        scratch,
+        len(plan.in_place),
     )
 
 

@@ -217,6 +217,8 @@ def check_c_tree(g: Graph, qg: QGraph, s: Samples, c_dir: Path, summary) -> Veri
     extra = {
         "arena_bytes": summary.arena_bytes,
         "arena_lower_bound": summary.arena_lower_bound,
+        "arena_naive_bound": summary.naive_lower_bound,
+        "scratch_bytes": summary.scratch_bytes,
         "weight_bytes": summary.weight_bytes,
     }
     return bit_exact_result(g, "c", s, m, extra)

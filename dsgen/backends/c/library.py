@@ -25,7 +25,8 @@ class Family:
     kernels: tuple[str, ...]  # kernel names it defines, without the type suffix
 
 
-HEADERS = ("dsg_kernels.h", "dsg_support.h", "dsg_lowbit.h")  # every tree: the API + helpers
+CONFIG = "dsg_config.h"  # scratch sizes: library defaults here, the model's in a tree
+HEADERS = ("dsg_kernels.h", "dsg_support.h", "dsg_lowbit.h", CONFIG)  # every tree
 SUPPORT = Family("support", ("dsg_support.c",), (), ())
 
 FAMILIES: tuple[Family, ...] = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dsgen.backends.c import lowbit
-from dsgen.backends.c.arena import ArenaPlan
+from dsgen.backends.c.arena import ArenaPlan, plan_arena
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
 
@@ -127,7 +127,13 @@ def _mac_fields(lw: Lowering, p, pre: str) -> list[tuple[str, str]]:
 
 
 def _conv_kernel(lw: Lowering, layer: ir.Conv) -> tuple[str, bool]:
-    kind, t = layer.kind, lw.t
+    return conv_kernel(lw.t, layer)
+
+
+def conv_kernel(t: str, layer: ir.Conv) -> tuple[str, bool]:
+    """The kernel of a conv layer with `t`-typed activations ("s8"/"s16"), and whether it
+    returns a status."""
+    kind = layer.kind
     if t == "s8" and kind == "pointwise_conv" and layer.pads == (0, 0, 0, 0):
         return "dsg_pointwise_conv_s8", True
     if (
@@ -406,3 +412,45 @@ _KERNELS = {
     ir.Act: lower_act,
     ir.Flatten: lower_flatten,
 }
+
+
+# Output channels one GEMM block holds on DSP cores (DSG_CBLK in templates/c/dsg_conv.c).  The
+# GEMM runs a pointwise in place only when one block holds every output channel; a wider one
+# keeps its own arena slot rather than take the kernel's slower one-pixel fallback.
+GEMM_CBLK = 64
+GEMM_KMAX = 256  # longest dot product the DSP GEMM takes by default (DSG_KMAX)
+
+
+def overwrites_input(qg: QGraph, layer: ir.Layer) -> bool:
+    """Whether the C kernel of `layer` runs in place (in == out), for the arena planner: a
+    stride-1 3x3 depthwise whose output has its input's size, and a stride-1 pointwise that the
+    DSP GEMM takes in one channel block (pixel-wise: first to last when C_out <= C_in, last to
+    first in the larger slot when C_out > C_in)."""
+    if not isinstance(layer, ir.Conv) or qg.bits != 8:
+        return False
+    if lowbit.stored_weights(layer, qg.params[layer.name]) is not None:
+        return False  # the packed low-bit kernel reads its input after writing outputs
+    g = qg.graph
+    (h, w, c), (ho, wo, co) = g.shape(layer.inputs[0]), g.shape(layer.output)
+    if layer.stride != (1, 1) or (h, w) != (ho, wo):
+        return False
+    kernel, _ = conv_kernel("s8", layer)
+    if kernel == "dsg_depthwise_conv_3x3_s8":
+        return layer.pads[0] <= 2 and layer.pads[1] <= 2
+    if kernel == "dsg_pointwise_conv_s8":
+        return co <= GEMM_CBLK and c % 4 == 0 and c <= GEMM_KMAX
+    return False
+
+
+def plan_c_arena(qg: QGraph, in_place: bool = True) -> ArenaPlan:
+    """The C backend's arena: element-wise layers and the kernels of `overwrites_input` in
+    place (unless in_place is False)."""
+    elem = 2 if qg.bits == 16 else 1
+    return plan_arena(
+        qg.graph,
+        qg.int_layers,
+        qg.int_outputs,
+        elem,
+        in_place,
+        lambda layer: overwrites_input(qg, layer),
+    )

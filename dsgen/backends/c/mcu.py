@@ -318,6 +318,9 @@ def verify_mcu(
         "instructions_per_mac": round(counts[0] / macs, 3) if macs else None,
         **{f"{k}_bytes": v for k, v in r["size"].items()},
         "arena_bytes": r["summary"].arena_bytes,
+        "arena_lower_bound": r["summary"].arena_lower_bound,  # of the in-place schedule
+        "arena_naive_bound": r["summary"].naive_lower_bound,
+        "scratch_bytes": r["summary"].scratch_bytes,  # inside stack_bytes: the kernels' frames
         # measured: the stack painted before each inference, its high-water mark read back (the
         # kernels' scratch arrays live in their frames); the library has no other RAM
         "stack_bytes": stack,
