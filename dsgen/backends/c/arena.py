@@ -1,12 +1,13 @@
 """Offline activation-memory planning: tensor lifetimes → offsets in one static arena.
 
 Tensors are grouped into *storages*: a flatten's output is its input (NHWC flattening moves no
-data), and an element-wise layer (add, standalone activation) writes over an input that dies there
-(in-place).  The graph input lives in the caller's `in` buffer and each network output in its own
-caller buffer (`out`, or `out0`, `out1`, … with several outputs), so the arena holds only
-intermediates.  An output is never written over: it stays live to the end even when later layers
-read it.  Offsets come from greedy best-fit by decreasing size; the
-lower bound is the largest total size of storages live at the same step.
+data), and an element-wise layer (add, standalone or table activation, a channel scale's map:
+IN_PLACE_INPUTS) writes over an input that dies there (in-place).  The graph input lives in the
+caller's `in` buffer and each network output in its own caller buffer (`out`, or `out0`, `out1`,
+… with several outputs), so the arena holds only intermediates.  An output is never written over:
+it stays live to the end even when later layers read it.  Offsets come from greedy best-fit (by
+decreasing size, or by decreasing lifetime, whichever packs tighter); the lower bound is the
+largest total size of storages live at the same step.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ from dataclasses import dataclass, field
 
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
+
+# In-place hints: element-wise layers whose kernel may write over these inputs (by position),
+# when that input dies at the layer.  A channel scale writes over its map x, never its vector s.
+IN_PLACE_INPUTS: dict[type, tuple[int, ...]] = {
+    ir.Add: (0, 1),
+    ir.Act: (0,),
+    ir.Lut: (0,),
+    ir.ChannelScale: (0,),
+}
 
 ALIGN = 8  # bytes: int32 loads and SIMD-friendly pairs stay aligned on every target
 
@@ -102,8 +112,8 @@ def _reuse(g, layer, i, of_tensor, storages, last_use, in_place) -> str | None:
     """The storage `layer` may write into instead of a fresh one."""
     if isinstance(layer, ir.Flatten):
         return of_tensor[layer.inputs[0]]  # same bytes, new shape
-    if in_place and isinstance(layer, (ir.Add, ir.Act)):
-        for t in layer.inputs:
+    if in_place and type(layer) in IN_PLACE_INPUTS:
+        for t in (layer.inputs[k] for k in IN_PLACE_INPUTS[type(layer)]):
             st = storages[of_tensor[t]]
             if (
                 st.where == "arena"
@@ -114,11 +124,32 @@ def _reuse(g, layer, i, of_tensor, storages, last_use, in_place) -> str | None:
     return None
 
 
+# Greedy best-fit orders: biggest first, then longest-lived first (which packs the long-lived
+# storages of in-place chains, e.g. conv → table activation → SE channel scale, at the bottom).
+_ORDERS = (
+    lambda s: (-s.size, s.first, s.key),
+    lambda s: (-(s.last - s.first), -s.size, s.key),
+)
+
+
 def _place(arena: list[Storage]) -> int:
-    """Greedy best-fit: biggest first, each at the lowest offset free during its lifetime."""
+    """Greedy best-fit in each of _ORDERS; the smallest arena wins (the first on a tie)."""
+    best: tuple[int, list[int]] | None = None
+    for order in _ORDERS:
+        top = _place_in(sorted(arena, key=order))
+        if best is None or top < best[0]:
+            best = (top, [s.offset for s in arena])
+    assert best is not None
+    for s, offset in zip(arena, best[1], strict=True):
+        s.offset = offset
+    return best[0]
+
+
+def _place_in(order: list[Storage]) -> int:
+    """Each storage, in this order, at the lowest offset free during its lifetime."""
     placed: list[Storage] = []
     top = 0
-    for s in sorted(arena, key=lambda s: (-s.size, s.first, s.key)):
+    for s in order:
         busy = sorted(
             (p.offset, p.offset + _align(p.size))
             for p in placed

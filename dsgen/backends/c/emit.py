@@ -12,7 +12,6 @@ from dsgen.backends.c.arena import plan_arena
 from dsgen.backends.c.footprint import Footprint, m4_footprint
 from dsgen.backends.c.lower import Lowering
 from dsgen.backends.names import Namer, ascii_ident
-from dsgen.backends.pending import refuse_pending
 from dsgen.backends.render import environment, rows, stamp
 from dsgen.quant import int_ref
 from dsgen.quant.qgraph import QGraph
@@ -78,7 +77,6 @@ def compile_c(
     in_place: bool = True,
     measure: bool = False,
 ) -> CSummary:
-    refuse_pending(qg, "C")
     g = qg.graph
     name = ascii_ident(g.name, 32)
     namer = Namer()
