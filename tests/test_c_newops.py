@@ -297,3 +297,108 @@ def test_mobilenet_v3_small_bit_exact_on_cortex_m4(tmp_path):
 
 
 PINNED_MBV3_INSTRUCTIONS = 17_048_640
+
+
+def _m4_case(idx: int, call: str, args: dict[str, tuple[np.ndarray, str]], want, bits, c):
+    """C source: the arrays, a static output, one kernel call and its check (name #idx)."""
+    from tests.test_c_kernels import c_array
+
+    t = "int8_t" if bits == 8 else "int16_t"
+    src = "".join(c_array(f"{k}{idx}", a, ctype) for k, (a, ctype) in args.items())
+    src += c_array(f"want{idx}", want, t) + f"static {t} o{idx}[{max(want.size, 1)}];\n"
+    body = call.replace("#", str(idx))
+    return src + (
+        f"static int run{idx}(void)\n{{\n    {body}\n"
+        f'    return check("{body.split("(")[0].split()[-1]} #{idx}", o{idx}, want{idx}, '
+        f"{want.size}, 1, {c}, {bits});\n}}\n"
+    )
+
+
+M4_BENCH = r"""
+    {
+        static int8_t bx[4096], by[4096], bs[64], bt[256];
+        const dsg_lut_params lp = {bt};
+        const dsg_channel_scale_params cp = {64, 64, -5, -128, -100, 1518500250, -7, -128, 127};
+        uint32_t t0, t1;
+        t0 = ticks();
+        dsg_lut_s8(bx, by, 4096, &lp);
+        t1 = ticks();
+        printf("BENCH lut n=4096 ticks=%lu\n", (unsigned long)((t0 - t1) & 0xFFFFFF));
+        t0 = ticks();
+        dsg_channel_scale_s8(bx, bs, by, &cp);
+        t1 = ticks();
+        printf("BENCH channel_scale n=4096 ticks=%lu\n", (unsigned long)((t0 - t1) & 0xFFFFFF));
+    }
+"""
+
+
+@pytest.mark.slow
+def test_kernels_bit_exact_and_fast_on_cortex_m4(tmp_path):
+    """The kernels on the emulated Cortex-M4 (the real SMMLAR/SSAT output stage) on the
+    adversarial cases of the host tests, and their cost per element (deterministic instruction
+    counts): at most 5 for the table activation, 11 for the channel scale's fast path."""
+    from tests.test_c_kernels import ARM_FLAGS, HARNESS_HEAD, INSN_PER_TICK, M4_DIR, QEMU_CMD
+
+    cc = require_tool("arm-none-eabi-gcc")
+    require_tool(QEMU_CMD[0])
+    rng = np.random.default_rng(14)
+    src, calls = HARNESS_HEAD, []
+    t = np.arange(256) - 128
+    for n in (256, 1027, 3):
+        x = np.resize(t, n)
+        tab = rng.integers(-128, 128, 256)
+        call = f"const dsg_lut_params p = {{t#}}; dsg_lut_s8(x#, o#, {n}, &p);"
+        args = {"x": (x, "int8_t"), "t": (tab, "int8_t")}
+        src += _m4_case(len(calls), call, args, lookup(tab, x), 8, 1)
+        calls.append(len(calls))
+    for bits in (8, 16):
+        tlo, thi = (-128, 127) if bits == 8 else (-32768, 32767)
+        ctype = "int8_t" if bits == 8 else "int16_t"
+        for k, (zx, zs, zo, q, shift, lo, hi) in enumerate(scale_cases(rng, bits)):
+            pixels, c = [(7, 13), (1, 5), (16, 3), (5, 64)][k % 4]
+            x = rng.integers(tlo, thi + 1, (pixels, c))
+            x[0, :], x[-1, :] = tlo, thi
+            s = rng.integers(tlo, thi + 1, c)
+            s[0], s[-1] = tlo, thi
+            want = int_ref.channel_scale(ChannelScaleQ(zx, zs, zo, (q, shift), lo, hi), x, s)
+            fields = f"{pixels}, {c}, {zx}, {zs}, {zo}, {q}, {shift}, {lo}, {hi}"
+            call = (
+                f"const dsg_channel_scale_params p = {{{fields}}}; "
+                f"dsg_channel_scale_s{bits}(x#, s#, o#, &p);"
+            )
+            args = {"x": (x, ctype), "s": (s, ctype)}
+            src += _m4_case(len(calls), call, args, want, bits, c)
+            calls.append(len(calls))
+        x = rng.integers(tlo, thi + 1, (9, 116))
+        call = (
+            "const dsg_channel_slice_params p = {9, 116, 58, 116}; "
+            f"dsg_channel_slice_s{bits}(x#, o#, &p);"
+        )
+        src += _m4_case(len(calls), call, {"x": (x, ctype)}, x[:, 58:], bits, 58)
+        calls.append(len(calls))
+    src += "int main(void)\n{\n    int fails = 0;\n"
+    src += "    SYST_RVR = 0xFFFFFF; SYST_CVR = 0; SYST_CSR = 5;\n"
+    src += "".join(f"    fails += run{i}();\n" for i in calls) + M4_BENCH
+    src += '    printf(fails ? "FAIL\\n" : "PASS\\n");\n    return fails;\n}\n'
+    (tmp_path / "harness.c").write_text(src)
+    elf = tmp_path / "harness.elf"
+    lib = [str(KDIR / s) for s in library.sources([library.SUPPORT, library.family_of("dsg_lut")])]
+    cmd = [cc, *ARM_FLAGS[:-1], f"-I{KDIR}", "--specs=rdimon.specs", "-nostartfiles"]
+    cmd += [f"-T{M4_DIR / 'mps2_an386.ld'}", str(M4_DIR / "startup_cm4.c"), *lib]
+    cmd += [str(tmp_path / "harness.c"), "-lrdimon", "-o", str(elf)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(
+        [*QEMU_CMD, "-kernel", str(elf)], capture_output=True, text=True, timeout=120
+    )
+    out = r.stdout
+    fails = [ln for ln in out.splitlines() if ln.startswith("FAIL")]
+    assert not fails and "PASS" in out and r.returncode == 0, out + r.stderr
+    assert out.count("ok ") == len(calls)
+    per = {}
+    for ln in out.splitlines():
+        if ln.startswith("BENCH"):
+            _, name, n, tk = ln.split()
+            per[name] = int(tk[6:]) * INSN_PER_TICK / int(n[2:])
+    print(per)
+    assert per["lut"] <= 5 and per["channel_scale"] <= 11, per
