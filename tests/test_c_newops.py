@@ -228,12 +228,13 @@ def test_shufflenet_v2_16x8_bit_exact(tmp_path):
     check_bit_exact(qg, tmp_path / "c", n=1)
 
 
-def se_model(tmp_path):
+def se_model(tmp_path, decomposed=False):
     """conv 3->32 3x3 + ReLU, SE (squeeze 8, ReLU, HardSigmoid gate), conv 1x1 to 8: the channel
-    scale's step holds the largest live set unless its output takes x's storage."""
+    scale's step holds the largest live set unless its output takes x's storage.  A decomposed
+    gate Clip(x/6 + 0.5, 0, 1) folds into the SE's second conv (no table: 16-bit works)."""
     g = GraphBuilder("se_peak", (1, 3, 16, 16), 0, opset=OPSET_NEW)
     x = g.conv_bn("input", "conv1", 32, 3, act="relu")
-    y = _se(g, x, "se", 8, "relu", "hsig", False)
+    y = _se(g, x, "se", 8, "relu", "hsig", decomposed)
     y = g.conv_bn(y, "project", 8, 1, act=None)
     p = tmp_path / "se.onnx"
     onnx.save(g.model(y, "SE arena test"), p)
@@ -261,6 +262,14 @@ def test_se_channel_scale_in_place_shrinks_the_arena(tmp_path, monkeypatch):
     assert without.arena_bytes >= 2 * x_bytes, without.arena_bytes
     assert with_hint.arena_bytes < x_bytes + 64, with_hint.arena_bytes
     assert with_hint.arena_bytes == with_hint.arena_lower_bound
+
+
+def test_se_16x8_bit_exact(tmp_path):
+    """The s16 channel scale in a network (the gate folded into its conv: no table)."""
+    qg = quantized(se_model(tmp_path, decomposed=True), bits=16)
+    kinds = [layer.kind for layer in qg.int_layers]
+    assert "channel_scale" in kinds and "lut" not in kinds, kinds
+    check_bit_exact(qg, tmp_path / "c", n=2)
 
 
 @pytest.mark.parametrize(
