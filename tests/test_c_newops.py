@@ -206,7 +206,6 @@ def qgs(tmp_path_factory):
         # in tests/test_c_backend.py's small zoo too (check_bit_exact), so slow here
         pytest.param("efficientnet_b0_32", marks=pytest.mark.slow),
         pytest.param("shufflenet_v2_x0_5_64", marks=pytest.mark.slow),
-        pytest.param("efficientnet_lite0_32", marks=pytest.mark.slow),
     ],
 )
 def test_verify_target_c_bit_exact(tmp_path, name):

@@ -215,7 +215,7 @@ void dsg_act_s8(const int8_t *in, int8_t *out, int32_t n, const dsg_act_params *
 /* Table activation, one byte load from the table per element; out may be in. */
 void dsg_lut_s8(const int8_t *in, int8_t *out, int32_t n, const dsg_lut_params *p);
 /* x: [pixels][c], s: [c]; out may be x (not s).  On DSP cores a 4-instruction output stage when
- * -23 <= shift <= -1 (the contract's double rounding otherwise). */
+ * -23 <= shift <= -1 and z_out fits int8 (the general two-step RQ otherwise; same integers). */
 void dsg_channel_scale_s8(const int8_t *x, const int8_t *s, int8_t *out,
                           const dsg_channel_scale_params *p);
 /* out: [pixels][stop - start]; out must not overlap in. */
