@@ -134,15 +134,14 @@ _ORDERS = (
 
 def _place(arena: list[Storage]) -> int:
     """Greedy best-fit in each of _ORDERS; the smallest arena wins (the first on a tie)."""
-    best: tuple[int, list[int]] | None = None
+    results = []
     for order in _ORDERS:
         top = _place_in(sorted(arena, key=order))
-        if best is None or top < best[0]:
-            best = (top, [s.offset for s in arena])
-    assert best is not None
-    for s, offset in zip(arena, best[1], strict=True):
+        results.append((top, [s.offset for s in arena]))
+    top, offsets = min(results, key=lambda r: r[0])  # min keeps the first of equals
+    for s, offset in zip(arena, offsets, strict=True):
         s.offset = offset
-    return best[0]
+    return top
 
 
 def _place_in(order: list[Storage]) -> int:
