@@ -1,12 +1,15 @@
 """Cortex-M4 side by side: instructions/MAC (qemu), estimated cycles/MAC (../shared/tools/m4cycles,
 Cortex-M4 TRM timings over the executed-instruction trace, branch penalty P = 2) per layer kind
-and overall, and total RAM = arena + measured stack high-water mark (the kernels' scratch, sized
+and overall, total RAM = arena + measured stack high-water mark (the kernels' scratch, sized
 to each model's layers, lives in their frames) beside the arena's two lower bounds: the chosen
 schedule's (in-place depthwise and pointwise layers share their input's slot) and the naive one
-(every live tensor side by side).  Every number comes from one run of the generated code,
-bit-exact against the integer reference.
+(every live tensor side by side), and the share of the instructions spent in layers without MACs
+(table activations, SE channel scales, channel slices, adds, pools...) by kind.  Every number
+comes from one run of the generated code, bit-exact against the integer reference.
 
-    python bench/m4_bench.py [model ...]      (default: the small zoo models + ../shared/models)
+    python bench/m4_bench.py [model ...]   (.onnx files or small model names, e.g.
+                                            mobilenet_v3_small_64; default: the small zoo
+                                            models, EfficientNet-Lite0 at 32x32, ../shared/models)
 
 m4cycles is found through $M4CYCLES or ../shared/tools/m4cycles/m4cycles relative to the repo;
 without it the cycle columns say "n/a".  Models over ~30 M instructions skip the trace (see its
@@ -34,6 +37,7 @@ from dsgen.backends.c import mcu  # noqa: E402
 from dsgen.backends.c.host import quantized_samples  # noqa: E402
 from dsgen.errors import DsgenError  # noqa: E402
 from dsgen.quant.api import QuantOptions  # noqa: E402
+from dsgen.zoo.modern import efficientnet  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 REAL = ["mlperf_kws_dscnn_int8_qdq_nchw.onnx", "mlperf_vww_mbv1_025_int8_qdq_nchw.onnx"]
@@ -69,7 +73,12 @@ def measure(path: Path, tmp: Path) -> dict:
         "total": summ.arena_bytes + smp["stack"],
         "cpm": None,
         "kinds": {},
+        "outside": {},  # kind of a layer without MACs -> its share of the instructions
     }
+    for layer in r["layers"]:
+        if not layer["macs"]:
+            share = layer["instructions"] / smp["instructions"]
+            row["outside"][layer["kind"]] = row["outside"].get(layer["kind"], 0.0) + share
     tool = m4cycles_tool()
     if tool is None or smp["instructions"] > TRACE_LIMIT:
         return row
@@ -89,16 +98,26 @@ def measure(path: Path, tmp: Path) -> dict:
     return row
 
 
+def small_models() -> dict:
+    """The small zoo models and EfficientNet-Lite0 at 32x32 (the zoo has Lite0 at 224 only)."""
+    builders = {n: (lambda n=n: zoo.build(n)) for n in zoo.names() if not n.endswith("_224")}
+    builders["efficientnet_lite0_32"] = lambda: efficientnet(32, 10, lite=True)
+    return builders
+
+
 def models(argv: list[str], tmp: Path) -> list[Path]:
-    if argv:
-        return [Path(a) for a in argv]
+    """argv: .onnx files or names of small_models(); none: all of those + ../shared/models."""
+    builders = small_models()
     paths = []
-    for name in zoo.names():
-        if name.endswith("_224"):
+    for name in argv or builders:
+        if name not in builders:
+            paths.append(Path(name))
             continue
         p = tmp / f"{name}.onnx"
-        onnx.save(zoo.build(name), p)
+        onnx.save(builders[name](), p)
         paths.append(p)
+    if argv:
+        return paths
     return paths + [SHARED / "models" / f for f in REAL if (SHARED / "models" / f).exists()]
 
 
@@ -124,6 +143,13 @@ def main(argv: list[str]) -> None:
               f"{r['stack']:,} | {r['total']:,} |")  # fmt: skip
     for line in refused:
         print(f"refused: {line}")
+    print()
+    print("| model | instr/MAC | instructions in layers without MACs | by kind |")
+    print("|---|---:|---:|---|")
+    for r in rows:
+        out = r["outside"]
+        kinds = ", ".join(f"{k} {v:.1%}" for k, v in sorted(out.items(), key=lambda kv: -kv[1]))
+        print(f"| {r['model']} | {r['ipm']:.2f} | {sum(out.values()):.1%} | {kinds or '–'} |")
 
 
 if __name__ == "__main__":

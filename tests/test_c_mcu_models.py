@@ -1,7 +1,7 @@
 """Every zoo model and every real model, bit-exact on an emulated Cortex-M4 (qemu mps2-an386).
 
-The two 224×224 zoo entries reproduce the MobileNets paper's cost tables; at 4.2 M and 3.5 M
-parameters their weights outgrow the 4 MB internal flash, so the build links them into the
+The 224×224 MobileNetV1/V2 zoo entries reproduce the MobileNets paper's cost tables; at 4.2 M and
+3.5 M parameters their weights outgrow the 4 MB internal flash, so the build links them into the
 external-flash region (XFLASH, the board's PSRAM under qemu), as a board with QSPI flash would.
 They run 0.9 G and 0.5 G instructions: more than one wrap of the 24-bit SysTick.
 """
@@ -22,6 +22,7 @@ from tests.conftest import require_tool
 
 SMALL_ZOO = [n for n in zoo.names() if not n.endswith("_224")]
 BIG_ZOO = [n for n in zoo.names() if n.endswith("_224")]
+PAPER = {"mobilenet_v1_1.0_224", "mobilenet_v2_1.0_224"}  # the MobileNets papers' cost tables
 REAL = ["mlperf_kws_dscnn_float_nchw.onnx", "mlperf_kws_dscnn_int8_qdq_nchw.onnx",
         "arm_kws_ds_cnn_S_float_nchw.onnx", "mlperf_vww_mbv1_025_float_nchw.onnx",
         "mlperf_vww_mbv1_025_int8_qdq_nchw.onnx"]  # fmt: skip
@@ -63,9 +64,13 @@ def _big(tmp_path, name):
 def test_224_models_on_cortex_m4(tmp_path, name):
     p, quant = _big(tmp_path, name)
     r = _mcu(p, samples=1, quant=quant)
-    assert r.extra["weight_bytes"] > 3 << 20
     # 0.9 G instructions for V1: a count that lost a SysTick wrap (671 M) would read < 1 per MAC
-    assert 1.0 < r.extra["instructions_per_mac"] < 2.5
+    assert r.extra["instructions_per_mac"] > 1.0
+    if name in PAPER:  # weights beyond the internal flash, and the GEMM's speed
+        assert r.extra["weight_bytes"] > 3 << 20
+        assert r.extra["instructions_per_mac"] < 2.5
+    else:  # issue 14's models: 5x5 depthwise, SE, tables (BENCHMARKS.md, Cortex-M4)
+        assert r.extra["instructions_per_mac"] < 6.0
 
 
 @pytest.mark.slow

@@ -120,6 +120,29 @@ typedef struct {
     int32_t mult, shift, mult_neg, shift_neg;
 } dsg_act_params;
 
+/* A table activation (docs/fixed_point.md, "Table activations"): y = table[x + 128], int8 in and
+ * out.  The compiler builds the 256 entries (the output clamp included); the kernel only reads. */
+typedef struct {
+    const int8_t *table; /* [256] */
+} dsg_lut_params;
+
+/* Squeeze-and-excitation's run-time channel scale of a map x (pixels x c, NHWC) by a vector s (c):
+ * y[px][ch] = clamp(z_out + RQ((x[px][ch] - z_x) * (s[ch] - z_s), mult, shift), act_min, act_max),
+ * one (mult, shift) for the layer (m = s_x * s_s / s_out).  The product times 2^max(shift, 0)
+ * fits int32 (the compiler checks). */
+typedef struct {
+    int32_t pixels, c;
+    int32_t z_x, z_s, z_out;
+    int32_t mult, shift;
+    int32_t act_min, act_max;
+} dsg_channel_scale_params;
+
+/* Channels [start, stop) of an NHWC map with in_c channels: a copy (same scale and zero point). */
+typedef struct {
+    int32_t pixels, in_c;
+    int32_t start, stop;
+} dsg_channel_slice_params;
+
 /* Kernels that accept only some geometries return DSG_ERR_ARG, writing nothing. */
 #define DSG_OK 0
 #define DSG_ERR_ARG (-1)
@@ -194,6 +217,14 @@ void dsg_concat_s8(const dsg_concat_input_s8 *inputs, int32_t n_inputs, int32_t 
 void dsg_channel_shuffle_s8(const int8_t *in, int8_t *out, int32_t pixels, int32_t c,
                             int32_t groups);
 void dsg_act_s8(const int8_t *in, int8_t *out, int32_t n, const dsg_act_params *p);
+/* Table activation, one byte load from the table per element; out may be in. */
+void dsg_lut_s8(const int8_t *in, int8_t *out, int32_t n, const dsg_lut_params *p);
+/* x: [pixels][c], s: [c]; out may be x (not s).  On DSP cores a 4-instruction output stage when
+ * -23 <= shift <= -1 and z_out fits int8 (the general two-step RQ otherwise; same integers). */
+void dsg_channel_scale_s8(const int8_t *x, const int8_t *s, int8_t *out,
+                          const dsg_channel_scale_params *p);
+/* out: [pixels][stop - start]; out must not overlap in. */
+void dsg_channel_slice_s8(const int8_t *in, int8_t *out, const dsg_channel_slice_params *p);
 
 /* --------------------------------------------------------------------- s16 (16x8) kernels */
 void dsg_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p);
@@ -209,6 +240,9 @@ void dsg_concat_s16(const dsg_concat_input_s16 *inputs, int32_t n_inputs, int32_
 void dsg_channel_shuffle_s16(const int16_t *in, int16_t *out, int32_t pixels, int32_t c,
                              int32_t groups);
 void dsg_act_s16(const int16_t *in, int16_t *out, int32_t n, const dsg_act_params *p);
+void dsg_channel_scale_s16(const int16_t *x, const int16_t *s, int16_t *out,
+                           const dsg_channel_scale_params *p);
+void dsg_channel_slice_s16(const int16_t *in, int16_t *out, const dsg_channel_slice_params *p);
 
 /* --------------------------------------------------------------------- packed low-bit weights */
 #include "dsg_lowbit.h"

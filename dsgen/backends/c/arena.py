@@ -3,13 +3,15 @@
 Tensors are grouped into *storages*: a flatten's output is its input (NHWC flattening moves no
 data), and a layer whose kernel may write its output over an input that dies there runs
 *in place* in that input's storage.  Element-wise layers (add, standalone activation) always may;
+so do a table activation and a channel scale over its map x (IN_PLACE_INPUTS);
 other kernels say so through the planner's `overwrites` predicate (the C backend's: a stride-1
 3x3 depthwise whose output has its input's size, whose kernel keeps the input rows later outputs
 still read in a small line buffer, and a pixel-wise pointwise with C_out <= C_in; see
 dsgen.backends.c.lower.overwrites_input).  The graph input lives in the caller's `in` buffer and
 each network output in its own caller buffer (`out`, or `out0`, `out1`, … with several outputs),
 so the arena holds only intermediates.  An output is never written over: it stays live to the
-end even when later layers read it.  Offsets come from greedy best-fit by decreasing size.
+end even when later layers read it.  Offsets come from greedy best-fit in several orders (the
+smallest arena wins).
 
 Two lower bounds: `lower_bound`, the largest total size of storages live at the same step of the
 chosen schedule (in-place pairs share a slot), and `naive_bound`, the same over tensors with no
@@ -24,6 +26,15 @@ from dataclasses import dataclass, field
 
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
+
+# In-place hints: element-wise layers whose kernel may write over these inputs (by position),
+# when that input dies at the layer.  A channel scale writes over its map x, never its vector s.
+IN_PLACE_INPUTS: dict[type, tuple[int, ...]] = {
+    ir.Add: (0, 1),
+    ir.Act: (0,),
+    ir.Lut: (0,),
+    ir.ChannelScale: (0,),
+}
 
 ALIGN = 8  # bytes: int32 loads and SIMD-friendly pairs stay aligned on every target
 
@@ -144,8 +155,8 @@ def _reuse(g, layer, i, of_tensor, storages, last_use, in_place, overwrites) -> 
         return of_tensor[layer.inputs[0]]  # same bytes, new shape
     if not in_place:
         return None
-    if isinstance(layer, (ir.Add, ir.Act)):
-        candidates = layer.inputs
+    if type(layer) in IN_PLACE_INPUTS:
+        candidates = [layer.inputs[k] for k in IN_PLACE_INPUTS[type(layer)]]
     elif overwrites is not None and overwrites(layer):
         candidates = layer.inputs[:1]
     else:
@@ -168,6 +179,7 @@ _ORDERS = (
     lambda s: (-s.size, s.first, s.key),
     lambda s: (-s.first, -s.size, s.key),
     lambda s: (s.first, -s.size, s.key),
+    lambda s: (-(s.last - s.first), -s.size, s.key),  # long-lived in-place chains at the bottom
 )
 
 

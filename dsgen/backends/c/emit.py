@@ -12,7 +12,6 @@ from dsgen.backends.c.footprint import Footprint, m4_footprint
 from dsgen.backends.c.lower import Lowering, plan_c_arena
 from dsgen.backends.c.scratch import ScratchConfig, scratch_config
 from dsgen.backends.names import Namer, ascii_ident
-from dsgen.backends.pending import refuse_pending
 from dsgen.backends.render import environment, rows, stamp
 from dsgen.quant import int_ref
 from dsgen.quant.qgraph import QGraph
@@ -90,7 +89,6 @@ def compile_c(
     in_place: bool = True,
     measure: bool = False,
 ) -> CSummary:
-    refuse_pending(qg, "C")
     g = qg.graph
     name = ascii_ident(g.name, 32)
     namer = Namer()

@@ -55,6 +55,12 @@ FAMILIES: tuple[Family, ...] = (
         ("dsg_add", "dsg_act", "dsg_concat", "dsg_channel_shuffle"),
     ),
     Family("fc", ("dsg_fc.c",), (), ("dsg_dense",)),
+    Family(
+        "nonlinear",
+        ("dsg_nonlinear.c",),
+        (),
+        ("dsg_lut", "dsg_channel_scale", "dsg_channel_slice"),
+    ),
     Family("lowbit", ("dsg_lowbit.c",), ("dsg_lowbit_typed.inc",), ("dsg_conv_lowbit",)),
 )
 

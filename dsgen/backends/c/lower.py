@@ -401,6 +401,59 @@ def lower_flatten(lw: Lowering, layer: ir.Flatten, p) -> None:
     return None  # same storage (arena.plan_arena): no code
 
 
+def lower_lut(lw: Lowering, layer: ir.Lut, p) -> CCall:
+    ident = lw.idents[layer.name]
+    n = lw.qg.graph.tensors[layer.output].size
+    table = _arr(lw.arrays, lw.prefix(layer), "table", "int8_t", p.table)
+    return CCall(
+        ident,
+        "lut",
+        f"dsg_lut_{lw.t}",
+        "dsg_lut_params",
+        [("table", table)],
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), str(n), f"&{ident}"],
+    )
+
+
+def lower_channel_scale(lw: Lowering, layer: ir.ChannelScale, p) -> CCall:
+    ident = lw.idents[layer.name]
+    h, w, c = lw.qg.graph.shape(layer.output)
+    f = [
+        ("pixels", h * w),
+        ("c", c),
+        ("z_x", p.z_x),
+        ("z_s", p.z_s),
+        ("z_out", p.z_out),
+        ("mult", p.rq[0]),
+        ("shift", p.rq[1]),
+        ("act_min", p.lo),
+        ("act_max", p.hi),
+    ]
+    x, s = layer.inputs
+    return CCall(
+        ident,
+        "channel_scale",
+        f"dsg_channel_scale_{lw.t}",
+        "dsg_channel_scale_params",
+        [(k, str(v)) for k, v in f],
+        [lw.buf(x), lw.buf(s), lw.buf(layer.output), f"&{ident}"],
+    )
+
+
+def lower_channel_slice(lw: Lowering, layer: ir.ChannelSlice, p) -> CCall:
+    ident = lw.idents[layer.name]
+    h, w, c = lw.qg.graph.shape(layer.inputs[0])
+    f = [("pixels", h * w), ("in_c", c), ("start", layer.start), ("stop", layer.stop)]
+    return CCall(
+        ident,
+        "channel_slice",
+        f"dsg_channel_slice_{lw.t}",
+        "dsg_channel_slice_params",
+        [(k, str(v)) for k, v in f],
+        [lw.buf(layer.inputs[0]), lw.buf(layer.output), f"&{ident}"],
+    )
+
+
 _KERNELS = {
     ir.Conv: lower_conv,
     ir.Dense: lower_dense,
@@ -411,6 +464,9 @@ _KERNELS = {
     ir.Shuffle: lower_shuffle,
     ir.Act: lower_act,
     ir.Flatten: lower_flatten,
+    ir.Lut: lower_lut,
+    ir.ChannelScale: lower_channel_scale,
+    ir.ChannelSlice: lower_channel_slice,
 }
 
 
