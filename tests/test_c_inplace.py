@@ -91,3 +91,7 @@ def test_planner_takes_any_overwrites_rule(tmp_path):
     check_disjoint(qg, plan)
     assert qg.int_layers[0].name not in plan.in_place  # its input is the caller's buffer
     assert all(plan.storage(t).where == "out" for t in qg.int_outputs)
+    # a storage that becomes the caller's output buffer never holds more than the output (the
+    # dense over its larger pooled vector would overrun `out`)
+    for t in qg.int_outputs:
+        assert plan.storage(t).size <= qg.graph.tensors[t].size, t

@@ -107,9 +107,14 @@ def _plan(g, layers, outputs, elem_bytes, in_place, overwrites) -> ArenaPlan:
     for t in outputs:  # live to the end: no in-place layer may write over an output
         last_use[t] = len(layers)
     done_in_place, made = [], {}
+    to_out = _output_bound(layers, outputs)
     for i, layer in enumerate(layers):
         made[layer.output] = i
         key = _reuse(g, layer, i, of_tensor, storages, last_use, in_place, overwrites)
+        if key is not None and layer.output in to_out and not isinstance(layer, ir.Flatten):
+            # the storage becomes the caller's output buffer, which holds the output only
+            if storages[key].size > g.tensors[layer.output].size * elem_bytes:
+                key = None
         if key is None:
             key = layer.output
             storages[key] = Storage(key, 0, i, i)
@@ -133,6 +138,15 @@ def _plan(g, layers, outputs, elem_bytes, in_place, overwrites) -> ArenaPlan:
     return ArenaPlan(
         storages, of_tensor, size, bound, list(outputs), in_place=done_in_place, live=live
     )
+
+
+def _output_bound(layers, outputs: list[str]) -> set[str]:
+    """Tensors whose storage ends up a caller output buffer: the outputs and what they flatten."""
+    bound = set(outputs)
+    for layer in reversed(layers):
+        if isinstance(layer, ir.Flatten) and layer.output in bound:
+            bound.add(layer.inputs[0])
+    return bound
 
 
 def _place_outputs(storages, of_tensor, outputs: list[str]) -> None:
