@@ -240,7 +240,7 @@ def test_int8_network_close_to_float_and_16bit_refused(tmp_path):
         quantize(load_ir(p), calib, QuantConfig(bits=16))
 
 
-@pytest.mark.parametrize("target", ["c", "hls", "rtl"])
+@pytest.mark.parametrize("target", ["c", "hls"])
 def test_backends_refuse_new_kinds(tmp_path, target):
     conv, w = _conv("c", "x", "t")
     p = _model(tmp_path, [conv, helper.make_node("HardSwish", ["t"], ["y"], name="hs")], [w])
