@@ -50,6 +50,16 @@ def se_model() -> onnx.ModelProto:
     return b.model(b.node("Add", [b.conv(m, C, C, k=(1, 1)), t]), opset=14)
 
 
+def se16_model() -> onnx.ModelProto:
+    """An SE block without tables (Clip gate) for 16-bit activations: a 16 x 16-bit product."""
+    b = G((1, 4, 6, 6), seed=4)
+    t = b.node("Relu", [b.conv("x", 4, C, pads=[1] * 4)])
+    r = b.node("Relu", [b.conv(b.node("GlobalAveragePool", [t]), C, 4, k=(1, 1))])
+    zero, one = b.const(np.float32(0)), b.const(np.float32(1))
+    s = b.node("Clip", [b.conv(r, 4, C, k=(1, 1)), zero, one])
+    return b.model(b.conv(b.node("Mul", [t, s]), C, 4, k=(1, 1)))
+
+
 def _shuffle(b: G, x: str, c: int, hw: int) -> str:
     r = b.node("Reshape", [x, b.const(np.array([1, 2, c // 2, hw, hw], np.int64))])
     t = b.node("Transpose", [r], perm=[0, 2, 1, 3, 4])
@@ -76,7 +86,8 @@ def split_model() -> onnx.ModelProto:
     return b.model(_shuffle(b, b.node("Concat", [_branch(b, c2, 5), c1], axis=1), C, 6))
 
 
-MODELS = {"lut": lut_model, "se": se_model, "split": split_model}
+MODELS = {"lut": lut_model, "se": se_model, "split": split_model, "se16": se16_model}
+BITS = {"se16": 16}
 
 
 def _save(tmp: Path, name: str) -> Path:
@@ -85,8 +96,12 @@ def _save(tmp: Path, name: str) -> Path:
     return p
 
 
+def _quant(name: str) -> QuantOptions:
+    return QuantOptions(bits=BITS.get(name, 8))
+
+
 def _qg(path: Path):
-    return quantize_graph(load_ir(path), QuantOptions(), **QUIET)
+    return quantize_graph(load_ir(path), _quant(path.stem), **QUIET)
 
 
 def _needs_sim() -> None:
@@ -126,6 +141,13 @@ def test_netlist_se_needs_no_map_fifo(tmp_path):
     assert add.name.lower() in name and depth >= qg.graph.tensors[add.inputs[1]].size
 
 
+def test_netlist_se16(tmp_path):
+    qg, s, top = _compile(tmp_path, "se16")
+    assert qg.bits == 16 and "lut" not in [l.kind for l in qg.int_layers]
+    engine = top[top.index("dsg_channel_scale #(") :]
+    assert ".DATA_W(16)" in engine[: engine.index(")\n)")] and ".S_W(16)" in engine
+
+
 def test_netlist_split_shares_one_slice_engine(tmp_path):
     qg, s, top = _compile(tmp_path, "split")
     slices = [l for l in qg.int_layers if l.kind == "channel_slice"]
@@ -138,6 +160,14 @@ def test_netlist_split_shares_one_slice_engine(tmp_path):
         bypass = next(t for t in c.inputs if qg.graph.producer(t).kind == "channel_slice")
         depth = next(d for n, d in s.fifo_depths.items() if c.name.lower() in n)
         assert depth >= qg.graph.shape(bypass)[-1] * 6  # a row of the bypass half, at least
+
+
+def _check_outputs(qg, xs, outputs) -> None:
+    out = qg.int_outputs[0]
+    for k, (got, x) in enumerate(zip(outputs, xs, strict=True)):
+        want = int_ref.run(qg, x)[out].reshape(-1)
+        bad = np.flatnonzero(got != want)
+        assert not bad.size, f"sample {k} at {bad[0]}: {got[bad[0]]} != {want[bad[0]]}"
 
 
 # -- simulation ----------------------------------------------------------------------------------
@@ -153,7 +183,7 @@ def test_bit_exact(models, name):
     _needs_sim()
     from dsgen.backends.rtl.verify import verify_rtl
 
-    r = verify_rtl(models[name], samples=1, adversarial=2, quant=QuantOptions(),
+    r = verify_rtl(models[name], samples=1, adversarial=2, quant=_quant(name),
                    multipliers=BUDGET, quiet=True, **QUIET)  # fmt: skip
     d = r.to_json()
     assert r.bit_exact and r.ok, f"{name}: {r.mismatches} mismatches; {d.get('first_mismatch')}"
@@ -173,25 +203,25 @@ def test_backpressure(models, tmp_path, name):
     run = simulate(qg, xs, multipliers=BUDGET, work=tmp_path,
                    stress=Stress(p_idle=0.3, p_stall=0.6, seed=7))  # fmt: skip
     assert run.complete, run.log
-    out = qg.int_outputs[0]
-    for k, (got, x) in enumerate(zip(run.outputs, xs, strict=True)):
-        want = int_ref.run(qg, x)[out].reshape(-1)
-        bad = np.flatnonzero(got != want)
-        assert not bad.size, f"sample {k} at {bad[0]}: {got[bad[0]]} != {want[bad[0]]}"
+    _check_outputs(qg, xs, run.outputs)
     assert run.raw["extra"] == 0 and run.raw["tlast_ok"] and not run.log, run.log
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["shufflenet_v2_x0_5_64"])
-def test_zoo_bit_exact(tmp_path, name):
+def test_zoo_shufflenet_v2_bit_exact(tmp_path):
+    """ShuffleNetV2 x0.5 at 64x64 (13 channel splits as Split and Slice, 16 concats + shuffles), two
+    uniform full-range inputs back to back.  ~2 min to build, ~1 min per sample simulated."""
     _needs_sim()
-    from dsgen.backends.rtl.verify import verify_rtl
+    from dsgen.backends.rtl.verify import simulate
 
-    r = verify_rtl(_save(tmp_path, name), samples=0, adversarial=2, quant=QuantOptions(),
-                   multipliers=256, quiet=True, **QUIET)  # fmt: skip
-    d = r.to_json()
-    assert r.bit_exact and r.ok, f"{name}: {r.mismatches} mismatches; {d.get('first_mismatch')}"
-    assert d["samples"] == 2, d
+    qg = _qg(_save(tmp_path, "shufflenet_v2_x0_5_64"))
+    assert sum(l.kind == "channel_slice" for l in qg.int_layers) == 26
+    xs = default_samples(qg, 2, seed=14)
+    run = simulate(qg, xs, multipliers=256, work=tmp_path)
+    assert run.complete and not run.log, run.log
+    _check_outputs(qg, xs, run.outputs)
+    assert run.raw["extra"] == 0 and run.raw["tlast_ok"]
+    assert run.cycles > 0 and run.summary.fifo_depths
 
 
 def test_corrupted_table_is_caught(models):
