@@ -11,6 +11,7 @@ same top through dsgen.backends.rtl.sim's cache) and one zoo model (slow).
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,13 @@ import pytest
 
 from dsgen import zoo
 from dsgen.backends.rtl import compile_rtl, default_samples
+from dsgen.backends.rtl.synth import parse_stat
 from dsgen.compiler import load_ir
 from dsgen.quant import int_ref
 from dsgen.quant.api import QuantOptions, quantize_graph
+from dsgen.resources import hw_dir
 from dsgen.tools import activate_verilator
+from tests.conftest import require_tool
 from tests.onnx_build import G
 
 QUIET = {"warn": lambda m: None}
@@ -222,6 +226,24 @@ def test_zoo_shufflenet_v2_bit_exact(tmp_path):
     _check_outputs(qg, xs, run.outputs)
     assert run.raw["extra"] == 0 and run.raw["tlast_ok"]
     assert run.cycles > 0 and run.summary.fifo_depths
+
+
+@pytest.mark.slow
+def test_se_frame_buffer_in_block_ram(tmp_path):
+    """yosys synth_xilinx of dsg_channel_scale alone, sized for MobileNetV3-small-64's first SE
+    map (16x16x16 = 4 KB): the frame buffer is one RAMB36, the product and the requantizer's
+    multiplies are DSPs.  (~1 min of yosys.)"""
+    yosys = require_tool("yosys")
+    hw = hw_dir()
+    script = (
+        f"read_verilog -defer {hw / 'dsg_requant.v'} {hw / 'dsg_channel_scale.v'}; "
+        "chparam -set C 16 -set N_PIX 256 dsg_channel_scale; "
+        "synth_xilinx -top dsg_channel_scale -flatten; stat"
+    )
+    r = subprocess.run([yosys, "-p", script], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rep = parse_stat(r.stdout)
+    assert rep.bram == 1.0 and rep.dsp >= 1, rep.describe()
 
 
 def test_corrupted_table_is_caught(models):
