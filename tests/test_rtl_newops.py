@@ -35,11 +35,14 @@ C = 8
 
 
 def lut_model() -> onnx.ModelProto:
-    """conv 3x3 → HardSwish → conv 1x1 → Sigmoid → conv 1x1 → Tanh: three tables after convs."""
+    """conv 3x3 → HardSwish → conv 1x1 → Sigmoid → conv 1x1 → Tanh: three tables after convs; then
+    a lone Slice of channels [1, 3) (a dsg_channel_slice with one output used)."""
     b = G((1, 4, 6, 6), seed=1)
     h = b.node("HardSwish", [b.conv("x", 4, C, pads=[1] * 4)])
     s = b.node("Sigmoid", [b.conv(h, C, C, k=(1, 1))])
-    return b.model(b.node("Tanh", [b.conv(s, C, 4, k=(1, 1))]), opset=14)
+    t = b.node("Tanh", [b.conv(s, C, 4, k=(1, 1))])
+    ends = [b.const(np.array([v], np.int64)) for v in (1, 3, 1)]
+    return b.model(b.node("Slice", [t, *ends]), opset=14)
 
 
 def se_model() -> onnx.ModelProto:
@@ -125,6 +128,7 @@ def test_netlist_kinds(tmp_path):
     qg, s, top = _compile(tmp_path, "lut")
     assert [l.kind for l in qg.int_layers].count("lut") == 3
     assert top.count("dsg_lut #(") == 3 and "dsg_lut" in s.modules
+    assert top.count("dsg_channel_slice #(") == 1 and ".COUNT1(0)" in top
     roms = sorted((tmp_path / "out" / "rtl").glob("*_lut.memh"))
     assert len(roms) == 3
     # word i is the table entry of x = i - 128, two's complement hex
