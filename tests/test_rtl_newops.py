@@ -217,19 +217,20 @@ def test_backpressure(models, tmp_path, name):
 
 @pytest.mark.slow
 def test_zoo_shufflenet_v2_bit_exact(tmp_path):
-    """ShuffleNetV2 x0.5 at 64x64 (13 channel splits as Split and Slice, 16 concats + shuffles), two
-    uniform full-range inputs back to back.  ~2 min to build, ~1 min per sample simulated."""
+    """ShuffleNetV2 x0.5 at 64x64 (13 channel splits as Split and Slice, 16 concats + shuffles) on
+    one uniform full-range input (the small models above cover back to back and backpressure).
+    ~2 min to build, ~1 min to simulate."""
     _needs_sim()
     from dsgen.backends.rtl.verify import simulate
 
     qg = _qg(_save(tmp_path, "shufflenet_v2_x0_5_64"))
     assert sum(l.kind == "channel_slice" for l in qg.int_layers) == 26
-    xs = default_samples(qg, 2, seed=14)
+    xs = default_samples(qg, 1, seed=14)
     run = simulate(qg, xs, multipliers=256, work=tmp_path)
     assert run.complete and not run.log, run.log
     _check_outputs(qg, xs, run.outputs)
     assert run.raw["extra"] == 0 and run.raw["tlast_ok"]
-    assert run.cycles > 0 and run.summary.fifo_depths
+    assert run.latency_cycles > 0 and len(run.summary.fifo_depths) == 16  # one per concat
 
 
 @pytest.mark.slow
