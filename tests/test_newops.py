@@ -6,8 +6,6 @@ entry against the formula evaluated here with `math`."""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import onnx
@@ -238,19 +236,3 @@ def test_int8_network_close_to_float_and_16bit_refused(tmp_path):
     assert snr > 25, snr
     with pytest.raises(DsgenError, match="16-bit.*not supported"):
         quantize(load_ir(p), calib, QuantConfig(bits=16))
-
-
-@pytest.mark.parametrize("target", ["rtl"])  # C, HLS: tests/test_c_newops.py, test_hls_newops.py
-def test_backends_refuse_new_kinds(tmp_path, target):
-    conv, w = _conv("c", "x", "t")
-    p = _model(tmp_path, [conv, helper.make_node("HardSwish", ["t"], ["y"], name="hs")], [w])
-    out = tmp_path / "out"
-    r = subprocess.run(
-        [sys.executable, "-m", "dsgen.cli", "compile", str(p), "--target", target, "-o", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 2
-    err = [l for l in r.stderr.splitlines() if l.startswith("dsgen: error")]
-    assert len(err) == 1 and "node 'hs'" in err[0] and "lut" in err[0]
-    assert "Traceback" not in r.stderr and not out.exists()

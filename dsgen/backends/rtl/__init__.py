@@ -18,7 +18,6 @@ import numpy as np
 
 from dsgen.backends.folding import MAC_KINDS, FoldPlan, plan_folding
 from dsgen.backends.names import Namer
-from dsgen.backends.pending import refuse_pending
 from dsgen.backends.render import environment, stamp
 from dsgen.backends.rtl.fold import HwFold, hw_folds
 from dsgen.backends.rtl.netlist import Netlist, build_netlist
@@ -93,7 +92,6 @@ def compile_rtl(
     """Write the RTL tree for ``qg`` into ``out_dir``.  ``samples``: integer inputs (IR layout) for
     the cocotb test's vectors (default: TB_SAMPLES random ones); expected outputs from int_ref.
     ``clock_ns``: the clock period `dsgen synth` constrains place and route to (design.json)."""
-    refuse_pending(qg, "RTL")
     out_dir = Path(out_dir)
     plan = plan_folding(qg, multipliers)
     folds = hw_folds(qg, plan)

@@ -41,6 +41,10 @@ def lead(g: ir.Graph, layer: ir.Layer, i: int) -> int:
         return math.prod(shape)
     if isinstance(layer, ir.Shuffle):
         return shape[-1]
+    if isinstance(layer, ir.ChannelSlice):  # the pixel's channels up to its first selected one
+        return layer.start + 1
+    if isinstance(layer, ir.ChannelScale) and i == 1:  # the whole scale vector
+        return math.prod(shape)
     return 1  # add, concat, act: element by element
 
 

@@ -2,7 +2,9 @@
 renders).  Every layer of ``qg.int_layers`` becomes one engine (params.py chooses module and
 parameters); a tensor read by several layers fans out through a chain of dsg_broadcast (each
 graph output counts as one reader: its own m_axis port); the shorter input of every join (add,
-concat) gets a dsg_fifo sized by dataflow.py; flatten is a wire.
+concat) gets a dsg_fifo sized by dataflow.py; flatten is a wire.  A channel scale (SE) needs no
+FIFO on its map (its engine buffers the whole map until the vector exists); two channel slices of
+one tensor (a Split) share one dsg_channel_slice.
 """
 
 from __future__ import annotations
@@ -94,6 +96,27 @@ class _Builder:
         return out
 
 
+def slice_pairs(layers, root) -> dict[str, ir.ChannelSlice]:
+    """First slice -> second slice, for the channel slices of one tensor taken two by two (a
+    Split's or ShuffleNetV2's two halves): one dsg_channel_slice computes both."""
+    by_src: dict[str, list[ir.ChannelSlice]] = {}
+    for layer in layers:
+        if isinstance(layer, ir.ChannelSlice):
+            by_src.setdefault(root(layer.inputs[0]), []).append(layer)
+    return {s[i].name: s[i + 1] for s in by_src.values() for i in range(0, len(s) - 1, 2)}
+
+
+def _slice(b: _Builder, qg: QGraph, layer, second, idents, src: str, produce) -> None:
+    c = qg.graph.shape(layer.inputs[0])[-1]
+    n_pix = qg.graph.tensors[layer.inputs[0]].size // c
+    outs = [b.wire(idents[layer.name])] + ([b.wire(idents[second.name])] if second else [])
+    inst = params.channel_slice(layer, second, c, n_pix, idents[layer.name], src, outs, b.data_w)
+    inst.layer = layer.name
+    b.add(inst)
+    for s, out in zip([layer, second] if second else [layer], outs, strict=True):
+        produce(s.output, out)
+
+
 def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) -> Netlist:
     g = qg.graph
     b = _Builder(qg, folds, namer, top)
@@ -105,9 +128,11 @@ def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) 
             t = alias[t]
         return t
 
+    pairs = slice_pairs(layers, root)
+    merged = {s.name for s in pairs.values()}  # second slices: computed by their partner
     readers: dict[str, list[tuple[str, int]]] = {}  # tensor -> [(layer name, input index)]
     for layer in layers:
-        if isinstance(layer, ir.Flatten):
+        if isinstance(layer, ir.Flatten) or layer.name in merged:
             continue
         for i, t in enumerate(layer.inputs):
             readers.setdefault(root(t), []).append((layer.name, i))
@@ -129,10 +154,19 @@ def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) 
     in_wire = b.wire("in")
     produce(g.input, in_wire)
     for layer in layers:
-        if isinstance(layer, ir.Flatten):
+        if isinstance(layer, ir.Flatten) or layer.name in merged:
             continue
         ins = [port_wire[(layer.name, i)] for i in range(len(layer.inputs))]
-        if len(ins) == 2:  # a join: the input that arrives first waits in a skip FIFO
+        if isinstance(layer, ir.ChannelSlice):
+            _slice(b, qg, layer, pairs.get(layer.name), idents, ins[0], produce)
+            continue
+        if isinstance(layer, ir.ChannelScale):
+            # the engine holds a whole map until its vector arrives: its own frame buffer is the
+            # map's skip FIFO (hw/dsg_channel_scale.v); only a vector arriving first would wait
+            depth, short = dataflow.skip_depth(qg, layer, need, root)
+            if short == 1:
+                ins[1] = b.fifo(ins[1], depth, idents[layer.name])
+        elif len(ins) == 2:  # a join: the input that arrives first waits in a skip FIFO
             depth, short = dataflow.skip_depth(qg, layer, need, root)
             ins[short] = b.fifo(ins[short], depth, idents[layer.name])
         out = b.wire(idents[layer.name])

@@ -230,7 +230,71 @@ def engine(
                 HI=p.hi,
             )
             return [Instance("dsg_act", ident, prm, io, "activation")]
+        case ir.Lut():
+            return [_lut(p, ident, io, dw_)]
+        case ir.ChannelScale():
+            h, w, c = shape
+            _check_product(layer, p, dw_)
+            prm = _p(
+                DATA_W=dw_,
+                S_W=dw_,
+                C=c,
+                N_PIX=h * w,
+                Z_X=p.z_x,
+                Z_S=p.z_s,
+                Z_OUT=p.z_out,
+                Q=p.rq[0],
+                S=p.rq[1],
+                LO=p.lo,
+                HI=p.hi,
+            )
+            ports = [("s_axis", ins[0]), ("s_scale_axis", ins[1]), ("m_axis", out)]
+            return [Instance("dsg_channel_scale", ident, prm, ports, "channel scale (SE)")]
     raise DsgenError(f"RTL backend: layer kind '{layer.kind}' is not supported")
+
+
+def _lut(p, ident: str, io, dw_: int) -> Instance:
+    """A table activation: the LutQ table as a ROM, word i = T[i] (the entry of x = i − 128)."""
+    if dw_ != 8:
+        raise DsgenError("RTL backend: table activations are int8 only")
+    fname = f"{ident}_lut.memh"
+    prm = _p(IN_W=dw_, OUT_W=dw_, LANES=1, TABLE_FILE=fname)
+    roms = {fname: ([int(v) for v in p.table], dw_)}
+    return Instance("dsg_lut", ident, prm, io, "table activation", roms)
+
+
+def _check_product(layer, p, dw_: int) -> None:
+    """dsg_channel_scale requantizes a 32-bit product: refuse zero points that could overflow it
+    (never with 8-bit operands: |x − z_x|, |s − z_s| <= 255)."""
+    lo, hi = -(1 << (dw_ - 1)), (1 << (dw_ - 1)) - 1
+    big = max(abs(lo - p.z_x), abs(hi - p.z_x)) * max(abs(lo - p.z_s), abs(hi - p.z_s))
+    if big >= 1 << 31:
+        raise DsgenError(
+            f"RTL backend: channel scale '{layer.name}': the product (x - z_x)(s - z_s) may "
+            "exceed 32 bits"
+        )
+
+
+def channel_slice(
+    first: ir.ChannelSlice, second: ir.ChannelSlice | None, c: int, n_pix: int, ident: str,
+    src: str, outs: list[str], dw_: int,
+) -> Instance:  # fmt: skip
+    """One dsg_channel_slice for one or two slices of the same tensor (a Split's two halves share
+    the element stream; output 1 unused without a second slice)."""
+    start1, count1 = (second.start, second.stop - second.start) if second else (0, 0)
+    prm = _p(
+        DATA_W=dw_,
+        C=c,
+        N_PIX=n_pix,
+        START0=first.start,
+        COUNT0=first.stop - first.start,
+        START1=start1,
+        COUNT1=count1,
+    )
+    ports = [("s_axis", src), ("m0_axis", outs[0])]
+    if second:
+        ports.append(("m1_axis", outs[1]))
+    return Instance("dsg_channel_slice", ident, prm, ports, "channel slice")
 
 
 def _concat(qg: QGraph, layer: ir.Concat, ident: str, ins: list[str], out: str, dw_: int):
