@@ -68,6 +68,7 @@ def main() -> int:
         for spec in a.designs.split(","):
             name, budget = spec.split(":")
             r = run(name, int(budget), a.device, a.clock_ns, a.postsynth, Path(tmp))
+            print(r.describe(), file=sys.stderr, flush=True)  # critical path, DSP sources
             print(line(name, int(budget), r), flush=True)
     print(REFERENCE)
     return 0

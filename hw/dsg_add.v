@@ -2,8 +2,9 @@
 //   a' = RQ((x_a - Z_A) << L, QA, SA),  b' = RQ((x_b - Z_B) << L, QB, SB)
 //   y  = clamp(Z_OUT + RQ(a' + b', QO, SO), LO, HI)          (L = 20 for int8, 15 for 16x8)
 // Architecture: the two inputs are joined beat by beat (both must be valid), two dsg_requant
-// pipelines run in lockstep (identical control), their sum feeds a third.  1 element/cycle,
-// latency 12.  The skip branch feeding one input needs a dsg_fifo whose DEPTH the generator
+// pipelines run in lockstep (identical control), their sum feeds a third.  1 element/cycle;
+// latency two dsg_requant pipelines plus the join.  The skip branch feeding one input needs a
+// dsg_fifo whose DEPTH the generator
 // computes from the other branch's latency.  tlast follows input a.
 `default_nettype none
 

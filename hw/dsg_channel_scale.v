@@ -23,7 +23,7 @@
 //
 // Datapath: RAM read register -> product register ((DATA_W+1) x (S_W+1) bits signed: one
 // 18x18 multiplier for 8-bit operands; (DATA_W+1)+(S_W+1) <= 32 so the product is an int32
-// accumulator) -> dsg_requant (8 stages, bit-exact SRDHM + RDBPOT).  1 element/cycle in and out;
+// accumulator) -> dsg_requant (its LATENCY stages, bit-exact SRDHM + RDBPOT).  1 element/cycle in and out;
 // latency from a readable element to m_axis 10 cycles.
 `default_nettype none
 

@@ -49,6 +49,7 @@ module dsg_conv_lowbit #(
     parameter SIMD   = 2,      // input channels per window word
     parameter TAPS   = 1,      // window words multiplied per cycle (standard convs only)
     parameter LEAKY  = 0,      // fused LeakyReLU (second multiplier set in RQ_FILE)
+    parameter RQ_SERIAL = 0,   // 1: requantizer multiplies in fabric, 17 cycles/output (no DSP)
     parameter integer Z_IN  = 0,
     parameter integer Z_OUT = 0,
     parameter integer LO    = -128,
@@ -123,6 +124,7 @@ endgenerate
 dsg_mvu_lowbit #(
     .DATA_W(DATA_W), .WGT_W(WGT_W), .WSHIFT(WSHIFT), .ACC_W(ACC_W), .C_IN(C_IN), .C_OUT(C_OUT), .KK(KK),
     .GROUPS(GROUPS), .DW(DW), .PE(PE), .SIMD(SIMD), .TAPS(TAPS), .N_PIX(OH*OW), .LEAKY(LEAKY),
+    .RQ_SERIAL(RQ_SERIAL),
     .Z_IN(Z_IN), .Z_OUT(Z_OUT), .LO(LO), .HI(HI),
     .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE), .RQ_FILE(RQ_FILE)
 ) u_mvu (

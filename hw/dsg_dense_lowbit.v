@@ -18,6 +18,7 @@ module dsg_dense_lowbit #(
     parameter SIMD   = 4,
     parameter TAPS   = 1,     // SIMD-input words per multiply word (IN multiple of SIMD*TAPS)
     parameter LEAKY  = 0,
+    parameter RQ_SERIAL = 0,  // 1: requantizer multiplies in fabric, 17 cycles/output
     parameter integer Z_IN  = 0,
     parameter integer Z_OUT = 0,
     parameter integer LO    = -128,
@@ -41,7 +42,7 @@ module dsg_dense_lowbit #(
 dsg_conv_lowbit #(
     .DATA_W(DATA_W), .WGT_W(WGT_W), .WSHIFT(WSHIFT), .C_IN(IN), .C_OUT(OUT), .H(1), .W(1), .K_H(1), .K_W(1),
     .S_H(1), .S_W(1), .D_H(1), .D_W(1), .PAD_T(0), .PAD_B(0), .PAD_L(0), .PAD_R(0),
-    .GROUPS(1), .DW(0), .PE(PE), .SIMD(SIMD), .TAPS(TAPS), .LEAKY(LEAKY),
+    .GROUPS(1), .DW(0), .PE(PE), .SIMD(SIMD), .TAPS(TAPS), .LEAKY(LEAKY), .RQ_SERIAL(RQ_SERIAL),
     .Z_IN(Z_IN), .Z_OUT(Z_OUT), .LO(LO), .HI(HI),
     .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE), .RQ_FILE(RQ_FILE)
 ) u_conv (

@@ -7,7 +7,8 @@
 // the last pixel the finished sum goes to dsg_rdiv (constant divisor H*W, exact reciprocal) instead
 // of being written back, so there is no separate output phase and the next tensor can follow
 // immediately.  Input runs at 1 element/cycle; it stalls only when the output is back-pressured
-// during the last pixel.  Cycles per tensor ~ H*W*C.
+// during the last pixel (or, RQ_SERIAL = 1, while the requantizer takes 17 cycles a channel).
+// Cycles per tensor ~ H*W*C (+ 16*C with RQ_SERIAL).
 `default_nettype none
 
 module dsg_global_avgpool #(
@@ -21,7 +22,9 @@ module dsg_global_avgpool #(
     parameter integer Z_IN  = 0,
     parameter integer Z_OUT = 0,
     parameter integer Q     = 1073741824,
-    parameter integer S     = 0
+    parameter integer S     = 0,
+    parameter RQ_SERIAL     = 0       // RQ = 1: dsg_requant SERIAL (no hard multiplier; the last
+                                      // pixel then takes 17 cycles per channel)
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -91,7 +94,7 @@ end else begin : g_rq
     localparam [7:0]  SV = S;
     wire signed [31:0] centred = $signed(sum) - NPIX * Z_IN;
     /* verilator lint_off PINCONNECTEMPTY */
-    dsg_requant #(.ACC_W(32), .OUT_W(DATA_W), .USER_W(1), .LEAKY(0)) u_rq (
+    dsg_requant #(.ACC_W(32), .OUT_W(DATA_W), .USER_W(1), .LEAKY(0), .SERIAL(RQ_SERIAL)) u_rq (
         .clk(clk), .rst(rst),
         .s_axis_tdata(centred), .s_axis_q(QV), .s_axis_shift(SV), .s_axis_q_neg(QV),
         .s_axis_shift_neg(SV), .s_axis_tuser(1'b0),

@@ -39,8 +39,9 @@
 // Pipeline: input -> zero-point subtract -> products -> adder tree -> accumulate (bias
 // preloaded) -> 16-word accumulator FIFO -> PE:1 serializer -> dsg_requant.  A global clock enable
 // stalls the compute pipeline only when the accumulator FIFO lacks room for the results in
-// flight; the requantizer needs one multiplier because the output stream carries one element per
-// cycle.
+// flight; one requantizer serves every lane (one element per output beat). RQ_SERIAL = 1 (chosen
+// by the backend where the layer's outputs leave at most one per 17 cycles of the design's II)
+// makes it multiply in fabric, so the engine's hard multipliers are all MACs.
 //
 // Cycle count per tensor (not starved, not output bound):
 //   standard: N_PIX * C_OUT * KK * (C_IN/GROUPS) / (PE*SIMD*TAPS)
@@ -71,6 +72,7 @@ module dsg_mvu_lowbit #(
     parameter TAPS    = 1,     // window words per input word (DW: 1; divides CIN_G/SIMD*KK)
     parameter N_PIX   = 16,    // output pixels per tensor
     parameter LEAKY   = 0,     // 1: negative accumulators use (q_neg, shift_neg)
+    parameter RQ_SERIAL = 0,   // 1: dsg_requant SERIAL (no hard multiplier, 17 cycles/output)
     parameter integer Z_IN  = 0,    // input zero point (subtracted before multiplying)
     parameter integer Z_OUT = 0,    // output zero point
     parameter integer LO    = -128, // output clamp (fused ReLU/ReLU6/clip)
@@ -302,7 +304,8 @@ localparam [DATA_W-1:0] LOV = LO;
 localparam [DATA_W-1:0] HIV = HI;
 
 /* verilator lint_off PINCONNECTEMPTY */
-dsg_requant #(.ACC_W(ACC_W), .OUT_W(DATA_W), .USER_W(1), .LEAKY(LEAKY)) u_rq (
+dsg_requant #(.ACC_W(ACC_W), .OUT_W(DATA_W), .USER_W(1), .LEAKY(LEAKY),
+             .SERIAL(RQ_SERIAL)) u_rq (
     .clk(clk), .rst(rst),
     .s_axis_tdata(sreg[ACC_W-1:0]),
     .s_axis_q(rqw[31:0]), .s_axis_shift(rqw[39:32]),

@@ -11,19 +11,27 @@
 //
 // Stream interface: one accumulator per beat; q/shift (and zp/lo/hi) are sampled with the beat,
 // so a per-channel ROM outside can drive them.  s_axis_tuser / tlast pass through.
-// Pipeline: LATENCY = 8 register stages, global clock enable: the pipeline advances when the
-// output register is empty or accepted (s_axis_tready = m_axis_tready || !m_axis_tvalid),
-// 1 beat/cycle under no backpressure. For timing the 32x32 product is four 16x16 partial
-// products (each fits one 18x18 hard multiplier, inputs and outputs registered), summed over two
-// more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 + xl*ql, xh/qh signed high halves, xl/ql
-// unsigned low halves, every partial product exact.
+// Pipeline (SERIAL = 0): LATENCY = 10 register stages, global clock enable: the pipeline advances
+// when the output register is empty or accepted (s_axis_tready = m_axis_tready || !m_axis_tvalid),
+// 1 beat/cycle under no backpressure. For timing (150 MHz on ECP5) the 32x32 product is four
+// 16x16 partial products (each fits one 18x18 hard multiplier, inputs and outputs registered),
+// summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 + xl*ql, xh/qh signed
+// high halves, xl/ql unsigned low halves, every partial product exact; round, shift and clamp
+// take five stages with no carry chain longer than 34 bits.
+// SERIAL = 1 (engines whose output stream is slower than one element per SERIAL_II = 17 cycles,
+// e.g. every layer of the keyword spotter at 16 multipliers): the same product by radix-4 Booth
+// recoding of q over 16 cycles in fabric (one 35-bit add per cycle, no hard multiplier), so the
+// hard multipliers stay on MACs. A beat is accepted only when the multiplier is free
+// (s_axis_tready = !busy && (!done || ce)): one beat per 17 cycles; the handshake and
+// every result are the same as SERIAL = 0 (latency 22 cycles).
 `default_nettype none
 
 module dsg_requant #(
     parameter ACC_W  = 32,  // accumulator width (<= 32, sign-extended to 32)
     parameter OUT_W  = 8,   // output width (8, 16, or 32 for the add's intermediate terms)
     parameter USER_W = 1,   // sideband passed through with each beat
-    parameter LEAKY  = 0    // 1: select (q_neg, shift_neg) when acc < 0
+    parameter LEAKY  = 0,   // 1: select (q_neg, shift_neg) when acc < 0
+    parameter SERIAL = 0    // 1: Booth multiply in fabric over 16 cycles (no hard multiplier)
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -49,40 +57,9 @@ module dsg_requant #(
     output wire                 m_axis_tlast
 );
 
-localparam LATENCY = 8;
+wire ce = m_axis_tready || !m_axis_tvalid;   // the back pipeline (and the DSP front) advance
 
-wire ce = m_axis_tready || !m_axis_tvalid;
-assign s_axis_tready = ce;
-
-reg [LATENCY-1:0] vld;
-reg [LATENCY-1:0] lst;
-reg [USER_W-1:0]  usr [0:LATENCY-1];
-
-// stage 1: left shift, choose multiplier
-reg signed [31:0] x1;
-reg signed [31:0] q1;
-reg        [4:0]  r1;
-// stage 2a: four partial products; 2b: {hh, ll} and the middle sum; 2: product
-reg signed [31:0] hh2a, hl2a, lh2a;          // xh*qh, xh*ql, xl*qh (signed x unsigned fit 33 bits:
-reg        [31:0] ll2a;                      //  |xh*ql| < 2^31, so 32 bits hold them exactly)
-reg               sat2a, sat2b;
-reg        [4:0]  r2a, r2b;
-reg signed [63:0] hl2b;                      // {hh, ll}
-reg signed [32:0] mid2b;                     // xh*ql + xl*qh
-reg signed [63:0] p2;
-reg               sat2;
-reg        [4:0]  r2;
-// stage 3: SRDHM result
-reg signed [31:0] y3;
-reg        [4:0]  r3;
-// stage 4: remainder / threshold / shifted
-reg signed [31:0] sh4;
-reg               up4;
-// stage 5: rounding + zero point
-reg signed [33:0] z5;
-// stage 6: clamp
-reg signed [OUT_W-1:0] o6;
-
+// ------------------------------------------------------------------ input selection
 wire signed [31:0] acc_s = {{(32-ACC_W){s_axis_tdata[ACC_W-1]}}, s_axis_tdata};
 wire neg_sel = (LEAKY != 0) && acc_s[31];
 wire signed [7:0] sh_sel = neg_sel ? s_axis_shift_neg : s_axis_shift;
@@ -90,97 +67,212 @@ wire [31:0] q_sel = neg_sel ? s_axis_q_neg : s_axis_q;
 wire [4:0] left_amt  = sh_sel[7] ? 5'd0 : sh_sel[4:0];
 /* verilator lint_off UNUSEDSIGNAL */
 wire [7:0] neg_shift = -sh_sel;
-wire [4:0] right_amt = sh_sel[7] ? neg_shift[4:0] : 5'd0;
-
-// stage 3/4 helpers
-wire signed [63:0] p2r = p2 + 64'sd1073741824;
 /* verilator lint_on UNUSEDSIGNAL */
-wire [31:0] mask3 = (32'd1 << r3) - 32'd1;
-wire [31:0] rem3  = y3 & mask3;
-wire [31:0] thr3  = (mask3 >> 1) + {31'd0, y3[31]};
-
+wire [4:0] right_amt = sh_sel[7] ? neg_shift[4:0] : 5'd0;
+wire signed [31:0] x_in = acc_s <<< left_amt;
+wire sat_in = (x_in == 32'sh80000000) && (q_sel == 32'sh80000000);
 wire signed [33:0] zp_s = {{(34-OUT_W){zp[OUT_W-1]}}, zp};
 wire signed [33:0] lo_s = {{(34-OUT_W){lo[OUT_W-1]}}, lo};
 wire signed [33:0] hi_s = {{(34-OUT_W){hi[OUT_W-1]}}, hi};
-reg  signed [33:0] lo5, hi5, zp4;
-reg  signed [33:0] lo4, hi4;
-reg  signed [33:0] lo3, hi3, zp3;
-reg  signed [33:0] lo2, hi2, zp2;
-reg  signed [33:0] lo2a, hi2a, zp2a, lo2b, hi2b, zp2b;
-wire signed [16:0] xh1 = {x1[31], x1[31:16]};
-wire signed [16:0] xl1 = {1'b0, x1[15:0]};
-wire signed [16:0] qh1 = {q1[31], q1[31:16]};
-wire signed [16:0] ql1 = {1'b0, q1[15:0]};
-/* verilator lint_off UNUSEDSIGNAL */
-wire signed [33:0] hh_w = xh1 * qh1;
-wire signed [33:0] hl_w = xh1 * ql1;
-wire signed [33:0] lh_w = xl1 * qh1;
-wire signed [33:0] ll_w = xl1 * ql1;
-/* verilator lint_on UNUSEDSIGNAL */
-reg  signed [33:0] lo1, hi1, zp1;
+
+// ------------------------------------------------------------------ front: the SRDHM (stage 2)
+// y2 = (x*q + 2^30)[62:31]; sat2: x == q == INT32_MIN (y = INT32_MAX)
+reg        [31:0] y2;
+reg               sat2;
+reg        [4:0]  r2;
+reg signed [33:0] zp2, lo2, hi2;
+reg               v2, l2;
+reg  [USER_W-1:0] u2;
+
+generate
+if (SERIAL == 0) begin : g_dsp
+    // stage 1: left shift, choose multiplier (registered multiplier inputs); 2a: four partial
+    // products (registered outputs); 2b: the middle sum xh*ql + xl*qh and llr = (ll + 2^30) >> 16
+    // (the SRDHM nudge); 2c: w = llr + mid; 2d: v = hh*2^16 + w = (x*q + 2^30) >> 16, so
+    // y = v[46:15]. No add is wider than 34 bits (two of 64 bits in one stage would not close
+    // timing at 150 MHz on ECP5).
+    assign s_axis_tready = ce;
+    reg signed [31:0] x1;
+    reg signed [31:0] q1;
+    reg        [4:0]  r1, r2a, r2b, r2c;
+    reg               sat1, sat2a, sat2b, sat2c;
+    reg signed [33:0] zp1, lo1, hi1, zp2a, lo2a, hi2a, zp2b, lo2b, hi2b, zp2c, lo2c, hi2c;
+    reg               v1, v2a, v2b, v2c, l1, l2a, l2b, l2c;
+    reg  [USER_W-1:0] u1, u2a, u2b, u2c;
+    reg signed [31:0] hh2a, hl2a, lh2a;      // xh*qh, xh*ql, xl*qh (signed x unsigned fit 33 bits:
+    reg        [15:0] ll2a;                  //  |xh*ql| < 2^31); xl*ql >> 16 (bits below 31 of
+                                             //  the sum only round, and 2^30 adds none below 16)
+    reg signed [31:0] hh2b, hh2c;
+    reg signed [32:0] mid2b;                 // xh*ql + xl*qh
+    reg        [16:0] llr2b;                 // (xl*ql + 2^30) >> 16 (2^30 adds nothing below)
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg signed [33:0] w2c;                   // llr + mid
+    wire signed [16:0] xh1 = {x1[31], x1[31:16]};
+    wire signed [16:0] xl1 = {1'b0, x1[15:0]};
+    wire signed [16:0] qh1 = {q1[31], q1[31:16]};
+    wire signed [16:0] ql1 = {1'b0, q1[15:0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [33:0] hh_w = xh1 * qh1;
+    wire signed [33:0] hl_w = xh1 * ql1;
+    wire signed [33:0] lh_w = xl1 * qh1;
+    wire signed [33:0] ll_w = xl1 * ql1;
+    // v = hh*2^16 + w: w[15:0] passes, the upper part is one 33-bit add
+    wire signed [32:0] vhi = {hh2c[31], hh2c} + {{15{w2c[33]}}, w2c[33:16]};
+    always @(posedge clk) begin
+        if (ce) begin
+            v1 <= s_axis_tvalid; l1 <= s_axis_tlast; u1 <= s_axis_tuser;
+            x1 <= x_in; q1 <= q_sel; r1 <= right_amt; sat1 <= sat_in;
+            zp1 <= zp_s; lo1 <= lo_s; hi1 <= hi_s;
+
+            v2a <= v1; l2a <= l1; u2a <= u1;
+            hh2a <= hh_w[31:0];
+            hl2a <= hl_w[31:0];
+            lh2a <= lh_w[31:0];
+            ll2a <= ll_w[31:16];
+            sat2a <= sat1; r2a <= r1;
+            zp2a <= zp1; lo2a <= lo1; hi2a <= hi1;
+
+            v2b <= v2a; l2b <= l2a; u2b <= u2a;
+            hh2b <= hh2a;
+            mid2b <= {hl2a[31], hl2a} + {lh2a[31], lh2a};
+            llr2b <= {1'b0, ll2a} + 17'd16384;
+            sat2b <= sat2a; r2b <= r2a;
+            zp2b <= zp2a; lo2b <= lo2a; hi2b <= hi2a;
+
+            v2c <= v2b; l2c <= l2b; u2c <= u2b;
+            hh2c <= hh2b;
+            w2c <= {17'd0, llr2b} + {mid2b[32], mid2b};
+            sat2c <= sat2b; r2c <= r2b;
+            zp2c <= zp2b; lo2c <= lo2b; hi2c <= hi2b;
+
+            v2 <= v2c; l2 <= l2c; u2 <= u2c;
+            // v[46:15] = {vhi[30:0], w[15]}  (v[15:0] = w[15:0], v >> 16 = vhi)
+            y2 <= {vhi[30:0], w2c[15]};
+            /* verilator lint_on UNUSEDSIGNAL */
+            sat2 <= sat2c; r2 <= r2c;
+            zp2 <= zp2c; lo2 <= lo2c; hi2 <= hi2c;
+        end
+        if (rst) begin
+            v1 <= 1'b0; v2a <= 1'b0; v2b <= 1'b0; v2c <= 1'b0; v2 <= 1'b0;
+        end
+    end
+end else begin : g_serial
+    // radix-4 Booth: q = sum_i d_i*4^i, d_i = -2*q[2i+1] + q[2i] + q[2i-1] in {-2..2}, q[-1] = 0.
+    // ph accumulates d_i*x and shifts right by 2 each step:
+    // after step k the partial sum is ph*4^k + the 2k bits shifted out. ph starts at 2^30 (the
+    // SRDHM nudge), so after 16 steps x*q + 2^30 = ph*2^32 + (bits shifted out) exactly
+    // (|S| < 2^34 + 2^30: 35 bits hold every step's sum), and y = bits [62:31] = {ph[30:0], b31}
+    // where b31 is the last step's sum[1]; the lower bits shifted out do not matter.
+    reg               busy, done;
+    reg        [3:0]  step;
+    reg signed [31:0] xs;
+    reg        [31:0] qs;
+    reg               qprev;
+    reg signed [34:0] ph;
+    reg               b31;
+    assign s_axis_tready = !busy && (!done || ce);
+    wire fire = s_axis_tvalid && s_axis_tready;
+    wire [2:0] dig = {qs[1], qs[0], qprev};
+    wire d_one = dig[1] ^ dig[0];
+    wire d_two = (dig == 3'b011) || (dig == 3'b100);
+    wire d_neg = dig[2];                      // 3'b111 is -0: ~0 + 1 == 0
+    wire [34:0] xe = {{3{xs[31]}}, xs};
+    wire [34:0] mag = d_one ? xe : (d_two ? {xe[33:0], 1'b0} : 35'd0);
+    wire [34:0] sum = ph + (d_neg ? ~mag : mag) + {34'd0, d_neg};
+    always @(posedge clk) begin
+        if (ce && done)
+            done <= 1'b0;                     // stage 3 took the product
+        if (fire) begin
+            busy <= 1'b1;
+            step <= 4'd0;
+            xs <= x_in; qs <= q_sel; qprev <= 1'b0;
+            ph <= 35'sd1073741824; b31 <= 1'b0;
+            sat2 <= sat_in; r2 <= right_amt;
+            zp2 <= zp_s; lo2 <= lo_s; hi2 <= hi_s;
+            l2 <= s_axis_tlast; u2 <= s_axis_tuser;
+        end else if (busy) begin
+            ph <= $signed(sum) >>> 2;
+            b31 <= sum[1];
+            qs <= {2'b00, qs[31:2]};
+            qprev <= qs[1];
+            step <= step + 1'b1;
+            if (step == 4'd15) begin
+                busy <= 1'b0;
+                done <= 1'b1;
+            end
+        end
+        if (rst) begin
+            busy <= 1'b0; done <= 1'b0;
+        end
+    end
+    always @* begin
+        y2 = {ph[30:0], b31};
+        v2 = done;
+    end
+end
+endgenerate
+
+// ------------------------------------------------------------------ back: round, shift, clamp
+// 3: saturation, RDBPOT mask; 4: remainder, threshold, arithmetic shift; 5: compare, + zero
+// point; 6: + rounding bit; 7: clamp. One carry chain of at most 34 bits per stage.
+localparam NB = 5;
+reg [NB-1:0]     vb, lb;
+reg [USER_W-1:0] ub [0:NB-1];
+reg signed [31:0] y3;
+reg        [4:0]  r3;
+reg        [31:0] mask3;
+reg signed [33:0] zp3, lo3, hi3;
+reg signed [31:0] sh4;
+reg        [31:0] rem4, thr4;
+reg signed [33:0] zp4, lo4, hi4;
+reg signed [33:0] zs5, lo5, hi5;
+reg               up5;
+reg signed [33:0] z6, lo6, hi6;
+reg signed [OUT_W-1:0] o7;
 
 integer i;
 
 always @(posedge clk) begin
     if (ce) begin
-        vld <= {vld[LATENCY-2:0], s_axis_tvalid};
-        lst <= {lst[LATENCY-2:0], s_axis_tlast};
-        usr[0] <= s_axis_tuser;
-        for (i = 1; i < LATENCY; i = i + 1) usr[i] <= usr[i-1];
-
-        // 1
-        x1 <= acc_s <<< left_amt;
-        q1 <= q_sel;
-        r1 <= right_amt;
-        zp1 <= zp_s; lo1 <= lo_s; hi1 <= hi_s;
-        // 2a: partial products
-        hh2a <= hh_w[31:0];
-        hl2a <= hl_w[31:0];
-        lh2a <= lh_w[31:0];
-        ll2a <= ll_w[31:0];
-        sat2a <= (x1 == 32'sh80000000) && (q1 == 32'sh80000000);
-        r2a <= r1;
-        zp2a <= zp1; lo2a <= lo1; hi2a <= hi1;
-        // 2b: xh*qh*2^32 + xl*ql is a concatenation (0 <= xl*ql < 2^32); the middle terms add
-        hl2b <= {hh2a, ll2a};
-        mid2b <= {hl2a[31], hl2a} + {lh2a[31], lh2a};
-        sat2b <= sat2a;
-        r2b <= r2a;
-        zp2b <= zp2a; lo2b <= lo2a; hi2b <= hi2a;
-        // 2: the product
-        p2 <= hl2b + {{15{mid2b[32]}}, mid2b, 16'd0};
-        sat2 <= sat2b;
-        r2 <= r2b;
-        zp2 <= zp2b; lo2 <= lo2b; hi2 <= hi2b;
+        vb <= {vb[NB-2:0], v2};
+        lb <= {lb[NB-2:0], l2};
+        ub[0] <= u2;
+        for (i = 1; i < NB; i = i + 1) ub[i] <= ub[i-1];
         // 3
-        y3 <= sat2 ? 32'sh7fffffff : p2r[62:31];
+        y3 <= sat2 ? 32'sh7fffffff : y2;
         r3 <= r2;
+        mask3 <= (32'd1 << r2) - 32'd1;
         zp3 <= zp2; lo3 <= lo2; hi3 <= hi2;
         // 4
         sh4 <= y3 >>> r3;
-        up4 <= rem3 > thr3;
+        rem4 <= y3 & mask3;
+        thr4 <= (mask3 >> 1) + {31'd0, y3[31]};
         zp4 <= zp3; lo4 <= lo3; hi4 <= hi3;
         // 5
-        z5 <= zp4 + {{2{sh4[31]}}, sh4} + {33'd0, up4};
+        up5 <= rem4 > thr4;
+        zs5 <= zp4 + {{2{sh4[31]}}, sh4};
         lo5 <= lo4; hi5 <= hi4;
         // 6
-        if (z5 < lo5)
-            o6 <= lo5[OUT_W-1:0];
-        else if (z5 > hi5)
-            o6 <= hi5[OUT_W-1:0];
+        z6 <= zs5 + {33'd0, up5};
+        lo6 <= lo5; hi6 <= hi5;
+        // 7
+        if (z6 < lo6)
+            o7 <= lo6[OUT_W-1:0];
+        else if (z6 > hi6)
+            o7 <= hi6[OUT_W-1:0];
         else
-            o6 <= z5[OUT_W-1:0];
+            o7 <= z6[OUT_W-1:0];
     end
     if (rst) begin
-        vld <= 0;
-        lst <= 0;
+        vb <= 0;
+        lb <= 0;
     end
 end
 
-assign m_axis_tdata  = o6;
-assign m_axis_tvalid = vld[LATENCY-1];
-assign m_axis_tlast  = lst[LATENCY-1];
-assign m_axis_tuser  = usr[LATENCY-1];
+assign m_axis_tdata  = o7;
+assign m_axis_tvalid = vb[NB-1];
+assign m_axis_tlast  = lb[NB-1];
+assign m_axis_tuser  = ub[NB-1];
 
 endmodule
 

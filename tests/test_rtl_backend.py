@@ -82,6 +82,32 @@ def test_zoo_model_bit_exact(tmp_path, name, budget, samples):
         assert d["multipliers"] <= KWS_BUDGET
 
 
+# at 16 multipliers the KWS's II (256,000 cycles) leaves every requantizer at least 17 cycles per
+# output: all of them multiply in fabric (hw/dsg_requant.v SERIAL = 1), no hard multiplier but MACs
+KWS_SERIAL_BUDGET = 16
+KWS_SERIAL_CYCLES = 256_000
+
+
+def test_kws_requantizers_serial_at_16(tmp_path):
+    qg = _qg(tmp_path, "ds_cnn_kws")
+    out = tmp_path / "out"
+    s = compile_rtl(qg, out, multipliers=KWS_SERIAL_BUDGET, model_sha256="0" * 64)
+    top = (out / "rtl" / f"{s.top}.v").read_text()
+    assert s.ii_cycles == KWS_SERIAL_CYCLES
+    assert top.count(".RQ_SERIAL(1)") == 11 and ".RQ_SERIAL(0)" not in top  # 10 engines + pool
+    s64 = compile_rtl(qg, tmp_path / "o64", multipliers=KWS_BUDGET, model_sha256="0" * 64)
+    top64 = (tmp_path / "o64" / "rtl" / f"{s64.top}.v").read_text()
+    assert ".RQ_SERIAL(0)" in top64  # 8,000 outputs in 64,000 cycles: 8 a cycle, too fast
+
+
+@pytest.mark.slow
+def test_kws_serial_requantizers_bit_exact_same_cycles(tmp_path):
+    """The serial requantizers change neither a result nor the cycles per inference."""
+    _needs_sim()
+    d = _verify(_zoo_file(tmp_path, "ds_cnn_kws"), KWS_SERIAL_BUDGET, 2)
+    assert d["cycles"] <= KWS_SERIAL_CYCLES, d
+
+
 @pytest.mark.slow
 def test_mlperf_kws_bit_exact(shared_models):
     _needs_sim()

@@ -19,6 +19,23 @@ CASES = {
             DATA_W=8, C=6, H=5, W=5, LO=-128, HI=127, RQ=1, Z_IN=-7, Z_OUT=3, Q=1348579846, S=-4
         )
     ),
+    # the same with the requantizer multiplying in fabric (17 cycles a channel)
+    "c6_5x5_rq_serial": dict(
+        parameters=dict(
+            DATA_W=8,
+            C=6,
+            H=5,
+            W=5,
+            LO=-128,
+            HI=127,
+            RQ=1,
+            Z_IN=-7,
+            Z_OUT=3,
+            Q=1348579846,
+            S=-4,
+            RQ_SERIAL=1,
+        )
+    ),
 }
 
 

@@ -14,6 +14,9 @@ SOURCES = ["dsg_requant"]
 CASES = {
     "o8_leaky": dict(parameters=dict(OUT_W=8, LEAKY=1, USER_W=4), n_random=3000),
     "o32": dict(parameters=dict(OUT_W=32, LEAKY=0, USER_W=1), n_random=3000),
+    # the Booth multiply in fabric (17 cycles a beat): fewer random vectors, same edge cases
+    "o8_leaky_serial": dict(parameters=dict(OUT_W=8, LEAKY=1, USER_W=4, SERIAL=1), n_random=1000),
+    "o32_serial": dict(parameters=dict(OUT_W=32, LEAKY=0, USER_W=1, SERIAL=1), n_random=1000),
 }
 
 

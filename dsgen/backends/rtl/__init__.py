@@ -97,8 +97,8 @@ def compile_rtl(
     folds = hw_folds(qg, plan)
     namer = Namer()
     top = namer.ident(qg.graph.name or "model") + "_top"
-    net = build_netlist(qg, folds, namer, top)
     ii = stream_cycles(qg, folds)
+    net = build_netlist(qg, folds, namer, top, ii)
     samples = default_samples(qg) if samples is None else list(samples)
     st = stamp(_sha(model_sha256))
     files = _write(qg, net, folds, plan, ii, samples, st, out_dir)

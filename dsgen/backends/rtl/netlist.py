@@ -47,8 +47,9 @@ def hw_closure(modules: set[str]) -> list[str]:
 
 
 class _Builder:
-    def __init__(self, qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str):
+    def __init__(self, qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str, ii: int):
         self.qg, self.g, self.folds, self.namer = qg, qg.graph, folds, namer
+        self.ii = ii  # the design's modelled cycles per inference
         self.data_w = 16 if qg.bits == 16 else 8
         self.wires: list[str] = []
         self.insts: list[Instance] = []
@@ -117,9 +118,9 @@ def _slice(b: _Builder, qg: QGraph, layer, second, idents, src: str, produce) ->
         produce(s.output, out)
 
 
-def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str) -> Netlist:
+def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str, ii: int) -> Netlist:
     g = qg.graph
-    b = _Builder(qg, folds, namer, top)
+    b = _Builder(qg, folds, namer, top, ii)
     layers = qg.int_layers
     alias = {l.output: l.inputs[0] for l in layers if isinstance(l, ir.Flatten)}
 

@@ -25,6 +25,7 @@ class Instance:
     layer: str = ""  # the model layer it computes (model name: never rendered)
 
 
+RQ_SERIAL_II = 17  # cycles per output of hw/dsg_requant.v with SERIAL = 1
 IDENTITY_RQ = (1 << 30, 1)  # RQ(x, 2^30, 1) == x: a copy through a requantizer
 
 
@@ -58,7 +59,15 @@ def _lowbit(layer, p) -> StoredWeights | None:
     return sw if sw.bits <= LUT_MAC_BITS else None
 
 
-def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, dict, str]:
+def rq_serial(out_elems: int, ii: int, other: int = 0) -> bool:
+    """A requantizer multiplies in fabric (hw/dsg_requant.v SERIAL = 1, one output per
+    RQ_SERIAL_II cycles, no hard multiplier) where its outputs at that rate, plus ``other`` cycles
+    the engine cannot overlap with them, still fit in the design's II with a margin for bursts;
+    the hard multipliers then do MACs only."""
+    return (other + out_elems * RQ_SERIAL_II) * 3 <= ii * 2
+
+
+def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int, ii: int) -> tuple[dict, dict, str]:
     """(parameters, ROMs, module suffix: "" or "_lowbit")."""
     p = qg.params[layer.name]
     groups = 1 if isinstance(layer, ir.Dense) else layer.groups
@@ -95,6 +104,7 @@ def _mac(qg: QGraph, layer, fold: HwFold, ident: str, dw_: int) -> tuple[dict, d
         SIMD=fold.simd,
         TAPS=fold.taps,
         LEAKY=int(p.mult_neg is not None),
+        RQ_SERIAL=int(rq_serial(qg.graph.tensors[layer.output].size, ii)),
         Z_IN=p.z_in,
         Z_OUT=p.z_out,
         LO=p.lo,
@@ -117,7 +127,7 @@ def engine(
     io = [("s_axis", ins[0]), ("m_axis", out)]
     match layer:
         case ir.Conv():
-            prm, roms, variant = _mac(qg, layer, fold, ident, dw_)
+            prm, roms, variant = _mac(qg, layer, fold, ident, dw_, b.ii)
             d = layer.dilation
             geo = dict(
                 C_IN=layer.c_in,
@@ -131,7 +141,7 @@ def engine(
             mod = f"dsg_conv{variant}"
             return [Instance(mod, ident, _p(**geo, **prm), io, layer.kind, roms)]
         case ir.Dense():
-            prm, roms, variant = _mac(qg, layer, fold, ident, dw_)
+            prm, roms, variant = _mac(qg, layer, fold, ident, dw_, b.ii)
             geo = dict(IN=layer.weight.shape[1], OUT=layer.weight.shape[0])
             return [Instance(f"dsg_dense{variant}", ident, _p(**geo, **prm), io, "dense", roms)]
         case ir.Pool():
@@ -190,6 +200,8 @@ def engine(
                 Z_OUT=p.z_out,
                 Q=q,
                 S=s,
+                # the last pixel's C sums go through the requantizer while the input waits
+                RQ_SERIAL=int(p.rq is not None and rq_serial(c, b.ii, h * w * c - c)),
             )
             return [Instance("dsg_global_avgpool", ident, prm, io, "global average pool")]
         case ir.Add():
