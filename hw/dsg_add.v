@@ -4,8 +4,7 @@
 // Architecture: the two inputs are joined beat by beat (both must be valid), two dsg_requant
 // pipelines run in lockstep (identical control), their sum feeds a third.  1 element/cycle;
 // latency two dsg_requant pipelines plus the join.  The skip branch feeding one input needs a
-// dsg_fifo whose DEPTH the generator
-// computes from the other branch's latency.  tlast follows input a.
+// dsg_fifo whose DEPTH the generator computes from the other branch's latency.  tlast follows input a.
 `default_nettype none
 
 module dsg_add #(
