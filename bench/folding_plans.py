@@ -1,8 +1,9 @@
 """The folding planner's predicted cycles per inference and multiplier use at several budgets, for
-the DS-CNN keyword spotter and MobileNetV1-0.25-96 (the architecture both HLS and RTL build).
+the DS-CNN keyword spotter, MobileNetV1-0.25-96 (the architecture both HLS and RTL build) and the
+small MobileNetV3 / EfficientNet-B0 / ShuffleNetV2 zoo models, or the zoo models named.
 Cycles only: a clock comes from place and route (bench/fpga_bench.py), not from the planner.
 
-    .venv/bin/python bench/folding_plans.py
+    .venv/bin/python bench/folding_plans.py [zoo model ...]
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
 
 BUDGETS = [16, 32, 64, 128, 256, 512]
+MODELS = ["ds_cnn_kws", "mobilenet_v1_025_96", "mobilenet_v3_small_64", "efficientnet_b0_32",
+          "shufflenet_v2_x0_5_64"]  # fmt: skip
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
     print(
         "| model | multipliers (budget) | used | II cycles/inference | bottleneck "
         "| MAC utilization |"
     )
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as td:
-        for name in ("ds_cnn_kws", "mobilenet_v1_025_96"):
+        for name in names or MODELS:
             p = Path(td) / f"{name}.onnx"
             p.write_bytes(zoo.build(name).SerializeToString())
             qg = quantize_graph(load_ir(p), QuantOptions(), warn=lambda m: None)
@@ -46,4 +49,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
