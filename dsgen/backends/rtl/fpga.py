@@ -24,6 +24,10 @@ from pathlib import Path
 
 from dsgen.errors import DsgenError
 
+# the hw modules whose multipliers compute MACs (the low-bit engine's 2-4-bit products may map to
+# hard multipliers too); every other hard multiplier is counted as "other"
+MAC_MODULES = ("dsg_mvu", "dsg_mvu_lowbit")
+
 
 @dataclass(frozen=True)
 class Device:
@@ -101,7 +105,7 @@ class FpgaReport:
     ff: Resource
     dsp: Resource
     bram: Resource
-    mac_dsp: int  # hard multipliers whose source is a MAC (dsg_mvu)
+    mac_dsp: int  # hard multipliers whose source is a MAC (MAC_MODULES)
     other_dsp: dict[str, int]  # hw module -> hard multipliers doing something else
     ii_cycles: int
     path_from: PathEnd | None
@@ -360,7 +364,7 @@ def parse_report(r: dict, netlist: dict, dev: Device, top: str, mhz: float, ii: 
             end = path_end(p["path"][-1]["to"]["cell"], netlist)
             break
     srcs = dsp_sources(netlist, dev)
-    mac = srcs.pop("dsg_mvu", 0)
+    mac = sum(srcs.pop(m, 0) for m in MAC_MODULES)
     return FpgaReport(
         device=dev.name,
         top=top,
