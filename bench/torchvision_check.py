@@ -2,7 +2,7 @@
 exporters, through `dsgen verify` on every target: the check a new user would make.
 
     python bench/torchvision_check.py OUT/ [--size 64] [--targets float,int,c,mcu,hls,rtl]
-        [--dsgen .venv/bin/dsgen] [--pretrained]
+        [--dsgen .venv/bin/dsgen] [--pretrained] [--models mobilenet_v3_small,...]
 
 Run it with a Python that has torch, torchvision and onnxscript (the dynamo exporter needs it);
 dsgen itself runs from --dsgen (its own venv), as a user's shell would.  Without --pretrained the
@@ -63,11 +63,12 @@ def main() -> None:
     ap.add_argument("--targets", default="float,int,c,mcu,hls,rtl")
     ap.add_argument("--dsgen", default=".venv/bin/dsgen")
     ap.add_argument("--pretrained", action="store_true")
+    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print("| model | exporter | " + " | ".join(args.targets.split(",")) + " |")
     print("|---|---|" + "---|" * len(args.targets.split(",")))
-    for name in MODELS:
+    for name in args.models.split(","):
         for p in export(name, args.out, args.size, args.pretrained):
             cells = [verify(args.dsgen, p, t) for t in args.targets.split(",")]
             exporter = p.stem.rsplit("_", 1)[1]
