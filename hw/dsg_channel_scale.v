@@ -12,6 +12,9 @@
 // elements (one simple dual-port RAM, block-RAM inferred); since the output order is the input
 // order, the buffer is a FIFO: tensor k+1's map is written into the slots tensor k's read frees,
 // so the next map streams in while the current one drains without a second frame of memory.
+// SLACK more slots let the next map start entering while the current one still waits for its
+// vector (the SE branch's own latency), so the producer does not stall for it every frame; the
+// compiler sizes it from that latency (dsgen/backends/rtl/dataflow.py, se_slack).
 // The scale vector has two banks (2*C elements, distributed RAM), so vector k+1 is taken while
 // tensor k still drains.  An element is read only when its tensor's vector is complete.
 //
@@ -31,7 +34,8 @@ module dsg_channel_scale #(
     parameter DATA_W = 8,    // map / output element width
     parameter S_W    = 8,    // scale element width
     parameter C      = 4,    // channels
-    parameter N_PIX  = 4,    // pixels per tensor (H*W); the buffer holds N_PIX*C elements
+    parameter N_PIX  = 4,    // pixels per tensor (H*W); the buffer holds N_PIX*C + SLACK elements
+    parameter SLACK  = 0,    // extra buffer slots: next-map elements taken while a map waits
     parameter integer Z_X   = 0,    // map zero point
     parameter integer Z_S   = 0,    // scale zero point
     parameter integer Z_OUT = 0,    // output zero point
@@ -66,7 +70,7 @@ module dsg_channel_scale #(
 /* verilator lint_off WIDTHEXPAND */
 /* verilator lint_off WIDTHTRUNC */
 
-localparam DEPTH = N_PIX * C;
+localparam DEPTH = N_PIX * C + SLACK;
 localparam AW    = $clog2(DEPTH);
 localparam PW    = DATA_W + S_W + 2;                // product width
 localparam [DATA_W:0]   ZXV = Z_X;

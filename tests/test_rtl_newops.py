@@ -197,6 +197,8 @@ def test_bit_exact(models, name):
     assert r.bit_exact and r.ok, f"{name}: {r.mismatches} mismatches; {d.get('first_mismatch')}"
     assert not d["protocol_errors"], d["protocol_errors"]
     assert d["samples"] == 3 and d["cycles"] > 0, d
+    if name == "se":  # the SE slack lets the next map enter while one waits for its vector
+        assert d["cycles"] <= 1.35 * d["modelled_cycles"], (d["cycles"], d["modelled_cycles"])
 
 
 @pytest.mark.parametrize("name", ["se", "split"])

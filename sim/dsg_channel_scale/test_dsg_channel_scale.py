@@ -23,8 +23,8 @@ TOPLEVEL = "dsg_channel_scale"
 SOURCES = ["dsg_channel_scale", "dsg_requant"]
 
 
-def _p(C, N_PIX, Z_X, Z_S, Z_OUT, Q, S, LO=-128, HI=127, DATA_W=8, S_W=8):
-    geo = dict(DATA_W=DATA_W, S_W=S_W, C=C, N_PIX=N_PIX)
+def _p(C, N_PIX, Z_X, Z_S, Z_OUT, Q, S, LO=-128, HI=127, DATA_W=8, S_W=8, SLACK=0):
+    geo = dict(DATA_W=DATA_W, S_W=S_W, C=C, N_PIX=N_PIX, SLACK=SLACK)
     return dict(geo, Z_X=Z_X, Z_S=Z_S, Z_OUT=Z_OUT, Q=Q, S=S, LO=LO, HI=HI)
 
 
@@ -50,6 +50,8 @@ CASES = {
     ),
     # q = 2^30 exactly (m = 2^-7: a pure rounding shift, a tie in every 128 products), odd sizes
     "q_pow2": dict(parameters=_p(7, 3, 17, -50, -100, 1 << 30, -6), vectors="early"),
+    # SLACK slots beyond one map: exactly that much of the next map enters before any vector
+    "slack": dict(parameters=_p(5, 6, 9, -128, 3, _q(), -8, SLACK=13), vectors="after"),
     # 16-bit map x 8-bit scale (26-bit product), no idles or stalls: 1 element/cycle
     "w16_s8_perf": dict(
         parameters=_p(4, 9, 0, -128, 0, _q(), -7, LO=-32768, HI=32767, DATA_W=16),
@@ -107,9 +109,17 @@ async def run_channel_scale(dut):
     await ClockCycles(dut.clk, 20)
     assert cout.beats == 0, "output before the scale vector arrived"
 
+    # 1b. SLACK more elements (of the next map) enter, and not one more, still without a vector
+    if p["SLACK"]:
+        await src.send(dsg_tb.frame(xs[1].reshape(-1), w))
+        held = npix * c + p["SLACK"]
+        await _wait_beats(dut, cin, held, 40 * held, "the slack filled without a vector")
+        await ClockCycles(dut.clk, 40)
+        assert cin.beats == held and cout.beats == 0, (cin.beats, cout.beats)
+
     # 2. the remaining maps queue at once; vectors either after their map (as SE produces them)
     # or as early as the module takes them (two banks: vector k+1 while tensor k drains)
-    for x in xs[1:]:
+    for x in xs[2 if p["SLACK"] else 1 :]:
         await src.send(dsg_tb.frame(x.reshape(-1), w))
 
     async def send_vectors():

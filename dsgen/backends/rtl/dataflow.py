@@ -24,6 +24,7 @@ from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
 
 FIFO_MARGIN = 64  # elements in flight in the engines' pipelines (FIFOs of 8-16 words, requant)
+STAGE_LATENCY = 16  # cycles an engine's pipeline (window, MVU, requant) adds to its own work
 
 
 def lead(g: ir.Graph, layer: ir.Layer, i: int) -> int:
@@ -77,3 +78,27 @@ def skip_depth(
     pixel = g.shape(t_short)[-1] + g.shape(t_long)[-1]
     depth = math.ceil(held * 1.125) + pixel + FIFO_MARGIN
     return depth, short
+
+
+def se_latency(qg: QGraph, layer: ir.ChannelScale, cycles: dict[str, int], root) -> int:
+    """Cycles from a map's last element to the last element of its SE vector: the engines on the
+    vector's branch (global pool, 1x1 convs, activations) run one after the other, each needing
+    its whole input; ``cycles`` holds a MAC layer's folded cycles, any other layer takes one
+    cycle per output element."""
+    g = qg.graph
+    stop, t, total = root(layer.inputs[0]), root(layer.inputs[1]), 0
+    while t != stop and t != g.input:
+        p = g.producer(t)
+        total += cycles.get(p.name, g.tensors[p.output].size) + STAGE_LATENCY
+        t = root(p.inputs[0])
+    return total
+
+
+def se_slack(qg: QGraph, layer: ir.ChannelScale, latency: int, ii: int) -> int:
+    """Buffer slots beyond one map for a channel scale: what of the next map arrives while the
+    current one waits ``latency`` cycles for its vector (maps arrive once per ``ii`` cycles, at
+    most one element per cycle), so the producer never stalls for the SE branch.  A shortfall
+    costs cycles, never correctness: the engine takes a whole map without its vector."""
+    h, w, c = qg.graph.shape(layer.inputs[0])
+    per_cycle = h * w * c / max(ii, 1)
+    return min(latency, math.ceil(latency * per_cycle * 1.25) + c)

@@ -54,6 +54,7 @@ class _Builder:
         self.wires: list[str] = []
         self.insts: list[Instance] = []
         self.fifo_depths: dict[str, int] = {}
+        self.se_slack: dict[str, int] = {}  # channel scale layer -> SLACK (hw/dsg_channel_scale.v)
         self.top = top
 
     def wire(self, hint: str) -> str:
@@ -141,6 +142,7 @@ def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str, 
         readers.setdefault(root(t), []).append(("", k))
 
     need = dataflow.first_output_need(qg, root)
+    cycles = {name: f.cycles for name, f in folds.items()}
     idents = {l.name: namer.ident(l.name) for l in layers}
     port_wire: dict[tuple[str, int], str] = {}
 
@@ -167,6 +169,8 @@ def build_netlist(qg: QGraph, folds: dict[str, HwFold], namer: Namer, top: str, 
             depth, short = dataflow.skip_depth(qg, layer, need, root)
             if short == 1:
                 ins[1] = b.fifo(ins[1], depth, idents[layer.name])
+            wait = dataflow.se_latency(qg, layer, cycles, root)
+            b.se_slack[layer.name] = dataflow.se_slack(qg, layer, wait, ii)
         elif len(ins) == 2:  # a join: the input that arrives first waits in a skip FIFO
             depth, short = dataflow.skip_depth(qg, layer, need, root)
             ins[short] = b.fifo(ins[short], depth, idents[layer.name])

@@ -259,6 +259,7 @@ def engine(
                 S_W=dw_,
                 C=c,
                 N_PIX=h * w,
+                SLACK=b.se_slack.get(layer.name, 0),
                 Z_X=p.z_x,
                 Z_S=p.z_s,
                 Z_OUT=p.z_out,
