@@ -108,8 +108,10 @@ end
 reg [$clog2(SF+1)-1:0]     sf;
 reg [$clog2(NF+1)-1:0]     nf;
 reg [$clog2(NV+1)-1:0]     vi;
-reg [$clog2(WROM_N+1)-1:0] widx;
-reg [$clog2(BROM_N+1)-1:0] bidx;
+/* verilator lint_off UNUSEDSIGNAL */
+reg [$clog2(WROM_N+1)-1:0] widx, widx_n;   // ROM addresses and their successors: synthesis
+reg [$clog2(BROM_N+1)-1:0] bidx, bidx_n;   // reads a ROM at the next address, a mux, not an add
+/* verilator lint_on UNUSEDSIGNAL */
 
 wire [4:0] acc_fifo_occ;
 // room for every result in flight: the FIFO holds at most 8 when the pipeline advances (its 5
@@ -123,10 +125,12 @@ assign s_axis_tready = ce;
 
 always @(posedge clk) begin
     if (step) begin
-        widx <= (widx == WROM_N-1) ? 0 : widx + 1'b1;
+        widx <= widx_n;
+        widx_n <= (widx_n == WROM_N-1) ? 0 : widx_n + 1'b1;
         if (sf == SF-1) begin
             sf <= 0;
-            bidx <= (bidx == BROM_N-1) ? 0 : bidx + 1'b1;
+            bidx <= bidx_n;
+            bidx_n <= (bidx_n == BROM_N-1) ? 0 : bidx_n + 1'b1;
             if (nf == NF-1) begin
                 nf <= 0;
                 vi <= (vi == NV-1) ? 0 : vi + 1'b1;
@@ -139,6 +143,8 @@ always @(posedge clk) begin
     end
     if (rst) begin
         sf <= 0; nf <= 0; vi <= 0; widx <= 0; bidx <= 0;
+        widx_n <= (WROM_N == 1) ? 0 : 1;
+        bidx_n <= (BROM_N == 1) ? 0 : 1;
     end
 end
 

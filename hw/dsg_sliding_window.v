@@ -197,6 +197,10 @@ reg [WW-1:0] rdata2;
 wire [PW+1:0] prow_sum = {1'b0, base_prow} + rel0;
 wire issue = (state == ST_RUN) && credit && (pix_started || rdy);
 wire free_go = (state == ST_FREE) && ({{(CW-RCW){1'b0}}, complete_rows} >= free_n);
+wire [RCW-1:0] complete_rows_kept  = complete_rows + row_done;
+wire [RCW-1:0] complete_rows_freed = complete_rows + row_done - free_n[RCW-1:0];
+wire signed [CW-1:0] rows_have_kept    = rows_have + row_done;
+wire signed [CW-1:0] rows_have_wrapped = rows_have + row_done - H;
 
 // rows the next output row no longer needs
 wire signed [CW-1:0] next_min = oy_base + S_H;
@@ -297,8 +301,9 @@ always @(posedge clk) begin
         end
     end
 
-    complete_rows <= complete_rows + row_done - (free_go ? free_n[RCW-1:0] : 0);
-    rows_have <= rows_have + row_done - ((free_go && tensor_end) ? H : 0);
+    // both sums precomputed, free_go only selects (it ends a compare: no adder after it)
+    complete_rows <= free_go ? complete_rows_freed : complete_rows_kept;
+    rows_have <= (free_go && tensor_end) ? rows_have_wrapped : rows_have_kept;
     rdy <= free_go ? rdy_row : (issue && last_word_pix) ? rdy_nxt : rdy_cur;
     inflight <= inflight + issue - (m_axis_tvalid && m_axis_tready);
     credit <= inflight <= 7;  // after one more issue at most 9: the FIFO's 8 words + its register
