@@ -6,6 +6,9 @@ flow needs nothing but pip. Everything goes to OUT/fpga/<device>/. The report: r
 the device, the routed Fmax, the critical path's start and end as (instance, hw module, signal),
 DSP efficiency (MAC multipliers / hard multipliers) and inferences per second at the routed Fmax.
 
+On ECP5 the sources are read with DSG_ECP5 defined: hw/dsg_mul.v then instantiates MULT18X18D
+with its input and output registers (yosys would map the product but not the registers).
+
 Synthesis tools have bugs (yosys 0.70's synth_nexus once silently dropped a 32x32 multiply), so
 ``postsynth_sim`` simulates the synthesized netlist, with yosys's own cell models, in the very
 cocotb bench of the RTL tree and fails unless every output is bit-exact.
