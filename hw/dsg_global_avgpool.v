@@ -54,12 +54,16 @@ reg [SW-1:0] accm [0:C-1];
 reg [$clog2(C+1)-1:0] c;
 reg [$clog2(NPIX+1)-1:0] pix;
 
-wire last_pix = (pix == NPIX-1);
+// first/last pixel as registered flags (for timing: no compare before the RAM read and the add).
+// RQ = 1 starts each sum at -H*W*Z_IN, so the finished sum is already the centred value the
+// requantizer takes (one add, no subtract after it); |sum - H*W*Z_IN| < 2^DATA_W * H*W fits SW.
+reg first_pix, last_pix;
 wire div_ready;
 assign s_axis_tready = !last_pix || div_ready;
 wire fire = s_axis_tvalid && s_axis_tready;
 wire [SW-1:0] xe = {{(SW-DATA_W){s_axis_tdata[DATA_W-1]}}, s_axis_tdata};
-wire [SW-1:0] sum = (pix == 0 ? {SW{1'b0}} : accm[c]) + xe;
+localparam signed [SW-1:0] SUM0 = (RQ != 0) ? -NPIX * Z_IN : 0;
+wire [SW-1:0] sum = (first_pix ? SUM0 : accm[c]) + xe;
 
 always @(posedge clk) begin
     if (fire) begin
@@ -67,6 +71,8 @@ always @(posedge clk) begin
         if (c == C-1) begin
             c <= 0;
             pix <= last_pix ? 0 : pix + 1'b1;
+            first_pix <= last_pix;
+            last_pix <= last_pix ? (NPIX == 1) : (pix == NPIX-2);
         end else begin
             c <= c + 1'b1;
         end
@@ -74,6 +80,8 @@ always @(posedge clk) begin
     if (rst) begin
         c <= 0;
         pix <= 0;
+        first_pix <= 1'b1;
+        last_pix <= (NPIX == 1);
     end
 end
 
@@ -88,11 +96,11 @@ if (RQ == 0) begin : g_rdiv
         .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)
     );
 end else begin : g_rq
-    // sum - n*z_in: |sum| < 2^(SW-1) and the subtrahend fits 32 bits for any real tensor size
+    // sum - n*z_in (the sum started there); SW < 32 bits for any real tensor size
     localparam [DATA_W-1:0] ZOV = Z_OUT;
     localparam [31:0] QV = Q;
     localparam [7:0]  SV = S;
-    wire signed [31:0] centred = $signed(sum) - NPIX * Z_IN;
+    wire signed [31:0] centred = $signed(sum);
     /* verilator lint_off PINCONNECTEMPTY */
     dsg_requant #(.ACC_W(32), .OUT_W(DATA_W), .USER_W(1), .LEAKY(0), .SERIAL(RQ_SERIAL)) u_rq (
         .clk(clk), .rst(rst),

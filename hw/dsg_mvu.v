@@ -108,21 +108,29 @@ end
 reg [$clog2(SF+1)-1:0]     sf;
 reg [$clog2(NF+1)-1:0]     nf;
 reg [$clog2(NV+1)-1:0]     vi;
-reg [$clog2(WROM_N+1)-1:0] widx;
-reg [$clog2(BROM_N+1)-1:0] bidx;
+/* verilator lint_off UNUSEDSIGNAL */
+reg [$clog2(WROM_N+1)-1:0] widx, widx_n;   // ROM addresses and their successors: synthesis
+reg [$clog2(BROM_N+1)-1:0] bidx, bidx_n;   // reads a ROM at the next address, a mux, not an add
+/* verilator lint_on UNUSEDSIGNAL */
 
 wire [4:0] acc_fifo_occ;
-wire ce = acc_fifo_occ < 5'd9;              // room for every result in flight
+// room for every result in flight: the FIFO holds at most 8 when the pipeline advances (its 5
+// stages then fit in the 16 words). Registered for timing (a global enable): from last cycle's
+// occupancy, which grows by at most one a cycle, so ce = 1 still implies at most 8 now.
+reg ce;
+always @(posedge clk) ce <= !rst && (acc_fifo_occ < 5'd8);
 // every fold's input arrives on the stream (dsg_vecbuf replays it), so a step is one beat
 wire step = ce && s_axis_tvalid;
 assign s_axis_tready = ce;
 
 always @(posedge clk) begin
     if (step) begin
-        widx <= (widx == WROM_N-1) ? 0 : widx + 1'b1;
+        widx <= widx_n;
+        widx_n <= (widx_n == WROM_N-1) ? 0 : widx_n + 1'b1;
         if (sf == SF-1) begin
             sf <= 0;
-            bidx <= (bidx == BROM_N-1) ? 0 : bidx + 1'b1;
+            bidx <= bidx_n;
+            bidx_n <= (bidx_n == BROM_N-1) ? 0 : bidx_n + 1'b1;
             if (nf == NF-1) begin
                 nf <= 0;
                 vi <= (vi == NV-1) ? 0 : vi + 1'b1;
@@ -135,6 +143,8 @@ always @(posedge clk) begin
     end
     if (rst) begin
         sf <= 0; nf <= 0; vi <= 0; widx <= 0; bidx <= 0;
+        widx_n <= (WROM_N == 1) ? 0 : 1;
+        bidx_n <= (BROM_N == 1) ? 0 : 1;
     end
 end
 
@@ -144,14 +154,13 @@ reg                   v1, first1, last1;
 reg [XN*DATA_W-1:0]   d1;
 reg [WROM_W-1:0]      w1;
 reg [PE*ACC_W-1:0]    b1;
-// P2: operands
+// P2: operands (in each multiplier's input registers, dsg_mul)
 reg                   v2, first2, last2;
-reg [XN*XW-1:0]       x2;
-reg [WROM_W-1:0]      w2;
+wire [XN*XW-1:0]      x1z;                   // x - z_in, registered into P2 by the multipliers
 reg [PE*ACC_W-1:0]    b2;
-// P3: products
+// P3: products (each multiplier's output register)
 reg                   v3, first3, last3;
-reg [PE*LPE*PW-1:0]   p3;
+wire [PE*LPE*PW-1:0]  p3;
 reg [PE*ACC_W-1:0]    b3;
 // P4: lane sums
 reg                   v4, first4, last4;
@@ -167,20 +176,21 @@ genvar gp, gs;
 generate
     for (gs = 0; gs < XN; gs = gs + 1) begin : g_x
         wire signed [XW-1:0] xe = $signed({d1[gs*DATA_W+DATA_W-1], d1[gs*DATA_W +: DATA_W]}) - Z_IN;
-        always @(posedge clk) if (ce) x2[gs*XW +: XW] <= xe;
+        assign x1z[gs*XW +: XW] = xe;
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
         wire signed [ACC_W-1:0] lane_sum;
         for (gs = 0; gs < LPE; gs = gs + 1) begin : g_mul
-            wire signed [WGT_W-1:0] wv = w2[(gp*LPE+gs)*WGT_W +: WGT_W];
+            wire signed [WGT_W-1:0] wv = w1[(gp*LPE+gs)*WGT_W +: WGT_W];
             wire signed [XW-1:0] xv;
             if (DW != 0) begin : g_dw
-                assign xv = x2[(gp/M)*XW +: XW];
+                assign xv = x1z[(gp/M)*XW +: XW];
             end else begin : g_std
-                assign xv = x2[gs*XW +: XW];
+                assign xv = x1z[gs*XW +: XW];
             end
-            wire signed [PW-1:0] pr = wv * xv;
-            always @(posedge clk) if (ce) p3[(gp*LPE+gs)*PW +: PW] <= pr;
+            dsg_mul #(.A_W(WGT_W), .B_W(XW), .P_W(PW)) u_mul (
+                .clk(clk), .ce(ce), .a(wv), .b(xv), .p(p3[(gp*LPE+gs)*PW +: PW])
+            );
         end
         // adder tree over the lane's products (combinational, one register stage)
         reg signed [ACC_W-1:0] tree;
@@ -205,7 +215,7 @@ always @(posedge clk) begin
         b1 <= brom[bidx];
 
         v2 <= v1; first2 <= first1; last2 <= last1;
-        w2 <= w1; b2 <= b1;
+        b2 <= b1;
 
         v3 <= v2; first3 <= first2; last3 <= last2; b3 <= b2;
 

@@ -11,19 +11,20 @@
 //
 // Stream interface: one accumulator per beat; q/shift (and zp/lo/hi) are sampled with the beat,
 // so a per-channel ROM outside can drive them.  s_axis_tuser / tlast pass through.
-// Pipeline (SERIAL = 0): LATENCY = 10 register stages, global clock enable: the pipeline advances
-// when the output register is empty or accepted (s_axis_tready = m_axis_tready || !m_axis_tvalid),
-// 1 beat/cycle under no backpressure. For timing (150 MHz on ECP5) the 32x32 product is four
-// 16x16 partial products (each fits one 18x18 hard multiplier, inputs and outputs registered),
-// summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 + xl*ql, xh/qh signed
-// high halves, xl/ql unsigned low halves, every partial product exact; round, shift and clamp
-// take five stages with no carry chain longer than 34 bits.
+// Pipeline (SERIAL = 0): LATENCY = 12 register stages (the last an output register with a skid
+// buffer), global clock enable: the pipeline advances unless its last stage is full and the skid
+// buffer too (s_axis_tready from registers, not from m_axis_tready), 1 beat/cycle. For timing
+// (150 MHz on ECP5) the beat is registered first (stage 0), and the 32x32 product is four 16x16
+// partial products (each one 18x18 hard multiplier with its own input and output registers,
+// hw/dsg_mul.v), summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 +
+// xl*ql, xh/qh signed high halves, xl/ql unsigned low halves, every partial product exact;
+// round, shift and clamp take five stages with no carry chain longer than 34 bits.
 // SERIAL = 1 (engines whose output stream is slower than one element per SERIAL_II = 17 cycles,
 // e.g. every layer of the keyword spotter at 16 multipliers): the same product by radix-4 Booth
 // recoding of q over 16 cycles in fabric (one 35-bit add per cycle, no hard multiplier), so the
 // hard multipliers stay on MACs. A beat is accepted only when the multiplier is free
 // (s_axis_tready = !busy && (!done || ce)): one beat per 17 cycles; the handshake and
-// every result are the same as SERIAL = 0 (latency 22 cycles).
+// every result are the same as SERIAL = 0 (latency 23 cycles).
 `default_nettype none
 
 module dsg_requant #(
@@ -57,23 +58,64 @@ module dsg_requant #(
     output wire                 m_axis_tlast
 );
 
-wire ce = m_axis_tready || !m_axis_tvalid;   // the back pipeline (and the DSP front) advance
+// the pipeline advances unless its last stage holds a result the output skid buffer cannot take
+// (from registers only: the consumer's ready stops at the skid buffer, it does not chain through
+// this pipeline into the producer's logic)
+wire p_valid;
+reg  skid_v;
+wire ce = !skid_v || !p_valid;
 
 // ------------------------------------------------------------------ input selection
 wire signed [31:0] acc_s = {{(32-ACC_W){s_axis_tdata[ACC_W-1]}}, s_axis_tdata};
 wire neg_sel = (LEAKY != 0) && acc_s[31];
 wire signed [7:0] sh_sel = neg_sel ? s_axis_shift_neg : s_axis_shift;
 wire [31:0] q_sel = neg_sel ? s_axis_q_neg : s_axis_q;
-wire [4:0] left_amt  = sh_sel[7] ? 5'd0 : sh_sel[4:0];
+
+// stage 0 (SERIAL = 0): the beat registered as it arrives (callers drive it from adders and ROM
+// reads; the shift and the multiplier's input registers come one stage later)
+wire signed [31:0] acc_i;
+wire        [31:0] q_i;
+wire signed [7:0]  sh_i;
+wire [OUT_W-1:0]   zp_i, lo_i, hi_i;
+wire               v_i, l_i;
+wire [USER_W-1:0]  u_i;
+generate
+if (SERIAL == 0) begin : g_in
+    reg signed [31:0] acc0;
+    reg        [31:0] q0;
+    reg signed [7:0]  sh0;
+    reg [OUT_W-1:0]   zp0, lo0, hi0;
+    reg               v0, l0;
+    reg [USER_W-1:0]  u0;
+    always @(posedge clk) begin
+        if (ce) begin
+            acc0 <= acc_s; q0 <= q_sel; sh0 <= sh_sel;
+            zp0 <= zp; lo0 <= lo; hi0 <= hi;
+            v0 <= s_axis_tvalid; l0 <= s_axis_tlast; u0 <= s_axis_tuser;
+        end
+        if (rst)
+            v0 <= 1'b0;
+    end
+    assign acc_i = acc0; assign q_i = q0; assign sh_i = sh0;
+    assign zp_i = zp0; assign lo_i = lo0; assign hi_i = hi0;
+    assign v_i = v0; assign l_i = l0; assign u_i = u0;
+end else begin : g_in_direct
+    assign acc_i = acc_s; assign q_i = q_sel; assign sh_i = sh_sel;
+    assign zp_i = zp; assign lo_i = lo; assign hi_i = hi;
+    assign v_i = s_axis_tvalid; assign l_i = s_axis_tlast; assign u_i = s_axis_tuser;
+end
+endgenerate
+
+wire [4:0] left_amt  = sh_i[7] ? 5'd0 : sh_i[4:0];
 /* verilator lint_off UNUSEDSIGNAL */
-wire [7:0] neg_shift = -sh_sel;
+wire [7:0] neg_shift = -sh_i;
 /* verilator lint_on UNUSEDSIGNAL */
-wire [4:0] right_amt = sh_sel[7] ? neg_shift[4:0] : 5'd0;
-wire signed [31:0] x_in = acc_s <<< left_amt;
-wire sat_in = (x_in == 32'sh80000000) && (q_sel == 32'sh80000000);
-wire signed [33:0] zp_s = {{(34-OUT_W){zp[OUT_W-1]}}, zp};
-wire signed [33:0] lo_s = {{(34-OUT_W){lo[OUT_W-1]}}, lo};
-wire signed [33:0] hi_s = {{(34-OUT_W){hi[OUT_W-1]}}, hi};
+wire [4:0] right_amt = sh_i[7] ? neg_shift[4:0] : 5'd0;
+wire signed [31:0] x_in = acc_i <<< left_amt;
+wire sat_in = (x_in == 32'sh80000000) && (q_i == 32'sh80000000);
+wire signed [33:0] zp_s = {{(34-OUT_W){zp_i[OUT_W-1]}}, zp_i};
+wire signed [33:0] lo_s = {{(34-OUT_W){lo_i[OUT_W-1]}}, lo_i};
+wire signed [33:0] hi_s = {{(34-OUT_W){hi_i[OUT_W-1]}}, hi_i};
 
 // ------------------------------------------------------------------ front: the SRDHM (stage 2)
 // y2 = (x*q + 2^30)[62:31]; sat2: x == q == INT32_MIN (y = INT32_MAX)
@@ -92,43 +134,40 @@ if (SERIAL == 0) begin : g_dsp
     // y = v[46:15]. No add is wider than 34 bits (two of 64 bits in one stage would not close
     // timing at 150 MHz on ECP5).
     assign s_axis_tready = ce;
-    reg signed [31:0] x1;
-    reg signed [31:0] q1;
     reg        [4:0]  r1, r2a, r2b, r2c;
     reg               sat1, sat2a, sat2b, sat2c;
     reg signed [33:0] zp1, lo1, hi1, zp2a, lo2a, hi2a, zp2b, lo2b, hi2b, zp2c, lo2c, hi2c;
     reg               v1, v2a, v2b, v2c, l1, l2a, l2b, l2c;
     reg  [USER_W-1:0] u1, u2a, u2b, u2c;
-    reg signed [31:0] hh2a, hl2a, lh2a;      // xh*qh, xh*ql, xl*qh (signed x unsigned fit 33 bits:
-    reg        [15:0] ll2a;                  //  |xh*ql| < 2^31); xl*ql >> 16 (bits below 31 of
-                                             //  the sum only round, and 2^30 adds none below 16)
+    wire signed [31:0] hh2a, hl2a, lh2a;     // xh*qh, xh*ql, xl*qh (signed x unsigned fit 33 bits:
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [31:0] ll2a_w;               //  |xh*ql| < 2^31); xl*ql >> 16 (bits below 31 of
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire       [15:0] ll2a = ll2a_w[31:16];  //  the sum only round, and 2^30 adds none below 16)
     reg signed [31:0] hh2b, hh2c;
     reg signed [32:0] mid2b;                 // xh*ql + xl*qh
     reg        [16:0] llr2b;                 // (xl*ql + 2^30) >> 16 (2^30 adds nothing below)
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [33:0] w2c;                   // llr + mid
-    wire signed [16:0] xh1 = {x1[31], x1[31:16]};
-    wire signed [16:0] xl1 = {1'b0, x1[15:0]};
-    wire signed [16:0] qh1 = {q1[31], q1[31:16]};
-    wire signed [16:0] ql1 = {1'b0, q1[15:0]};
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [33:0] hh_w = xh1 * qh1;
-    wire signed [33:0] hl_w = xh1 * ql1;
-    wire signed [33:0] lh_w = xl1 * qh1;
-    wire signed [33:0] ll_w = xl1 * ql1;
+    // the four 17x17 products, each one hard multiplier with its input (stage 1) and output
+    // (stage 2a) registers
+    wire signed [16:0] xh = {x_in[31], x_in[31:16]};
+    wire signed [16:0] xl = {1'b0, x_in[15:0]};
+    wire signed [16:0] qh = {q_i[31], q_i[31:16]};
+    wire signed [16:0] ql = {1'b0, q_i[15:0]};
+    dsg_mul #(.A_W(17), .B_W(17), .P_W(32)) u_hh (.clk(clk), .ce(ce), .a(xh), .b(qh), .p(hh2a));
+    dsg_mul #(.A_W(17), .B_W(17), .P_W(32)) u_hl (.clk(clk), .ce(ce), .a(xh), .b(ql), .p(hl2a));
+    dsg_mul #(.A_W(17), .B_W(17), .P_W(32)) u_lh (.clk(clk), .ce(ce), .a(xl), .b(qh), .p(lh2a));
+    dsg_mul #(.A_W(17), .B_W(17), .P_W(32)) u_ll (.clk(clk), .ce(ce), .a(xl), .b(ql), .p(ll2a_w));
     // v = hh*2^16 + w: w[15:0] passes, the upper part is one 33-bit add
     wire signed [32:0] vhi = {hh2c[31], hh2c} + {{15{w2c[33]}}, w2c[33:16]};
     always @(posedge clk) begin
         if (ce) begin
-            v1 <= s_axis_tvalid; l1 <= s_axis_tlast; u1 <= s_axis_tuser;
-            x1 <= x_in; q1 <= q_sel; r1 <= right_amt; sat1 <= sat_in;
+            v1 <= v_i; l1 <= l_i; u1 <= u_i;
+            r1 <= right_amt; sat1 <= sat_in;
             zp1 <= zp_s; lo1 <= lo_s; hi1 <= hi_s;
 
             v2a <= v1; l2a <= l1; u2a <= u1;
-            hh2a <= hh_w[31:0];
-            hl2a <= hl_w[31:0];
-            lh2a <= lh_w[31:0];
-            ll2a <= ll_w[31:16];
             sat2a <= sat1; r2a <= r1;
             zp2a <= zp1; lo2a <= lo1; hi2a <= hi1;
 
@@ -171,7 +210,7 @@ end else begin : g_serial
     reg signed [34:0] ph;
     reg               b31;
     assign s_axis_tready = !busy && (!done || ce);
-    wire fire = s_axis_tvalid && s_axis_tready;
+    wire fire = v_i && s_axis_tready;
     wire [2:0] dig = {qs[1], qs[0], qprev};
     wire d_one = dig[1] ^ dig[0];
     wire d_two = (dig == 3'b011) || (dig == 3'b100);
@@ -185,11 +224,11 @@ end else begin : g_serial
         if (fire) begin
             busy <= 1'b1;
             step <= 4'd0;
-            xs <= x_in; qs <= q_sel; qprev <= 1'b0;
+            xs <= x_in; qs <= q_i; qprev <= 1'b0;
             ph <= 35'sd1073741824; b31 <= 1'b0;
             sat2 <= sat_in; r2 <= right_amt;
             zp2 <= zp_s; lo2 <= lo_s; hi2 <= hi_s;
-            l2 <= s_axis_tlast; u2 <= s_axis_tuser;
+            l2 <= l_i; u2 <= u_i;
         end else if (busy) begin
             ph <= $signed(sum) >>> 2;
             b31 <= sum[1];
@@ -269,10 +308,33 @@ always @(posedge clk) begin
     end
 end
 
-assign m_axis_tdata  = o7;
-assign m_axis_tvalid = vb[NB-1];
-assign m_axis_tlast  = lb[NB-1];
-assign m_axis_tuser  = ub[NB-1];
+// ------------------------------------------------------------------ output skid buffer
+// main: the output register; skid: holds the one result that arrives while main is stalled.
+assign p_valid = vb[NB-1];
+wire p_fire = p_valid && !skid_v;
+reg               main_v, main_l, skid_l;
+reg [OUT_W-1:0]   main_d, skid_d;
+reg [USER_W-1:0]  main_u, skid_u;
+always @(posedge clk) begin
+    if (!main_v || m_axis_tready) begin
+        if (skid_v) begin
+            main_d <= skid_d; main_u <= skid_u; main_l <= skid_l; main_v <= 1'b1;
+            skid_v <= 1'b0;
+        end else begin
+            main_d <= o7; main_u <= ub[NB-1]; main_l <= lb[NB-1]; main_v <= p_fire;
+        end
+    end else if (p_fire) begin
+        skid_d <= o7; skid_u <= ub[NB-1]; skid_l <= lb[NB-1]; skid_v <= 1'b1;
+    end
+    if (rst) begin
+        main_v <= 1'b0; skid_v <= 1'b0;
+    end
+end
+
+assign m_axis_tdata  = main_d;
+assign m_axis_tvalid = main_v;
+assign m_axis_tlast  = main_l;
+assign m_axis_tuser  = main_u;
 
 endmodule
 

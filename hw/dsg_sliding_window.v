@@ -137,13 +137,27 @@ reg [CW-1:0] free_n;
 reg          pix_started;                    // current pixel passed its readiness check
 reg          tensor_end;                     // ST_FREE finishes a tensor
 
-// readiness of the current output pixel
-wire signed [CW-1:0] rmax_raw = oy_base + KEH - 1;
-wire signed [CW-1:0] cmax_raw = ox_base + KEW - 1;
-wire [CW-1:0] rmax = (rmax_raw > H-1) ? H-1 : rmax_raw;
-wire [CW-1:0] cmax = (cmax_raw > W-1) ? W-1 : cmax_raw;
-wire [CW-1:0] rows_have = base_row + {{(CW-RCW){1'b0}}, complete_rows};
-wire pix_ready = (rmax < rows_have) || ((rmax == rows_have) && (wx > cmax));
+// readiness, computed one cycle ahead into a register (rdy) so the issue decision is a few gates
+// of flip-flops.  An output pixel may start once its last input pixel (row rmax, column cmax) is
+// written: rmax < rows_have, or rmax == rows_have and wx > cmax, where rows_have counts complete
+// rows since the start of the tensor (a continuous count: the next tensor's rows follow at H..,
+// so the count only grows until the reader moves to the next tensor, and a readiness computed
+// from last cycle's counts is never wrong, at most one cycle late).  The operands are registers:
+// rmax (clamped to H-1: bottom padding needs no row) and cmax (no clamp needed, wx < W) of the
+// current pixel, of the next pixel in the row (ncmax) and of the next row's first pixel (nrmax,
+// in the current tensor's count; at the last row that is the next tensor's first pixel, + H).
+localparam signed [CW-1:0] RMAX0 = (KEH - 1 - PAD_T > H - 1) ? H - 1 : KEH - 1 - PAD_T;
+localparam signed [CW-1:0] CMAX0 = KEW - 1 - PAD_L;
+reg signed [CW-1:0] rmax, rmax_raw, nrmax;   // rmax_raw = oy_base + KEH-1 (not clamped)
+reg signed [CW-1:0] cmax, ncmax;             // ox_base + KEW-1, and that + S_W
+reg signed [CW-1:0] rows_have;               // complete rows of this tensor (and beyond)
+reg                 rdy;                     // the current pixel's last input pixel is written
+wire signed [CW-1:0] wx_s = {1'b0, wx[CW-2:0]};
+wire rdy_cur  = (rmax < rows_have) || ((rmax == rows_have) && (wx_s > cmax));
+wire rdy_nxt  = (rmax < rows_have) || ((rmax == rows_have) && (wx_s > ncmax));
+wire rdy_row  = (nrmax < rows_have) || ((nrmax == rows_have) && (wx_s > CMAX0));
+wire signed [CW-1:0] nrmax_raw = rmax_raw + S_H;
+wire signed [CW-1:0] ncmax_nxt = ncmax + S_W;
 
 // current word
 wire signed [CW-1:0] iy = oy_base + ky_off;
@@ -172,7 +186,8 @@ wire last_oy  = oy == OH-1;
 wire last_word_pix = last_kw && last_kh && last_cf;
 
 // output FIFO with credit
-wire [$clog2(8):0] fifo_occ;
+reg  [3:0] inflight;                         // issued, not yet accepted at m_axis (<= 9)
+reg        credit;                           // inflight <= 7 last cycle: room for one more
 reg v0, va, v1, v2, pad0, pada, pad1, pad2, last0, lasta, last1, last2;
 reg [PW:0]   rel0;                           // stage 0: row relative to the oldest held row
 reg [AW-1:0] col0, cola;                     // ix*CF + rcf
@@ -180,8 +195,12 @@ reg [PW:0]   prowa;                          // stage a: physical row
 reg [AW-1:0] addr1;
 reg [WW-1:0] rdata2;
 wire [PW+1:0] prow_sum = {1'b0, base_prow} + rel0;
-wire credit = ({2'b0, fifo_occ} + v0 + va + v1 + v2) < 7;
-wire issue = (state == ST_RUN) && credit && (pix_started || pix_ready);
+wire issue = (state == ST_RUN) && credit && (pix_started || rdy);
+wire free_go = (state == ST_FREE) && ({{(CW-RCW){1'b0}}, complete_rows} >= free_n);
+wire [RCW-1:0] complete_rows_kept  = complete_rows + row_done;
+wire [RCW-1:0] complete_rows_freed = complete_rows + row_done - free_n[RCW-1:0];
+wire signed [CW-1:0] rows_have_kept    = rows_have + row_done;
+wire signed [CW-1:0] rows_have_wrapped = rows_have + row_done - H;
 
 // rows the next output row no longer needs
 wire signed [CW-1:0] next_min = oy_base + S_H;
@@ -242,40 +261,52 @@ always @(posedge clk) begin
                         ox <= ox + 1'b1;
                         ox_base <= ox_base + S_W;
                         ox_cf <= ox_cf + S_W * CF;
+                        cmax <= ncmax;
+                        ncmax <= ncmax_nxt;
                     end else begin
                         ox <= 0;
                         ox_base <= -PAD_L;
                         ox_cf <= -PAD_L * CF;
+                        cmax <= CMAX0;
+                        ncmax <= CMAX0 + S_W;
                         state <= ST_FREE;
-                        if (last_oy) begin
-                            tensor_end <= 1'b1;
-                            free_n <= H - base_row;
-                        end else begin
-                            tensor_end <= 1'b0;
-                            free_n <= next_min_c - base_row;
-                        end
                     end
                 end
             end
         end
     end
 
-    if (state == ST_FREE && {{(CW-RCW){1'b0}}, complete_rows} >= free_n) begin
+    // what the end of this output row frees, precomputed while the row runs (a row takes at
+    // least one cycle, so these are up to date by the first ST_FREE cycle)
+    if (state == ST_RUN) begin
+        tensor_end <= last_oy;
+        free_n <= last_oy ? H - base_row : next_min_c - base_row;
+        nrmax <= last_oy ? RMAX0 + H : (nrmax_raw > H - 1) ? H - 1 : nrmax_raw;
+    end
+
+    if (free_go) begin
         state <= ST_RUN;
         base_prow <= prow_free[$clog2(RR+1)-1:0];
+        rmax <= tensor_end ? RMAX0 : nrmax;
         if (tensor_end) begin
             base_row <= 0;
             oy <= 0;
             oy_base <= -PAD_T;
+            rmax_raw <= KEH - 1 - PAD_T;
         end else begin
             base_row <= base_row + free_n;
             oy <= oy + 1'b1;
             oy_base <= oy_base + S_H;
+            rmax_raw <= nrmax_raw;
         end
     end
 
-    complete_rows <= complete_rows + row_done
-        - ((state == ST_FREE && {{(CW-RCW){1'b0}}, complete_rows} >= free_n) ? free_n[RCW-1:0] : 0);
+    // both sums precomputed, free_go only selects (it ends a compare: no adder after it)
+    complete_rows <= free_go ? complete_rows_freed : complete_rows_kept;
+    rows_have <= (free_go && tensor_end) ? rows_have_wrapped : rows_have_kept;
+    rdy <= free_go ? rdy_row : (issue && last_word_pix) ? rdy_nxt : rdy_cur;
+    inflight <= inflight + issue - (m_axis_tvalid && m_axis_tready);
+    credit <= inflight <= 7;  // after one more issue at most 9: the FIFO's 8 words + its register
 
     if (rst) begin
         wsl <= 0; wcf <= 0; wx <= 0; wy <= 0; wr_addr <= 0;
@@ -287,6 +318,9 @@ always @(posedge clk) begin
         ox_cf <= -PAD_L * CF; kx_cf <= 0;
         base_row <= 0; base_prow <= 0; free_n <= 0;
         pix_started <= 1'b0; tensor_end <= 1'b0;
+        rmax <= RMAX0; rmax_raw <= KEH - 1 - PAD_T; nrmax <= RMAX0;
+        cmax <= CMAX0; ncmax <= CMAX0 + S_W;
+        rows_have <= 0; rdy <= 1'b0; inflight <= 0; credit <= 1'b0;
         v0 <= 1'b0; va <= 1'b0; v1 <= 1'b0; v2 <= 1'b0;
     end
 end
@@ -298,7 +332,7 @@ dsg_fifo #(.DATA_W(WW + 1), .DEPTH(8)) u_out (
     .s_axis_tdata({pad2, fifo_in}), .s_axis_tvalid(v2), .s_axis_tready(), .s_axis_tlast(last2),
     .m_axis_tdata({m_axis_tuser, m_axis_tdata}), .m_axis_tvalid(m_axis_tvalid),
     .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast),
-    .occupancy(fifo_occ)
+    .occupancy()
 );
 /* verilator lint_on PINCONNECTEMPTY */
 

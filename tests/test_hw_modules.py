@@ -134,7 +134,7 @@ def test_yosys_synth(top, bench, case, tmp_path):
     if yosys is None:
         pytest.skip("yosys is not installed")
     params = {}
-    sources = [top]
+    sources = [top] + (["dsg_mul"] if top == "dsg_requant" else [])
     if bench is not None:
         mod = _load(bench)
         spec = dict(mod.CASES[case], seed=1, name=case)

@@ -57,7 +57,7 @@ def test_synth_ecp5(top, params, cells, tmp_path):
     if yosys is None:
         pytest.skip("yosys is not installed")
     (tmp_path / "lut.memh").write_text("".join(f"{(i * 37) & 255:02x}\n" for i in range(256)))
-    srcs = [top] + (["dsg_requant"] if top == "dsg_channel_scale" else [])
+    srcs = [top] + (["dsg_requant", "dsg_mul"] if top == "dsg_channel_scale" else [])
     files = " ".join(str(HW / f"{s}.v") for s in srcs)
     chp = "".join(f"chparam -set {k} {_vlit(v)} {top}; " for k, v in params.items())
     script = f"read_verilog -sv {files}; {chp}synth_ecp5 -top {top}; flatten; stat"

@@ -243,7 +243,8 @@ def test_se_frame_buffer_in_block_ram(tmp_path):
     yosys = require_tool("yosys")
     hw = hw_dir()
     script = (
-        f"read_verilog -defer {hw / 'dsg_requant.v'} {hw / 'dsg_channel_scale.v'}; "
+        f"read_verilog -defer {hw / 'dsg_mul.v'} {hw / 'dsg_requant.v'} "
+        f"{hw / 'dsg_channel_scale.v'}; "
         "chparam -set C 16 -set N_PIX 256 dsg_channel_scale; "
         "synth_xilinx -top dsg_channel_scale -flatten; stat"
     )

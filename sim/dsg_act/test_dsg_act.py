@@ -10,7 +10,7 @@ from dsgen.quant.int_ref import act
 from dsgen.quant.qgraph import ActQ
 
 TOPLEVEL = "dsg_act"
-SOURCES = ["dsg_act", "dsg_requant"]
+SOURCES = ["dsg_act", "dsg_requant", "dsg_mul"]
 CASES = {
     "relu_clamp": dict(parameters=dict(DATA_W=8, RQ=0, LO=-13, HI=127)),
     "relu6_w16": dict(parameters=dict(DATA_W=16, RQ=0, LO=0, HI=6000)),

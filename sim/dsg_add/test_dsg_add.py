@@ -10,7 +10,7 @@ from dsgen.quant import ops
 from dsgen.quant.fixedpoint import quantize_multiplier
 
 TOPLEVEL = "dsg_add"
-SOURCES = ["dsg_add", "dsg_requant"]
+SOURCES = ["dsg_add", "dsg_requant", "dsg_mul"]
 
 
 def _params(bits, s_a, s_b, s_out, z_a, z_b, z_out, lo, hi):

@@ -20,7 +20,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from dsgen.quant.fixedpoint import requantize, saturate
 
 TOPLEVEL = "dsg_channel_scale"
-SOURCES = ["dsg_channel_scale", "dsg_requant"]
+SOURCES = ["dsg_channel_scale", "dsg_requant", "dsg_mul"]
 
 
 def _p(C, N_PIX, Z_X, Z_S, Z_OUT, Q, S, LO=-128, HI=127, DATA_W=8, S_W=8, SLACK=0):

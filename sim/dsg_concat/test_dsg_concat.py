@@ -11,7 +11,7 @@ from dsgen.quant import ops
 from dsgen.quant.fixedpoint import quantize_multiplier
 
 TOPLEVEL = "dsg_concat"
-SOURCES = ["dsg_concat", "dsg_requant"]
+SOURCES = ["dsg_concat", "dsg_requant", "dsg_mul"]
 
 _m = quantize_multiplier(0.37)
 CASES = {

@@ -21,7 +21,15 @@ from dsgen.quant import ops
 from dsgen.quant.fixedpoint import quantize_multiplier
 
 TOPLEVEL = "dsg_conv"
-SOURCES = ["dsg_conv", "dsg_sliding_window", "dsg_vecbuf", "dsg_mvu", "dsg_fifo", "dsg_requant"]
+SOURCES = [
+    "dsg_conv",
+    "dsg_sliding_window",
+    "dsg_vecbuf",
+    "dsg_mvu",
+    "dsg_fifo",
+    "dsg_requant",
+    "dsg_mul",
+]
 
 
 def _p(

@@ -30,6 +30,7 @@ SOURCES = [
     "dsg_mvu_lowbit",
     "dsg_fifo",
     "dsg_requant",
+    "dsg_mul",
 ]
 
 

@@ -9,7 +9,7 @@ from dsg_tb_stream import prove_rdiv, run_tensor_bench
 from dsgen.quant import ops
 
 TOPLEVEL = "dsg_global_avgpool"
-SOURCES = ["dsg_global_avgpool", "dsg_rdiv", "dsg_requant"]
+SOURCES = ["dsg_global_avgpool", "dsg_rdiv", "dsg_requant", "dsg_mul"]
 CASES = {
     "c8_4x4_clamp": dict(parameters=dict(DATA_W=8, C=8, H=4, W=4, LO=-90, HI=127)),
     "c1_3x5_w16": dict(parameters=dict(DATA_W=16, C=1, H=3, W=5, LO=-32768, HI=32767)),

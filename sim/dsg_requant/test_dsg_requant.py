@@ -10,7 +10,7 @@ from cocotb.triggers import RisingEdge
 from dsgen.quant.fixedpoint import INT32_MAX, INT32_MIN, requantize, saturate
 
 TOPLEVEL = "dsg_requant"
-SOURCES = ["dsg_requant"]
+SOURCES = ["dsg_requant", "dsg_mul"]
 CASES = {
     "o8_leaky": dict(parameters=dict(OUT_W=8, LEAKY=1, USER_W=4), n_random=3000),
     "o32": dict(parameters=dict(OUT_W=32, LEAKY=0, USER_W=1), n_random=3000),

@@ -6,6 +6,9 @@ flow needs nothing but pip. Everything goes to OUT/fpga/<device>/. The report: r
 the device, the routed Fmax, the critical path's start and end as (instance, hw module, signal),
 DSP efficiency (MAC multipliers / hard multipliers) and inferences per second at the routed Fmax.
 
+On ECP5 the sources are read with DSG_ECP5 defined: hw/dsg_mul.v then instantiates MULT18X18D
+with its input and output registers (yosys would map the product but not the registers).
+
 Synthesis tools have bugs (yosys 0.70's synth_nexus once silently dropped a 32x32 multiply), so
 ``postsynth_sim`` simulates the synthesized netlist, with yosys's own cell models, in the very
 cocotb bench of the RTL tree and fails unless every output is bit-exact.
@@ -39,6 +42,7 @@ class Device:
     dsp: str
     bram: str
     bitstream: bool  # ecppack is run (ECP5)
+    defines: tuple[str, ...] = ()  # Verilog defines for synthesis (hw/dsg_mul.v: DSG_ECP5)
 
 
 DEVICES: dict[str, Device] = {
@@ -51,6 +55,7 @@ DEVICES: dict[str, Device] = {
         "MULT18X18D",
         "DP16KD",
         True,
+        ("DSG_ECP5",),
     ),
     "ecp5-45k": Device(
         "ecp5-45k",
@@ -61,6 +66,7 @@ DEVICES: dict[str, Device] = {
         "MULT18X18D",
         "DP16KD",
         True,
+        ("DSG_ECP5",),
     ),
     "ecp5-25k": Device(
         "ecp5-25k",
@@ -71,6 +77,7 @@ DEVICES: dict[str, Device] = {
         "MULT18X18D",
         "DP16KD",
         True,
+        ("DSG_ECP5",),
     ),
 }
 
@@ -218,7 +225,8 @@ def yosys_script(out: Path, top: str, dev: Device, work: Path) -> str:
     """Run from OUT/rtl. Paths are relative: the WebAssembly tools see the working directory
     (and what is reachable from it by relative paths), not absolute host paths."""
     w = os.path.relpath(work, out / "rtl")
-    reads = "\n".join(f"read_verilog -defer {f}" for f in _sources(out))
+    defs = "".join(f" -D{d}" for d in dev.defines)
+    reads = "\n".join(f"read_verilog -defer{defs} {f}" for f in _sources(out))
     return (
         f"{reads}\n"
         f"synth_{dev.family} -top {top} -json {w}/{top}.json\n"
@@ -313,11 +321,30 @@ def _src_module(cell: dict) -> str:
     return next((m for m in mods if m.startswith("dsg_")), mods[0] if mods else "?")
 
 
+def _instance_modules(netlist: dict) -> dict[tuple[str, ...], str]:
+    """hw module of each instance (by yosys's ``hdlname`` path), from the nets declared in it
+    (tech-mapped cells lose their hierarchy attributes, named nets keep them)."""
+    mods: dict[tuple[str, ...], str] = {}
+    for net in netlist.get("netnames", {}).values():
+        path = tuple(net.get("attributes", {}).get("hdlname", "").split()[:-1])
+        mod = _src_module(net)
+        if path and mod.startswith("dsg_") and mod != "dsg_mul":
+            mods.setdefault(path, mod)
+    return mods
+
+
 def dsp_sources(netlist: dict, dev: Device) -> dict[str, int]:
+    """Hard multipliers per hw module. A hw/dsg_mul.v multiplier (an instantiated primitive)
+    counts for the module that instantiates it (dsg_mvu, dsg_requant)."""
     counts: dict[str, int] = {}
+    owners: dict[tuple[str, ...], str] | None = None
     for cell in netlist["cells"].values():
         if cell["type"] == dev.dsp:
             mod = _src_module(cell)
+            if mod == "dsg_mul":
+                owners = _instance_modules(netlist) if owners is None else owners
+                path = tuple(cell.get("attributes", {}).get("hdlname", "").split()[:-2])
+                mod = owners.get(path, mod)
             counts[mod] = counts.get(mod, 0) + 1
     return counts
 
@@ -403,8 +430,9 @@ MULT_REGS = ("INPUTA", "INPUTB", "INPUTC", "PIPELINE", "OUTPUT")
 
 
 def mult18x18d_model() -> str:
-    """A simulation model of ECP5's MULT18X18D in the one mode yosys maps to (all registers
-    bypassed, C unused): yosys ships none. Any other mode stops the simulation."""
+    """A simulation model of ECP5's MULT18X18D in the modes the flow produces: all registers
+    bypassed (yosys's mapping) or input A/B and output registers on CLK0/CE0 (hw/dsg_mul.v with
+    DSG_ECP5); C unused. yosys ships none. Any other mode stops the simulation."""
     ports = ", ".join(MULT_PORTS_IN + MULT_PORTS_OUT)
     params = "\n".join(
         f'    parameter REG_{r}_{k} = "{"NONE" if k == "CLK" else k.upper() + "0"}";'
@@ -414,7 +442,9 @@ def mult18x18d_model() -> str:
     a = ", ".join(f"A{i}" for i in reversed(range(18)))
     b = ", ".join(f"B{i}" for i in reversed(range(18)))
     p = ", ".join(f"P{i}" for i in reversed(range(36)))
-    regs = " || ".join(f'REG_{r}_CLK != "NONE"' for r in MULT_REGS)
+    regs_other = " || ".join(
+        f'REG_{r}_CLK != "NONE"' for r in MULT_REGS if r not in ("INPUTA", "INPUTB", "OUTPUT")
+    )
     return f"""// dsgen: ECP5 MULT18X18D simulation model, combinational mode only (as yosys maps).
 `default_nettype none
 /* verilator lint_off UNUSEDSIGNAL */
@@ -434,14 +464,32 @@ module MULT18X18D({ports});
     parameter SOURCEB_MODE = "B_SHIFT";
     parameter MULT_BYPASS = "DISABLED";
     parameter RESETMODE = "SYNC";
-    wire [17:0] a = {{{a}}};
-    wire [17:0] b = {{{b}}};
-    wire signed [18:0] ax = {{SIGNEDA & a[17], a}};
-    wire signed [18:0] bx = {{SIGNEDB & b[17], b}};
+    localparam IN_REG = REG_INPUTA_CLK != "NONE";
+    localparam OUT_REG = REG_OUTPUT_CLK != "NONE";
+    wire [17:0] a_in = {{{a}}};
+    wire [17:0] b_in = {{{b}}};
+    reg [17:0] a_r, b_r;
+    reg sa_r, sb_r;
+    reg [35:0] p_r;
+    wire [35:0] pw;
+    wire [17:0] a = IN_REG ? a_r : a_in;
+    wire [17:0] b = IN_REG ? b_r : b_in;
+    wire sa = IN_REG ? sa_r : SIGNEDA;
+    wire sb = IN_REG ? sb_r : SIGNEDB;
+    wire signed [18:0] ax = {{sa & a[17], a}};
+    wire signed [18:0] bx = {{sb & b[17], b}};
     wire signed [37:0] prod = ax * bx;
-    assign {{{p}}} = prod[35:0];
-    initial if ({regs} || MULT_BYPASS != "DISABLED") begin
-        $display("MULT18X18D: registered or bypass mode is not modelled");
+    always @(posedge CLK0) if (CE0) begin
+        a_r <= a_in; b_r <= b_in; sa_r <= SIGNEDA; sb_r <= SIGNEDB;
+        p_r <= pw;
+    end
+    assign {{{p}}} = OUT_REG ? p_r : pw;
+    assign pw = prod[35:0];
+    initial if (({regs_other}) || MULT_BYPASS != "DISABLED" || REG_INPUTA_CLK != REG_INPUTB_CLK
+                || (IN_REG && REG_INPUTA_CLK != "CLK0") || (OUT_REG && REG_OUTPUT_CLK != "CLK0")
+                || (IN_REG && (REG_INPUTA_CE != "CE0" || REG_INPUTB_CE != "CE0"))
+                || (OUT_REG && REG_OUTPUT_CE != "CE0")) begin
+        $display("MULT18X18D: this register mode is not modelled");
         $finish;
     end
 endmodule
