@@ -12,6 +12,13 @@
 #define DSG_LB_TAPS 64 /* depthwise path: taps of one channel held unpacked */
 #endif
 
+#ifndef DSG_LB_PLANE
+#define DSG_LB_PLANE 512 /* depthwise: words of a channel pair's padded input plane (4 bytes each) */
+#endif
+#ifndef DSG_LB_CMAX
+#define DSG_LB_CMAX 64 /* GEMM on DSP cores: output stages made once per block of channels */
+#endif
+
 #if defined(__GNUC__)
 #define DSG_LB_NOINLINE __attribute__((noinline)) /* keeps the paths' stack buffers apart */
 #else
@@ -79,6 +86,18 @@ static inline int32_t dsg_lb_apply(const dsg_lb_stage *st, uint32_t s,
 #endif
     return dsg_lb_slow(acc, st->c, &lp->conv);
 }
+
+#if DSG_USE_DSP
+/* Every channel takes the fast stage (no LeakyReLU, -23 <= shift <= -1). */
+static int32_t dsg_lb_rqf_ok(const dsg_conv_params *p)
+{
+    int32_t c;
+    if (p->mult_neg != 0) return 0;
+    for (c = 0; c < p->out_c; ++c)
+        if (!dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out)) return 0;
+    return 1;
+}
+#endif
 
 /* The same for one output (the paths that are not per-MAC-bound). */
 static int32_t dsg_lb_out(uint32_t s, int32_t c, const dsg_lowbit_conv_params *lp)
@@ -300,6 +319,19 @@ static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, i
         dsg_lb_mm1(r0, r1, ca, nw, acc);
 }
 #endif
+
+/* In-bounds taps [k0, k1) of a window starting at i0 with n taps d apart on an axis of size len. */
+static inline void dsg_lb_span(int32_t i0, int32_t n, int32_t d, int32_t len, int32_t *k0,
+                               int32_t *k1)
+{
+    if (d == 1) {
+        *k0 = i0 >= 0 ? 0 : -i0;
+        *k1 = len - i0 >= n ? n : len - i0;
+    } else {
+        *k0 = i0 >= 0 ? 0 : (-i0 + d - 1) / d;
+        *k1 = len - i0 >= (n - 1) * d + 1 ? n : (len - i0 + d - 1) / d;
+    }
+}
 
 /* The kernels, once per activation type (as the other families do with their dsg_<family>_typed.inc). */
 #define DSG_LB_FN2(name, sfx) name##_##sfx
