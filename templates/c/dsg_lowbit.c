@@ -320,19 +320,6 @@ static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, i
 }
 #endif
 
-/* In-bounds taps [k0, k1) of a window starting at i0 with n taps d apart on an axis of size len. */
-static inline void dsg_lb_span(int32_t i0, int32_t n, int32_t d, int32_t len, int32_t *k0,
-                               int32_t *k1)
-{
-    if (d == 1) {
-        *k0 = i0 >= 0 ? 0 : -i0;
-        *k1 = len - i0 >= n ? n : len - i0;
-    } else {
-        *k0 = i0 >= 0 ? 0 : (-i0 + d - 1) / d;
-        *k1 = len - i0 >= (n - 1) * d + 1 ? n : (len - i0 + d - 1) / d;
-    }
-}
-
 /* The kernels, once per activation type (as the other families do with their dsg_<family>_typed.inc). */
 #define DSG_LB_FN2(name, sfx) name##_##sfx
 #define DSG_LB_FN1(name, sfx) DSG_LB_FN2(name, sfx)
