@@ -12,6 +12,27 @@
 #define DSG_LB_TAPS 64 /* depthwise path: taps of one channel held unpacked */
 #endif
 
+/* What to compile: both activation types and all three widths by default; a generated tree's
+ * dsg_config.h keeps only those its layers use (dsgen/backends/c/lowbit.py), which saves flash. */
+#ifndef DSG_LB_S8
+#define DSG_LB_S8 1
+#endif
+#ifndef DSG_LB_S16
+#define DSG_LB_S16 1
+#endif
+#ifndef DSG_LB_W1
+#define DSG_LB_W1 1
+#endif
+#ifndef DSG_LB_W2
+#define DSG_LB_W2 1
+#endif
+#ifndef DSG_LB_W4
+#define DSG_LB_W4 1
+#endif
+
+/* the GEMM's loop for this width is compiled in (otherwise the general loop runs) */
+#define DSG_LB_HAS(bits) ((bits) == 4 ? DSG_LB_W4 : (bits) == 2 ? DSG_LB_W2 : DSG_LB_W1)
+
 #ifndef DSG_LB_PLANE
 #define DSG_LB_PLANE 512 /* depthwise: words of a channel pair's padded input plane (4 bytes each) */
 #endif
@@ -209,15 +230,20 @@ static inline uint32_t dsg_lb_h(uint32_t x, int32_t h)
 
 #if !(DSG_USE_DSP && defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__) && \
       DSG_LB_KMAX <= 2000)
+#if DSG_LB_W4
 DSG_LB_MM(dsg_lb_mm4, 4, 0x000F000Fu,
           DSG_LB_PAIR(DSG_LB_MAC, 0, DSG_LB_L0); DSG_LB_PAIR(DSG_LB_MAC, 1, DSG_LB_L(4));
           DSG_LB_PAIR(DSG_LB_MAC, 2, DSG_LB_L(8)); DSG_LB_PAIR(DSG_LB_MAC, 3, DSG_LB_L(12));)
+#endif
+#if DSG_LB_W2
 
 DSG_LB_MM(dsg_lb_mm2, 2, 0x00030003u,
           DSG_LB_PAIR(DSG_LB_MAC, 0, DSG_LB_L0); DSG_LB_PAIR(DSG_LB_MAC, 1, DSG_LB_L(2));
           DSG_LB_PAIR(DSG_LB_MAC, 2, DSG_LB_L(4)); DSG_LB_PAIR(DSG_LB_MAC, 3, DSG_LB_L(6));
           DSG_LB_PAIR(DSG_LB_MAC, 4, DSG_LB_L(8)); DSG_LB_PAIR(DSG_LB_MAC, 5, DSG_LB_L(10));
           DSG_LB_PAIR(DSG_LB_MAC, 6, DSG_LB_L(12)); DSG_LB_PAIR(DSG_LB_MAC, 7, DSG_LB_L(14));)
+#endif
+#if DSG_LB_W1
 
 DSG_LB_MM(dsg_lb_mm1, 1, 0x00010001u,
           DSG_LB_PAIR(DSG_LB_SEL, 0, DSG_LB_L0); DSG_LB_PAIR(DSG_LB_SEL, 1, DSG_LB_L(1));
@@ -228,6 +254,7 @@ DSG_LB_MM(dsg_lb_mm1, 1, 0x00010001u,
           DSG_LB_PAIR(DSG_LB_SEL, 10, DSG_LB_L(10)); DSG_LB_PAIR(DSG_LB_SEL, 11, DSG_LB_L(11));
           DSG_LB_PAIR(DSG_LB_SEL, 12, DSG_LB_L(12)); DSG_LB_PAIR(DSG_LB_SEL, 13, DSG_LB_L(13));
           DSG_LB_PAIR(DSG_LB_SEL, 14, DSG_LB_L(14)); DSG_LB_PAIR(DSG_LB_SEL, 15, DSG_LB_L(15));)
+#endif
 #endif
 
 #if DSG_USE_DSP && defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__) && \
@@ -276,17 +303,23 @@ typedef struct {
                 "pop    {r4-r11, pc}\n\t");                                                   \
     }
 
+#if DSG_LB_W4
 DSG_LB_ASM_FN(dsg_lb_mm4_asm, "0x000F000F", "16",
               DSG_LB_ASM_P0 DSG_LB_ASM_P(1, 4) DSG_LB_ASM_P(2, 8) DSG_LB_ASM_P(3, 12))
+#endif
+#if DSG_LB_W2
 DSG_LB_ASM_FN(dsg_lb_mm2_asm, "0x00030003", "32",
               DSG_LB_ASM_P0 DSG_LB_ASM_P(1, 2) DSG_LB_ASM_P(2, 4) DSG_LB_ASM_P(3, 6)
               DSG_LB_ASM_P(4, 8) DSG_LB_ASM_P(5, 10) DSG_LB_ASM_P(6, 12) DSG_LB_ASM_P(7, 14))
+#endif
+#if DSG_LB_W1
 DSG_LB_ASM_FN(dsg_lb_mm1_asm, "0x00010001", "64",
               DSG_LB_ASM_P0 DSG_LB_ASM_P(1, 1) DSG_LB_ASM_P(2, 2) DSG_LB_ASM_P(3, 3)
               DSG_LB_ASM_P(4, 4) DSG_LB_ASM_P(5, 5) DSG_LB_ASM_P(6, 6) DSG_LB_ASM_P(7, 7)
               DSG_LB_ASM_P(8, 8) DSG_LB_ASM_P(9, 9) DSG_LB_ASM_P(10, 10) DSG_LB_ASM_P(11, 11)
               DSG_LB_ASM_P(12, 12) DSG_LB_ASM_P(13, 13) DSG_LB_ASM_P(14, 14)
               DSG_LB_ASM_P(15, 15))
+#endif
 
 /* S for rows r0, r1 against the two columns: acc = {r0.a, r0.b, r1.a, r1.b}. */
 static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, int32_t k,
@@ -298,12 +331,16 @@ static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, i
     j.ca = ca;
     j.nw = k * bits / 32;
     j.acc = acc;
-    if (bits == 4)
-        dsg_lb_mm4_asm(&j);
-    else if (bits == 2)
-        dsg_lb_mm2_asm(&j);
-    else
-        dsg_lb_mm1_asm(&j);
+    acc[0] = acc[1] = acc[2] = acc[3] = 0; /* (every width reaching here is compiled in) */
+#if DSG_LB_W4
+    if (bits == 4) dsg_lb_mm4_asm(&j);
+#endif
+#if DSG_LB_W2
+    if (bits == 2) dsg_lb_mm2_asm(&j);
+#endif
+#if DSG_LB_W1
+    if (bits == 1) dsg_lb_mm1_asm(&j);
+#endif
 }
 #else
 /* S for rows r0, r1 against the two columns: acc = {r0.a, r0.b, r1.a, r1.b}. */
@@ -311,12 +348,16 @@ static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, i
                       int32_t bits, uint32_t *acc)
 {
     const int32_t nw = k * bits / 32;
-    if (bits == 4)
-        dsg_lb_mm4(r0, r1, ca, nw, acc);
-    else if (bits == 2)
-        dsg_lb_mm2(r0, r1, ca, nw, acc);
-    else
-        dsg_lb_mm1(r0, r1, ca, nw, acc);
+    acc[0] = acc[1] = acc[2] = acc[3] = 0; /* (every width reaching here is compiled in) */
+#if DSG_LB_W4
+    if (bits == 4) dsg_lb_mm4(r0, r1, ca, nw, acc);
+#endif
+#if DSG_LB_W2
+    if (bits == 2) dsg_lb_mm2(r0, r1, ca, nw, acc);
+#endif
+#if DSG_LB_W1
+    if (bits == 1) dsg_lb_mm1(r0, r1, ca, nw, acc);
+#endif
 }
 #endif
 
@@ -325,14 +366,18 @@ static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, i
 #define DSG_LB_FN1(name, sfx) DSG_LB_FN2(name, sfx)
 #define DSG_LB_FN(name) DSG_LB_FN1(name, DSG_LB_SFX)
 
+#if DSG_LB_S8
 #define DSG_LB_T int8_t
 #define DSG_LB_SFX s8
 #include "dsg_lowbit_typed.inc"
 #undef DSG_LB_T
 #undef DSG_LB_SFX
+#endif
 
+#if DSG_LB_S16
 #define DSG_LB_T int16_t
 #define DSG_LB_SFX s16
 #include "dsg_lowbit_typed.inc"
 #undef DSG_LB_T
 #undef DSG_LB_SFX
+#endif

@@ -20,7 +20,7 @@ import numpy as np
 
 from dsgen.backends import weights
 from dsgen.ir import graph as ir
-from dsgen.quant.qgraph import ConvQ
+from dsgen.quant.qgraph import ConvQ, QGraph
 
 PACKED_BITS = (1, 2, 4)
 
@@ -73,3 +73,19 @@ def stored_weights(layer: ir.Layer, p: ConvQ) -> tuple[np.ndarray, int, int] | N
     sw = weights.stored_weights(layer, p)
     bits = packed_bits(sw.bits)
     return None if bits is None else (sw.values, bits, sw.shift)
+
+
+def defines(qg: QGraph) -> list[tuple[str, int]]:
+    """dsg_config.h switches of templates/c/dsg_lowbit.c: compile only the activation type and
+    the packed widths this model's layers use (the library default is all of them)."""
+    used = set()
+    for layer in qg.int_layers:  # the layers dsgen.backends.c.lower packs
+        if isinstance(layer, (ir.Conv, ir.Dense)):
+            stored = stored_weights(layer, qg.params[layer.name])
+            if stored is not None:
+                used.add(stored[1])
+    if not used:
+        return []
+    kinds = [("DSG_LB_S8", qg.bits == 8), ("DSG_LB_S16", qg.bits == 16)]
+    kinds += [(f"DSG_LB_W{b}", b in used) for b in PACKED_BITS]
+    return [(k, int(v)) for k, v in kinds]
