@@ -33,6 +33,7 @@ from tests.test_c_kernels import (
     ConvParams,
     Keep,
     assert_exact,
+    build_lib,
     c_array,
     lib,  # noqa: F401  (the session fixture: one kernel library per build)
     mults,
@@ -209,6 +210,23 @@ def test_lowbit_long_rows_take_the_general_path(lib):  # noqa: F811
                 bias=np.zeros(c, np.int64))  # fmt: skip
     got, want = run_lowbit(lib, case)
     assert_exact(got, want, "dw 9x9")
+
+
+def test_lowbit_widths_left_out_take_the_general_loop(tmp_path_factory):
+    """A generated tree compiles only the packed widths its layers use (dsg_config.h); a width
+    left out must still compute right, through the general loop, never a missing GEMM loop."""
+    lib_ = build_lib(
+        "gcc-lowbit-no-widths",
+        "gcc",
+        ["-DDSG_LB_W1=0", "-DDSG_LB_W2=0", "-DDSG_LB_W4=0", "-DDSG_EMULATE_DSP"],
+        tmp_path_factory,
+    )
+    rng = np.random.default_rng(9)
+    for wbits in (4, 2, 1):
+        for bits in (8, 16):
+            case = lowbit_case(rng, "pw", wbits, bits)
+            got, want = run_lowbit(lib_, case)
+            assert_exact(got, want, f"pw w{wbits} s{bits}, widths left out")
 
 
 def emit_lowbit_case(idx, case, want):

@@ -332,6 +332,7 @@ static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, i
     j.nw = k * bits / 32;
     j.acc = acc;
     acc[0] = acc[1] = acc[2] = acc[3] = 0; /* (every width reaching here is compiled in) */
+    (void)j, (void)bits;
 #if DSG_LB_W4
     if (bits == 4) dsg_lb_mm4_asm(&j);
 #endif
@@ -349,6 +350,7 @@ static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, i
 {
     const int32_t nw = k * bits / 32;
     acc[0] = acc[1] = acc[2] = acc[3] = 0; /* (every width reaching here is compiled in) */
+    (void)r0, (void)r1, (void)ca, (void)nw;
 #if DSG_LB_W4
     if (bits == 4) dsg_lb_mm4(r0, r1, ca, nw, acc);
 #endif
