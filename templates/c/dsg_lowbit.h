@@ -44,10 +44,13 @@ typedef struct {
  *    S = sum u*(x - z_in), and sum v*(x - z_in) = S - 8*Sx (4-bit), S - 2*Sx (2-bit),
  *    2*S - Sx (binary).  On DSP cores SMLAD does the lane products (a binary lane is 0 or 1); the
  *    portable C computes the same, binary lanes selecting by mask (no multiply).
- *  - depthwise (tap-major stream): per channel, its taps unpacked once (up to DSG_LB_TAPS) and
- *    applied to every output pixel; interior pixels without bounds checks.
+ *  - depthwise (tap-major stream, an even channel count, at most DSG_LB_TAPS taps): channel
+ *    pairs, their taps unpacked once into int16 lane pairs, the padded input window copied once
+ *    per pair into a plane of lane pairs (x - z_in; padding 0; at most DSG_LB_PLANE words), so
+ *    every output pixel is an interior one: per tap one load, SMLABB and SMLATT.
  *  - anything else: per output channel, per pixel, per tap (weights unpacked once per channel up
- *    to DSG_LB_KMAX of them). */
+ *    to DSG_LB_KMAX of them).
+ * int16 activations take the first two paths when z_in = 0 (always, for dsgen's 16-bit ones). */
 void dsg_conv_lowbit_s8(const int8_t *in, int8_t *out, const dsg_lowbit_conv_params *p);
 void dsg_conv_lowbit_s16(const int16_t *in, int16_t *out, const dsg_lowbit_conv_params *p);
 
