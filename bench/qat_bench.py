@@ -2,6 +2,7 @@
 (../shared/models: Brevitas QONNX and QCDQ exports) next to the MLPerf int8 QDQ model.
 
     .venv/bin/python bench/qat_bench.py [--only w4a8,w1a8] [--no-mcu] [--no-rtl] [--no-synth]
+                                        [--layers]
 
 Per model: the C constants (weights, biases, multipliers) and Cortex-M4 flash/RAM, Cortex-M4
 instructions per MAC under qemu, the RTL engine's multipliers and cycles per inference at a
@@ -119,6 +120,12 @@ def bench(label, fname, bits, tmp: Path, a) -> Row:
         res = run_on_mcu(qg, x_int[:1], tmp / f"m4_{path.stem}", "0" * 64)
         macs = sum(layer["macs"] for layer in res["layers"])
         row.ipm = res["samples"][0]["instructions"] / macs
+        if a.layers:  # per layer: instructions per MAC (the packed ones are dsg_conv_lowbit_*)
+            for lay in res["layers"]:
+                ipm = lay["instructions"] / lay["macs"] if lay["macs"] else float("nan")
+                n, m = lay["instructions"], lay["macs"]
+                msg = f"  {label}: {lay['call']} ({lay['kind']}) {ipm:.2f} instr/MAC ({n:,}, {m:,})"
+                print(msg, file=sys.stderr)
         row.exact &= np.array_equal(res["samples"][0]["out"], want[0])
     if not a.no_rtl:
         from dsgen.backends.rtl.verify import simulate
@@ -149,6 +156,7 @@ def main() -> int:
     ap.add_argument("--no-rtl", action="store_true")
     ap.add_argument("--no-synth", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated parts of model file names")
+    ap.add_argument("--layers", action="store_true", help="Cortex-M4 instructions/MAC per layer")
     a = ap.parse_args()
     only = [o for o in a.only.split(",") if o]
     rows = []

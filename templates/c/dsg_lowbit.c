@@ -1,46 +1,385 @@
 /*
  * dsg_lowbit.c -- the kernels of dsg_lowbit.h: convolutions with packed 1-, 2- and 4-bit weights.
  */
-#include "dsg_kernels.h"
+#include <string.h> /* memcpy: the portable unaligned 32-bit load, one LDR on Cortex-M4 */
+
+#include "dsg_support.h"
 
 #ifndef DSG_LB_KMAX
-#define DSG_LB_KMAX 1024 /* weights per output channel unpacked into a stack buffer */
+#define DSG_LB_KMAX 512 /* GEMM path: receptive field of the two int16 columns (4*KMAX bytes) */
+#endif
+#ifndef DSG_LB_TAPS
+#define DSG_LB_TAPS 64 /* depthwise path: taps of one channel held unpacked */
 #endif
 
-/* Stored value of weight i (see dsg_lowbit.h for the layout). */
-static int32_t dsg_lb_get(const uint8_t *w, int32_t bits, int32_t i)
+/* What to compile: both activation types and all three widths by default; a generated tree's
+ * dsg_config.h keeps only those its layers use (dsgen/backends/c/lowbit.py), which saves flash. */
+#ifndef DSG_LB_S8
+#define DSG_LB_S8 1
+#endif
+#ifndef DSG_LB_S16
+#define DSG_LB_S16 1
+#endif
+#ifndef DSG_LB_W1
+#define DSG_LB_W1 1
+#endif
+#ifndef DSG_LB_W2
+#define DSG_LB_W2 1
+#endif
+#ifndef DSG_LB_W4
+#define DSG_LB_W4 1
+#endif
+
+/* the GEMM's loop for this width is compiled in (otherwise the general loop runs) */
+#define DSG_LB_HAS(bits) ((bits) == 4 ? DSG_LB_W4 : (bits) == 2 ? DSG_LB_W2 : DSG_LB_W1)
+
+#ifndef DSG_LB_PLANE
+#define DSG_LB_PLANE 512 /* depthwise: words of a channel pair's padded input plane (4 bytes each) */
+#endif
+#ifndef DSG_LB_CMAX
+#define DSG_LB_CMAX 64 /* GEMM on DSP cores: output stages made once per block of channels */
+#endif
+
+#if defined(__GNUC__)
+#define DSG_LB_NOINLINE __attribute__((noinline)) /* keeps the paths' stack buffers apart */
+#else
+#define DSG_LB_NOINLINE
+#endif
+
+/* ------------------------------------------------------------------- weights, one by one */
+
+/* Field of stream element i of n (dsg_lowbit.h): even/odd halves in whole words, in order after. */
+static int32_t dsg_lb_slot(int32_t i, int32_t n, int32_t bits)
 {
-    const int32_t bit = i * bits;
-    const uint32_t v = ((uint32_t)w[bit >> 3] >> (bit & 7)) & ((1u << bits) - 1u);
-    if (bits == 1) return v ? 1 : -1;
-    return v >= (1u << (bits - 1)) ? (int32_t)v - (1 << bits) : (int32_t)v;
+    const int32_t g = 32 / bits, j = i & (g - 1);
+    if (i >= n - (n & (g - 1))) return i;
+    return i - j + (j >> 1) + (j & 1) * (g >> 1);
 }
 
-/* bias + s * 2^wshift, then the contract's RQ and clamp (LeakyReLU's m_neg where acc < 0). */
-static int32_t dsg_lb_out(int32_t s, int32_t c, const dsg_lowbit_conv_params *lp)
+/* Stored value v of stream element i of n. */
+static int32_t dsg_lb_get(const uint8_t *w, int32_t bits, int32_t n, int32_t i)
+{
+    const int32_t bit = dsg_lb_slot(i, n, bits) * bits;
+    const int32_t u = (int32_t)((w[bit >> 3] >> (bit & 7)) & ((1u << bits) - 1u));
+    return bits == 1 ? 2 * u - 1 : u - (1 << (bits - 1));
+}
+
+/* A channel's output stage: bias + s * 2^wshift, then the contract's RQ and clamp (LeakyReLU's
+ * m_neg where acc < 0); on DSP cores the five-instruction dsg_rqf_apply where it is exact. */
+typedef struct {
+    uint32_t bias;
+    int32_t c, fast;
+#if DSG_USE_DSP
+    dsg_rqf f;
+#endif
+} dsg_lb_stage;
+
+static inline void dsg_lb_stage_make(dsg_lb_stage *st, int32_t c,
+                                     const dsg_lowbit_conv_params *lp)
 {
     const dsg_conv_params *p = &lp->conv;
-    /* the unsigned shift is the exact product s * 2^wshift: the result fits int32 (proven) */
-    const int32_t acc = (p->bias ? p->bias[c] : 0) + (int32_t)((uint32_t)s << lp->wshift);
+    st->bias = p->bias ? (uint32_t)p->bias[c] : 0u;
+    st->c = c;
+    st->fast = 0;
+#if DSG_USE_DSP
+    st->fast = p->mult_neg == 0 && dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out);
+    if (st->fast) st->f = dsg_rqf_make(0, p->mult[c], p->shift[c], p->z_out);
+#endif
+}
+
+/* the contract's requantization of acc for channel c (the general case) */
+static DSG_LB_NOINLINE int32_t dsg_lb_slow(int32_t acc, int32_t c, const dsg_conv_params *p)
+{
     const int32_t neg = p->mult_neg != 0 && acc < 0;
     const int32_t r = neg ? dsg_requantize(acc, p->mult_neg[c], p->shift_neg[c])
                           : dsg_requantize(acc, p->mult[c], p->shift[c]);
     return dsg_clamp_out(r, p->z_out, p->act_min, p->act_max);
 }
 
+static inline int32_t dsg_lb_apply(const dsg_lb_stage *st, uint32_t s,
+                                   const dsg_lowbit_conv_params *lp)
+{
+    /* modulo 2^32, the exact acc: it fits int32 (proven) */
+    const uint32_t a = st->bias + (s << lp->wshift);
+    const int32_t acc = a <= 0x7FFFFFFFu ? (int32_t)a : (int32_t)(a - 0x80000000u) + INT32_MIN;
+#if DSG_USE_DSP
+    if (st->fast) return dsg_clamp(dsg_rqf_apply(&st->f, acc), lp->conv.act_min, lp->conv.act_max);
+#endif
+    return dsg_lb_slow(acc, st->c, &lp->conv);
+}
+
+#if DSG_USE_DSP
+/* Every channel takes the fast stage (no LeakyReLU, -23 <= shift <= -1). */
+static int32_t dsg_lb_rqf_ok(const dsg_conv_params *p)
+{
+    int32_t c;
+    if (p->mult_neg != 0) return 0;
+    for (c = 0; c < p->out_c; ++c)
+        if (!dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out)) return 0;
+    return 1;
+}
+#endif
+
+/* The same for one output (the paths that are not per-MAC-bound). */
+static int32_t dsg_lb_out(uint32_t s, int32_t c, const dsg_lowbit_conv_params *lp)
+{
+    dsg_lb_stage st;
+    dsg_lb_stage_make(&st, c, lp);
+    return dsg_lb_apply(&st, s, lp);
+}
+
+/* Two depthwise channels in the halfwords of x and w: acc += x.lo * w.lo (BB) or x.hi * w.hi (TT). */
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP)
+#define DSG_LB_BB(acc, x, w) ((acc) = (uint32_t)__smlabb((int32_t)(x), (int32_t)(w), (int32_t)(acc)))
+#define DSG_LB_TT(acc, x, w) ((acc) = (uint32_t)__smlatt((int32_t)(x), (int32_t)(w), (int32_t)(acc)))
+#else
+#define DSG_LB_BB(acc, x, w) ((acc) += dsg_lb_h((x), 0) * dsg_lb_h((w), 0))
+#define DSG_LB_TT(acc, x, w) ((acc) += dsg_lb_h((x), 1) * dsg_lb_h((w), 1))
+#endif
+
+/* sum v*d from S = sum u*d and Sx = sum d (dsg_lowbit.h), modulo 2^32 */
+static uint32_t dsg_lb_fix(uint32_t s, uint32_t sx, int32_t bits)
+{
+    return bits == 1 ? 2u * s - sx : s - (uint32_t)(1 << (bits - 1)) * sx;
+}
+
+/* ------------------------------------------------------------------- the GEMM's inner loop */
+
+static inline uint32_t dsg_lb_word(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* sign-extended halfword h of x, as uint32 (two's complement) */
+static inline uint32_t dsg_lb_h(uint32_t x, int32_t h)
+{
+    return (((x >> (16 * h)) & 0xFFFFu) ^ 0x8000u) - 0x8000u;
+}
+
+#if DSG_USE_DSP
+/* SMLAD: acc + lo(l)*lo(x) + hi(l)*hi(x), modulo 2^32 (the Cortex-M4 instruction, or its exact
+ * emulation with -DDSG_EMULATE_DSP). */
+#define DSG_LB_MAC(acc, l, x) ((acc) = (uint32_t)dsg_smlad((int32_t)(l), (int32_t)(x), (int32_t)(acc)))
+#define DSG_LB_SEL DSG_LB_MAC
+#else
+#define DSG_LB_MAC(acc, l, x) \
+    ((acc) += ((l) & 0xFFFFu) * dsg_lb_h((x), 0) + ((l) >> 16) * dsg_lb_h((x), 1))
+/* binary lanes are 0 or 1: select instead of multiplying */
+#define DSG_LB_SEL(acc, l, x) \
+    ((acc) += (dsg_lb_h((x), 0) & (0u - ((l) & 1u))) + (dsg_lb_h((x), 1) & (0u - ((l) >> 16))))
+#endif
+
+/* Lanes (w >> sh) & m: one AND with a shifted register on Thumb-2 (GCC would shift, then AND
+ * with the immediate mask). */
+#if DSG_USE_DSP && defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
+#define DSG_LB_EXT(r, m, w, SH) __asm__("and %0, %1, %2, lsr #" #SH : "=r"(r) : "r"(m), "r"(w))
+#else
+#define DSG_LB_EXT(r, m, w, SH) ((r) = ((w) >> (SH)) & (m))
+#endif
+
+/* Activation pair S (columns a and b) times the lanes of both weight words. */
+#define DSG_LB_PAIR(MAC, S, L)                                                                  \
+    do {                                                                                       \
+        const uint32_t xa = dsg_lb_word(ca + 2 * (S)), xb = dsg_lb_word(ca + DSG_LB_KMAX + 2 * (S)); \
+        uint32_t l;                                                                            \
+        L(l, w0);                                                                              \
+        MAC(a00, l, xa);                                                                       \
+        MAC(a01, l, xb);                                                                       \
+        L(l, w1);                                                                              \
+        MAC(a10, l, xa);                                                                       \
+        MAC(a11, l, xb);                                                                       \
+    } while (0)
+
+#define DSG_LB_L0(r, w) ((r) = (w) & m)
+#define DSG_LB_L(SH) DSG_LB_L_##SH
+#define DSG_LB_LX(r, w, SH) DSG_LB_EXT(r, m, w, SH)
+#define DSG_LB_L_1(r, w) DSG_LB_LX(r, w, 1)
+#define DSG_LB_L_2(r, w) DSG_LB_LX(r, w, 2)
+#define DSG_LB_L_3(r, w) DSG_LB_LX(r, w, 3)
+#define DSG_LB_L_4(r, w) DSG_LB_LX(r, w, 4)
+#define DSG_LB_L_5(r, w) DSG_LB_LX(r, w, 5)
+#define DSG_LB_L_6(r, w) DSG_LB_LX(r, w, 6)
+#define DSG_LB_L_7(r, w) DSG_LB_LX(r, w, 7)
+#define DSG_LB_L_8(r, w) DSG_LB_LX(r, w, 8)
+#define DSG_LB_L_9(r, w) DSG_LB_LX(r, w, 9)
+#define DSG_LB_L_10(r, w) DSG_LB_LX(r, w, 10)
+#define DSG_LB_L_11(r, w) DSG_LB_LX(r, w, 11)
+#define DSG_LB_L_12(r, w) DSG_LB_LX(r, w, 12)
+#define DSG_LB_L_13(r, w) DSG_LB_LX(r, w, 13)
+#define DSG_LB_L_14(r, w) DSG_LB_LX(r, w, 14)
+#define DSG_LB_L_15(r, w) DSG_LB_LX(r, w, 15)
+
+/* The 2x2 block: rows r0, r1 (nw words each) against columns ca and ca + DSG_LB_KMAX. */
+#define DSG_LB_MM(NAME, BITS, MASK, BODY)                                                       \
+    static void NAME(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, int32_t nw,      \
+                     uint32_t *acc)                                                            \
+    {                                                                                          \
+        const uint32_t m = (MASK);                                                             \
+        uint32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;                                           \
+        for (; nw > 0; --nw, r0 += 4, r1 += 4, ca += 32 / (BITS)) {                            \
+            const uint32_t w0 = dsg_lb_word(r0), w1 = dsg_lb_word(r1);                        \
+            BODY                                                                               \
+        }                                                                                      \
+        acc[0] = a00;                                                                          \
+        acc[1] = a01;                                                                          \
+        acc[2] = a10;                                                                          \
+        acc[3] = a11;                                                                          \
+    }
+
+#if !(DSG_USE_DSP && defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__) && \
+      DSG_LB_KMAX <= 2000)
+#if DSG_LB_W4
+DSG_LB_MM(dsg_lb_mm4, 4, 0x000F000Fu,
+          DSG_LB_PAIR(DSG_LB_MAC, 0, DSG_LB_L0); DSG_LB_PAIR(DSG_LB_MAC, 1, DSG_LB_L(4));
+          DSG_LB_PAIR(DSG_LB_MAC, 2, DSG_LB_L(8)); DSG_LB_PAIR(DSG_LB_MAC, 3, DSG_LB_L(12));)
+#endif
+#if DSG_LB_W2
+
+DSG_LB_MM(dsg_lb_mm2, 2, 0x00030003u,
+          DSG_LB_PAIR(DSG_LB_MAC, 0, DSG_LB_L0); DSG_LB_PAIR(DSG_LB_MAC, 1, DSG_LB_L(2));
+          DSG_LB_PAIR(DSG_LB_MAC, 2, DSG_LB_L(4)); DSG_LB_PAIR(DSG_LB_MAC, 3, DSG_LB_L(6));
+          DSG_LB_PAIR(DSG_LB_MAC, 4, DSG_LB_L(8)); DSG_LB_PAIR(DSG_LB_MAC, 5, DSG_LB_L(10));
+          DSG_LB_PAIR(DSG_LB_MAC, 6, DSG_LB_L(12)); DSG_LB_PAIR(DSG_LB_MAC, 7, DSG_LB_L(14));)
+#endif
+#if DSG_LB_W1
+
+DSG_LB_MM(dsg_lb_mm1, 1, 0x00010001u,
+          DSG_LB_PAIR(DSG_LB_SEL, 0, DSG_LB_L0); DSG_LB_PAIR(DSG_LB_SEL, 1, DSG_LB_L(1));
+          DSG_LB_PAIR(DSG_LB_SEL, 2, DSG_LB_L(2)); DSG_LB_PAIR(DSG_LB_SEL, 3, DSG_LB_L(3));
+          DSG_LB_PAIR(DSG_LB_SEL, 4, DSG_LB_L(4)); DSG_LB_PAIR(DSG_LB_SEL, 5, DSG_LB_L(5));
+          DSG_LB_PAIR(DSG_LB_SEL, 6, DSG_LB_L(6)); DSG_LB_PAIR(DSG_LB_SEL, 7, DSG_LB_L(7));
+          DSG_LB_PAIR(DSG_LB_SEL, 8, DSG_LB_L(8)); DSG_LB_PAIR(DSG_LB_SEL, 9, DSG_LB_L(9));
+          DSG_LB_PAIR(DSG_LB_SEL, 10, DSG_LB_L(10)); DSG_LB_PAIR(DSG_LB_SEL, 11, DSG_LB_L(11));
+          DSG_LB_PAIR(DSG_LB_SEL, 12, DSG_LB_L(12)); DSG_LB_PAIR(DSG_LB_SEL, 13, DSG_LB_L(13));
+          DSG_LB_PAIR(DSG_LB_SEL, 14, DSG_LB_L(14)); DSG_LB_PAIR(DSG_LB_SEL, 15, DSG_LB_L(15));)
+#endif
+#endif
+
+#if DSG_USE_DSP && defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__) && \
+    DSG_LB_KMAX <= 2000
+/* The same 2x2 block in Thumb-2, all fourteen registers in use: per weight word, 2 LDR of
+ * weights and per lane pair 2 LDR of activations, 2 AND (shifted register) and 4 SMLAD, plus 3 of
+ * loop: 37 instructions for 2 x 2 x G MACs (G = 8: 1.16 per MAC; GCC spills about 13 more). */
+typedef struct {
+    const uint8_t *r0;  /* [0] */
+    const uint8_t *r1;  /* [4] */
+    const int16_t *ca;  /* [8] column b at ca + DSG_LB_KMAX */
+    int32_t nw;         /* [12] words per row, >= 1 */
+    uint32_t *acc;      /* [16] */
+} dsg_lb_job;
+
+#define DSG_LB_S2(x) #x
+#define DSG_LB_S(x) DSG_LB_S2(x)
+/* lane pair S (byte offset 4S in the columns), lanes (w >> SH) & m */
+#define DSG_LB_ASM_PAIR(S, EXT0, EXT1)                                                          \
+    "ldr    r11, [r2, #(4*" #S ")]\n\t"                                                         \
+    "ldr    r12, [r2, #(4*" #S "+2*" DSG_LB_S(DSG_LB_KMAX) ")]\n\t"                             \
+    EXT0 "smlad  r4, lr, r11, r4\n\tsmlad  r5, lr, r12, r5\n\t"                               \
+    EXT1 "smlad  r6, lr, r11, r6\n\tsmlad  r7, lr, r12, r7\n\t"
+#define DSG_LB_ASM_P(S, SH)                                                                     \
+    DSG_LB_ASM_PAIR(S, "and    lr, r8, r9, lsr #" #SH "\n\t", "and    lr, r8, r10, lsr #" #SH "\n\t")
+#define DSG_LB_ASM_P0 DSG_LB_ASM_PAIR(0, "and    lr, r8, r9\n\t", "and    lr, r8, r10\n\t")
+#define DSG_LB_ASM_FN(NAME, MASK, STEP, BODY)                                                  \
+    __attribute__((naked)) static void NAME(const dsg_lb_job *j __attribute__((unused)))      \
+    {                                                                                          \
+        __asm__("push   {r0, r4-r11, lr}\n\t"                                                 \
+                "ldr    r1, [r0, #4]\n\t"                                                     \
+                "ldr    r2, [r0, #8]\n\t"                                                     \
+                "ldr    r3, [r0, #12]\n\t"                                                    \
+                "ldr    r0, [r0]\n\t"                                                         \
+                "movs   r4, #0\n\tmovs   r5, #0\n\tmovs   r6, #0\n\tmovs   r7, #0\n\t"      \
+                "mov    r8, #" MASK "\n\t"                                                    \
+                "1:\n\t"                                                                       \
+                "ldr    r9, [r0], #4\n\t"                                                     \
+                "ldr    r10, [r1], #4\n\t" BODY                                               \
+                "adds   r2, r2, #" STEP "\n\t"                                                \
+                "subs   r3, r3, #1\n\t"                                                       \
+                "bne    1b\n\t"                                                               \
+                "pop    {r0}\n\t"                                                             \
+                "ldr    r0, [r0, #16]\n\t"                                                    \
+                "stmia  r0, {r4-r7}\n\t"                                                      \
+                "pop    {r4-r11, pc}\n\t");                                                   \
+    }
+
+#if DSG_LB_W4
+DSG_LB_ASM_FN(dsg_lb_mm4_asm, "0x000F000F", "16",
+              DSG_LB_ASM_P0 DSG_LB_ASM_P(1, 4) DSG_LB_ASM_P(2, 8) DSG_LB_ASM_P(3, 12))
+#endif
+#if DSG_LB_W2
+DSG_LB_ASM_FN(dsg_lb_mm2_asm, "0x00030003", "32",
+              DSG_LB_ASM_P0 DSG_LB_ASM_P(1, 2) DSG_LB_ASM_P(2, 4) DSG_LB_ASM_P(3, 6)
+              DSG_LB_ASM_P(4, 8) DSG_LB_ASM_P(5, 10) DSG_LB_ASM_P(6, 12) DSG_LB_ASM_P(7, 14))
+#endif
+#if DSG_LB_W1
+DSG_LB_ASM_FN(dsg_lb_mm1_asm, "0x00010001", "64",
+              DSG_LB_ASM_P0 DSG_LB_ASM_P(1, 1) DSG_LB_ASM_P(2, 2) DSG_LB_ASM_P(3, 3)
+              DSG_LB_ASM_P(4, 4) DSG_LB_ASM_P(5, 5) DSG_LB_ASM_P(6, 6) DSG_LB_ASM_P(7, 7)
+              DSG_LB_ASM_P(8, 8) DSG_LB_ASM_P(9, 9) DSG_LB_ASM_P(10, 10) DSG_LB_ASM_P(11, 11)
+              DSG_LB_ASM_P(12, 12) DSG_LB_ASM_P(13, 13) DSG_LB_ASM_P(14, 14)
+              DSG_LB_ASM_P(15, 15))
+#endif
+
+/* S for rows r0, r1 against the two columns: acc = {r0.a, r0.b, r1.a, r1.b}. */
+static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, int32_t k,
+                      int32_t bits, uint32_t *acc)
+{
+    dsg_lb_job j;
+    j.r0 = r0;
+    j.r1 = r1;
+    j.ca = ca;
+    j.nw = k * bits / 32;
+    j.acc = acc;
+    acc[0] = acc[1] = acc[2] = acc[3] = 0; /* (every width reaching here is compiled in) */
+    (void)j, (void)bits;
+#if DSG_LB_W4
+    if (bits == 4) dsg_lb_mm4_asm(&j);
+#endif
+#if DSG_LB_W2
+    if (bits == 2) dsg_lb_mm2_asm(&j);
+#endif
+#if DSG_LB_W1
+    if (bits == 1) dsg_lb_mm1_asm(&j);
+#endif
+}
+#else
+/* S for rows r0, r1 against the two columns: acc = {r0.a, r0.b, r1.a, r1.b}. */
+static void dsg_lb_mm(const uint8_t *r0, const uint8_t *r1, const int16_t *ca, int32_t k,
+                      int32_t bits, uint32_t *acc)
+{
+    const int32_t nw = k * bits / 32;
+    acc[0] = acc[1] = acc[2] = acc[3] = 0; /* (every width reaching here is compiled in) */
+    (void)r0, (void)r1, (void)ca, (void)nw;
+#if DSG_LB_W4
+    if (bits == 4) dsg_lb_mm4(r0, r1, ca, nw, acc);
+#endif
+#if DSG_LB_W2
+    if (bits == 2) dsg_lb_mm2(r0, r1, ca, nw, acc);
+#endif
+#if DSG_LB_W1
+    if (bits == 1) dsg_lb_mm1(r0, r1, ca, nw, acc);
+#endif
+}
+#endif
+
 /* The kernels, once per activation type (as the other families do with their dsg_<family>_typed.inc). */
 #define DSG_LB_FN2(name, sfx) name##_##sfx
 #define DSG_LB_FN1(name, sfx) DSG_LB_FN2(name, sfx)
 #define DSG_LB_FN(name) DSG_LB_FN1(name, DSG_LB_SFX)
 
+#if DSG_LB_S8
 #define DSG_LB_T int8_t
 #define DSG_LB_SFX s8
 #include "dsg_lowbit_typed.inc"
 #undef DSG_LB_T
 #undef DSG_LB_SFX
+#endif
 
+#if DSG_LB_S16
 #define DSG_LB_T int16_t
 #define DSG_LB_SFX s16
 #include "dsg_lowbit_typed.inc"
 #undef DSG_LB_T
 #undef DSG_LB_SFX
+#endif

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dsgen.backends.c import library
+from dsgen.backends.c import library, lowbit
 from dsgen.backends.c.footprint import Footprint, m4_footprint
 from dsgen.backends.c.lower import Lowering, plan_c_arena
 from dsgen.backends.c.scratch import ScratchConfig, scratch_config
@@ -122,7 +122,7 @@ def compile_c(
     for lib in lib_files:
         if lib != library.CONFIG:  # the model's own, rendered below
             _copy_stamped(templates_dir() / "c" / lib, out_dir / lib, ctx["stamp"])
-    ctx["scratch_defines"] = scratch.defines()
+    ctx["scratch_defines"] = scratch.defines() + lowbit.defines(qg)
     files[library.CONFIG] = "c/model/dsg_config.h.j2"
     for fname, tpl in files.items():
         (out_dir / fname).write_text(env.get_template(tpl).render(**ctx))

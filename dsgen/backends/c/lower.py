@@ -162,7 +162,9 @@ def _lowbit_call(lw: Lowering, layer, p, conv_fields) -> CCall | None:
     lw.arrays = [a for a in lw.arrays if a.name != fields["weights"]]  # no int8 copy
     fields["weights"] = "0"
     conv = "{ " + ", ".join(f".{k_} = {v_}" for k_, v_ in fields.items()) + " }"
-    packed = _arr(lw.arrays, pre, f"w{bits}", "uint8_t", lowbit.pack(v, bits))
+    packed = _arr(
+        lw.arrays, pre, f"w{bits}", "uint8_t", lowbit.pack(v, bits, lowbit.is_depthwise(layer))
+    )
     return CCall(
         ident,
         layer.kind,
