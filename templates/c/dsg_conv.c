@@ -330,13 +330,16 @@ static void dsg_expand4(const int8_t *const *v, int32_t n4, int32_t nz, int32_t 
 static void dsg_expandx2(const int8_t *const *v, int32_t np, int32_t n4, int32_t nz, int32_t *xb)
 {
     int32_t g, j;
-    for (g = 0; g < n4; ++g, xb += 2 * np)
-        for (j = 0; j < np; ++j) {
-            const uint32_t u = dsg_read4(v[j] + 4 * g);
-            const int32_t a = dsg_sadd16(dsg_sxtb16(u), nz), b = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
-            xb[2 * j] = dsg_sadd16(a, a);
-            xb[2 * j + 1] = dsg_sadd16(b, b);
+    for (j = 0; j < np; ++j) { /* pixel by pixel: one source pointer, SXTAB16 subtracts z */
+        const int8_t *s = v[j];
+        int32_t *d = xb + 2 * j;
+        for (g = 0; g < n4; ++g, s += 4, d += 2 * np) {
+            const uint32_t u = dsg_read4(s);
+            const int32_t a = dsg_sxtab16(nz, u), b = dsg_sxtab16_ror8(nz, u);
+            d[0] = dsg_sadd16(a, a);
+            d[1] = dsg_sadd16(b, b);
         }
+    }
 }
 
 /* n bytes from s to d (or the byte z to all of d when s is NULL), a word at a time: GCC would
@@ -511,10 +514,10 @@ DSG_INLINE void dsg_mm4_ch2(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *
 
 #if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__) && defined(__thumb2__)
 #define DSG_MM4_ASM 1
-/* dsg_mm4_ch2_sat for 4 consecutive output pixels (y, y + n_out, y + 2 n_out, y + 3 n_out) and
- * k % 4 == 0, all in assembly: the C version spills the four output pointers and the loop
- * state around the inner loop, about 54 instructions per channel besides the MACs; this takes
- * 38.  The first group starts the sums from the bias; {q, hz, R} are dsg_rqf words 1, 2, 4. */
+/* dsg_mm4_ch2_sat for 4 or 6 consecutive output pixels (y, y + n_out, y + 2 n_out, ...) and
+ * k % 4 == 0, all in assembly: the C version spills the output pointers and the loop state
+ * around the inner loop.  The sums start from the bias; {q, hz, R} are dsg_rqf words 1, 2, 4.
+ * Both kernels advance the job's f and y channel by channel. */
 typedef struct {
     const int32_t *xb;  /* [0]  dsg_expandx2 of the pixels */
     const int8_t *w;    /* [4]  weight row of the first channel; rows follow each other */
@@ -525,75 +528,93 @@ typedef struct {
     const dsg_rqf *end; /* [24] f + channels */
 } dsg_mm4_job;
 
-/* one group of 4 k for the 4 pixels; a0..a3: what the sums add to (lr = bias in the first) */
-#define DSG_MM4_G(a0, a1, a2, a3)                                                             \
-    "ldr    r8, [r1], #4\n\t"                                                                  \
-    "sxtb16 r9, r8\n\t"                                                                        \
-    "sxtb16 r8, r8, ror #8\n\t"                                                                \
-    "ldrd   r10, r11, [r0], #32\n\t"                                                           \
-    "smlad  r4, r10, r9, " a0 "\n\t"                                                       \
-    "smlad  r4, r11, r8, r4\n\t"                                                               \
-    "ldrd   r10, r11, [r0, #-24]\n\t"                                                          \
-    "smlad  r5, r10, r9, " a1 "\n\t"                                                       \
-    "smlad  r5, r11, r8, r5\n\t"                                                               \
-    "ldrd   r10, r11, [r0, #-16]\n\t"                                                          \
-    "smlad  r6, r10, r9, " a2 "\n\t"                                                       \
-    "smlad  r6, r11, r8, r6\n\t"                                                               \
-    "ldrd   r10, r11, [r0, #-8]\n\t"                                                           \
-    "smlad  r7, r10, r9, " a3 "\n\t"                                                       \
-    "smlad  r7, r11, r8, r7\n\t"
-#define DSG_MM4_RQ(s)                                                                         \
-    "add    r10, r9, " s ", asr #31\n\t"                                                       \
-    "smmlar " s ", " s ", lr, r10\n\t"                                                         \
-    "asr    " s ", " s ", r8\n\t"                                                              \
+/* The output stage of sum s: r1 = q, r2 = hz, r3 = R, r10 scratch (dsg_rq2, then SSAT). */
+#define DSG_MM_RQ(s)                                                                          \
+    "add    r10, r2, " s ", asr #31\n\t"                                                       \
+    "smmlar " s ", " s ", r1, r10\n\t"                                                         \
+    "asr    " s ", " s ", r3\n\t"                                                              \
     "ssat   " s ", #8, " s "\n\t"
 
-__attribute__((naked)) static void dsg_mm4_sat_asm(const dsg_mm4_job *j __attribute__((unused)))
+/* One group of 4 k for 4 pixels (8 expanded words): the weight word and the first 4 input words
+ * as one run of back-to-back single loads (a run of n LDRs takes n + 1 cycles on Cortex-M4),
+ * the other 4 as an LDM (1 + 4 cycles): 11 load cycles instead of the 14 of 1 LDR + 4 LDRD,
+ * 14 instructions for 16 MACs.  Every group is the same code (post-incremented pointers), so
+ * the loop can be entered at any group. */
+#define DSG_MM4_G                                                                             \
+    "ldr    r10, [lr], #4\n\t"                                                                 \
+    "ldr    r0, [r12], #16\n\t"                                                                \
+    "ldr    r1, [r12, #-12]\n\t"                                                               \
+    "ldr    r2, [r12, #-8]\n\t"                                                                \
+    "ldr    r3, [r12, #-4]\n\t"                                                                \
+    "sxtb16 r11, r10\n\t"                                                                      \
+    "sxtb16 r10, r10, ror #8\n\t"                                                              \
+    "smlad  r4, r0, r11, r4\n\t"                                                               \
+    "smlad  r4, r1, r10, r4\n\t"                                                               \
+    "smlad  r5, r2, r11, r5\n\t"                                                               \
+    "smlad  r5, r3, r10, r5\n\t"                                                               \
+    "ldmia  r12!, {r0-r3}\n\t"                                                                 \
+    "smlad  r6, r0, r11, r6\n\t"                                                               \
+    "smlad  r6, r1, r10, r6\n\t"                                                               \
+    "smlad  r7, r2, r11, r7\n\t"                                                               \
+    "smlad  r7, r3, r10, r7\n\t"
+
+/* The loop is unrolled 8 groups deep and entered per channel at the group that leaves a
+ * multiple of 8 (every group's code has the same size: the entry is computed once per call from
+ * the first two labels); r8 = end of the input buffer, r9 = the entry.  Frame: [sp] = j. */
+__attribute__((naked)) static void dsg_mm4_sat_asm(dsg_mm4_job *j __attribute__((unused)))
 {
-    /* r0 input buffer, r1 weights, r2 output stage, r3 y, r4-r7 sums, r8/r9 weight word
-     * unpacked, r10/r11 inputs, r12 group count, lr bias then q; [sp] = j */
+    /* loop: r0-r3 inputs, r4-r7 sums, r10/r11 weight word unpacked, r12 inputs, lr weights */
     __asm__("push   {r4-r11, lr}\n\t"
-            "ldr    r1, [r0, #4]\n\t"
-            "ldr    r2, [r0, #8]\n\t"
-            "ldr    r3, [r0, #12]\n\t"
-            "str    r0, [sp, #-8]!\n\t"
+            "sub    sp, sp, #4\n\t"
+            "str    r0, [sp]\n\t"
+            "ldr    r2, [r0]\n\t"
+            "ldr    r8, [r0, #20]\n\t"
+            "ldr    lr, [r0, #4]\n\t"
+            "rsb    r1, r8, #0\n\t"
+            "and    r1, r1, #7\n\t"
+            "add    r8, r2, r8, lsl #5\n\t"
+            "adr    r9, 10f\n\t"
+            "adr    r3, 11f\n\t"
+            "sub    r3, r3, r9\n\t"
+            "mla    r9, r1, r3, r9\n\t"
+            "orr    r9, r9, #1\n\t"
             "2:\n\t"
+            "ldr    r12, [r0]\n\t"
+            "ldr    r2, [r0, #8]\n\t"
+            "ldr    r4, [r2]\n\t"
+            "mov    r5, r4\n\t"
+            "mov    r6, r4\n\t"
+            "mov    r7, r4\n\t"
+            "bx     r9\n\t"
+            "10:\n\t" DSG_MM4_G
+            "11:\n\t"
+            ".rept  7\n\t" DSG_MM4_G ".endr\n\t"
+            "cmp    r12, r8\n\t"
+            "bne    10b\n\t"
             "ldr    r0, [sp]\n\t"
-            "ldr    lr, [r2]\n\t"
-            "ldr    r12, [r0, #20]\n\t"
-            "ldr    r0, [r0]\n\t"
-            DSG_MM4_G("lr", "lr", "lr", "lr")
-            "subs   r12, r12, #1\n\t"
-            "beq    4f\n\t"
-            "tst    r12, #1\n\t"
-            "beq    3f\n\t"
-            DSG_MM4_G("r4", "r5", "r6", "r7")
-            "subs   r12, r12, #1\n\t"
-            "beq    4f\n\t"
-            "3:\n\t"
-            DSG_MM4_G("r4", "r5", "r6", "r7") DSG_MM4_G("r4", "r5", "r6", "r7")
-            "subs   r12, r12, #2\n\t"
-            "bne    3b\n\t"
-            "4:\n\t"
-            "ldr    lr, [r2, #4]\n\t"
-            "ldr    r9, [r2, #8]\n\t"
-            "ldr    r8, [r2, #16]\n\t"
-            DSG_MM4_RQ("r4") DSG_MM4_RQ("r5") DSG_MM4_RQ("r6") DSG_MM4_RQ("r7")
-            "ldr    r0, [sp]\n\t"
-            "ldr    r11, [r0, #16]\n\t"
-            "ldr    r12, [r0, #24]\n\t"
-            "strb   r4, [r3]\n\t"
-            "strb   r5, [r3, r11]\n\t"
-            "add    r10, r3, r11, lsl #1\n\t"
-            "strb   r6, [r10]\n\t"
-            "strb   r7, [r10, r11]\n\t"
-            "adds   r3, r3, #1\n\t"
-            "adds   r2, r2, #20\n\t"
-            "cmp    r2, r12\n\t"
+            "ldr    r11, [r0, #8]\n\t"
+            "ldr    r1, [r11, #4]\n\t"
+            "ldr    r2, [r11, #8]\n\t"
+            "ldr    r3, [r11, #16]\n\t"
+            DSG_MM_RQ("r4") DSG_MM_RQ("r5") DSG_MM_RQ("r6") DSG_MM_RQ("r7")
+            "ldr    r10, [r0, #12]\n\t"
+            "ldr    r3, [r0, #16]\n\t"
+            "add    r12, r10, r3, lsl #1\n\t"
+            "strb   r4, [r10]\n\t"
+            "strb   r5, [r10, r3]\n\t"
+            "strb   r6, [r12]\n\t"
+            "strb   r7, [r12, r3]\n\t"
+            "adds   r10, r10, #1\n\t"
+            "str    r10, [r0, #12]\n\t"
+            "adds   r11, r11, #20\n\t"
+            "str    r11, [r0, #8]\n\t"
+            "ldr    r1, [r0, #24]\n\t"
+            "cmp    r11, r1\n\t"
             "bne    2b\n\t"
-            "add    sp, sp, #8\n\t"
+            "add    sp, sp, #4\n\t"
             "pop    {r4-r11, pc}\n\t");
 }
+
 /* One group of 4 k for 6 pixels (12 expanded words): the weight word and the first 4 input
  * words as one run of back-to-back single loads (a run of n LDRs takes n + 1 cycles on
  * Cortex-M4), the other 8 input words as two 4-register LDMs (1 + 4 cycles each): 16 load
@@ -621,11 +642,6 @@ __attribute__((naked)) static void dsg_mm4_sat_asm(const dsg_mm4_job *j __attrib
     "smlad  r8, r1, r10, r8\n\t"                                                               \
     "smlad  r9, r2, r11, r9\n\t"                                                               \
     "smlad  r9, r3, r10, r9\n\t"
-#define DSG_MM6_RQ(s)                                                                         \
-    "add    r10, r2, " s ", asr #31\n\t"                                                       \
-    "smmlar " s ", " s ", r1, r10\n\t"                                                         \
-    "asr    " s ", " s ", r3\n\t"                                                              \
-    "ssat   " s ", #8, " s "\n\t"
 
 /* The same for 6 consecutive pixels: one weight word unpacked for 6 pixels, about 30 estimated
  * cycles per 24 MACs in the loop (the LDRD version: 34).  Six sums, the unpacked weight, four
@@ -678,8 +694,8 @@ __attribute__((naked)) static void dsg_mm6_sat_asm(dsg_mm4_job *j __attribute__(
             "ldr    r1, [r11, #4]\n\t"
             "ldr    r2, [r11, #8]\n\t"
             "ldr    r3, [r11, #16]\n\t"
-            DSG_MM6_RQ("r4") DSG_MM6_RQ("r5") DSG_MM6_RQ("r6")
-            DSG_MM6_RQ("r7") DSG_MM6_RQ("r8") DSG_MM6_RQ("r9")
+            DSG_MM_RQ("r4") DSG_MM_RQ("r5") DSG_MM_RQ("r6")
+            DSG_MM_RQ("r7") DSG_MM_RQ("r8") DSG_MM_RQ("r9")
             "ldr    r10, [r0, #12]\n\t"
             "ldr    r3, [r0, #16]\n\t"
             "add    r12, r10, r3, lsl #1\n\t"
