@@ -540,7 +540,7 @@ typedef struct {
  * the other 4 as an LDM (1 + 4 cycles): 11 load cycles instead of the 14 of 1 LDR + 4 LDRD,
  * 14 instructions for 16 MACs.  Every group is the same code (post-incremented pointers), so
  * the loop can be entered at any group. */
-#define DSG_MM4_G                                                                             \
+#define DSG_MM4_GA(a4, a5, a6, a7)                                                             \
     "ldr    r10, [lr], #4\n\t"                                                                 \
     "ldr    r0, [r12], #16\n\t"                                                                \
     "ldr    r1, [r12, #-12]\n\t"                                                               \
@@ -548,19 +548,23 @@ typedef struct {
     "ldr    r3, [r12, #-4]\n\t"                                                                \
     "sxtb16 r11, r10\n\t"                                                                      \
     "sxtb16 r10, r10, ror #8\n\t"                                                              \
-    "smlad  r4, r0, r11, r4\n\t"                                                               \
+    "smlad  r4, r0, r11, " a4 "\n\t"                                                           \
     "smlad  r4, r1, r10, r4\n\t"                                                               \
-    "smlad  r5, r2, r11, r5\n\t"                                                               \
+    "smlad  r5, r2, r11, " a5 "\n\t"                                                           \
     "smlad  r5, r3, r10, r5\n\t"                                                               \
     "ldmia  r12!, {r0-r3}\n\t"                                                                 \
-    "smlad  r6, r0, r11, r6\n\t"                                                               \
+    "smlad  r6, r0, r11, " a6 "\n\t"                                                           \
     "smlad  r6, r1, r10, r6\n\t"                                                               \
-    "smlad  r7, r2, r11, r7\n\t"                                                               \
+    "smlad  r7, r2, r11, " a7 "\n\t"                                                           \
     "smlad  r7, r3, r10, r7\n\t"
+#define DSG_MM4_G DSG_MM4_GA("r4", "r5", "r6", "r7")
+/* the first group of a channel: the sums start from the bias, r7 (which it writes last) */
+#define DSG_MM4_G1 DSG_MM4_GA("r7", "r7", "r7", "r7")
 
-/* The loop is unrolled 8 groups deep and entered per channel at the group that leaves a
- * multiple of 8 (every group's code has the same size: the entry is computed once per call from
- * the first two labels); r8 = end of the input buffer, r9 = the entry.  Frame: [sp] = j. */
+/* Each channel runs its first group outside the loop (starting the sums from the bias), then
+ * enters the loop, unrolled 8 groups deep, at the group that leaves a multiple of 8 (every
+ * group's code has the same size: the entry is computed once per call from the first two
+ * labels); r8 = end of the input buffer, r9 = the entry.  Frame: [sp] = j. */
 __attribute__((naked)) static void dsg_mm4_sat_asm(dsg_mm4_job *j __attribute__((unused)))
 {
     /* loop: r0-r3 inputs, r4-r7 sums, r10/r11 weight word unpacked, r12 inputs, lr weights */
@@ -570,25 +574,28 @@ __attribute__((naked)) static void dsg_mm4_sat_asm(dsg_mm4_job *j __attribute__(
             "ldr    r2, [r0]\n\t"
             "ldr    r8, [r0, #20]\n\t"
             "ldr    lr, [r0, #4]\n\t"
-            "rsb    r1, r8, #0\n\t"
-            "and    r1, r1, #7\n\t"
+            "adr    r9, 19f\n\t"
+            "subs   r1, r8, #1\n\t"
             "add    r8, r2, r8, lsl #5\n\t"
+            "beq    5f\n\t"
+            "rsb    r1, r1, #0\n\t"
+            "and    r1, r1, #7\n\t"
             "adr    r9, 10f\n\t"
             "adr    r3, 11f\n\t"
             "sub    r3, r3, r9\n\t"
             "mla    r9, r1, r3, r9\n\t"
+            "5:\n\t"
             "orr    r9, r9, #1\n\t"
             "2:\n\t"
             "ldr    r12, [r0]\n\t"
             "ldr    r2, [r0, #8]\n\t"
-            "ldr    r4, [r2]\n\t"
-            "mov    r5, r4\n\t"
-            "mov    r6, r4\n\t"
-            "mov    r7, r4\n\t"
+            "ldr    r7, [r2]\n\t"
+            DSG_MM4_G1
             "bx     r9\n\t"
             "10:\n\t" DSG_MM4_G
             "11:\n\t"
             ".rept  7\n\t" DSG_MM4_G ".endr\n\t"
+            "19:\n\t"
             "cmp    r12, r8\n\t"
             "bne    10b\n\t"
             "ldr    r0, [sp]\n\t"
@@ -620,7 +627,7 @@ __attribute__((naked)) static void dsg_mm4_sat_asm(dsg_mm4_job *j __attribute__(
  * Cortex-M4), the other 8 input words as two 4-register LDMs (1 + 4 cycles each): 16 load
  * cycles instead of the 20 of 1 LDR + 6 LDRD, in as many instructions (21 for 24 MACs).  Every
  * group is the same code (post-incremented pointers), so the loop can be entered at any group. */
-#define DSG_MM6_G                                                                             \
+#define DSG_MM6_GA(a4, a5, a6, a7, a8, a9)                                                     \
     "ldr    r10, [lr], #4\n\t"                                                                 \
     "ldr    r0, [r12], #16\n\t"                                                                \
     "ldr    r1, [r12, #-12]\n\t"                                                               \
@@ -628,26 +635,30 @@ __attribute__((naked)) static void dsg_mm4_sat_asm(dsg_mm4_job *j __attribute__(
     "ldr    r3, [r12, #-4]\n\t"                                                                \
     "sxtb16 r11, r10\n\t"                                                                      \
     "sxtb16 r10, r10, ror #8\n\t"                                                              \
-    "smlad  r4, r0, r11, r4\n\t"                                                               \
+    "smlad  r4, r0, r11, " a4 "\n\t"                                                           \
     "smlad  r4, r1, r10, r4\n\t"                                                               \
-    "smlad  r5, r2, r11, r5\n\t"                                                               \
+    "smlad  r5, r2, r11, " a5 "\n\t"                                                           \
     "smlad  r5, r3, r10, r5\n\t"                                                               \
     "ldmia  r12!, {r0-r3}\n\t"                                                                 \
-    "smlad  r6, r0, r11, r6\n\t"                                                               \
+    "smlad  r6, r0, r11, " a6 "\n\t"                                                           \
     "smlad  r6, r1, r10, r6\n\t"                                                               \
-    "smlad  r7, r2, r11, r7\n\t"                                                               \
+    "smlad  r7, r2, r11, " a7 "\n\t"                                                           \
     "smlad  r7, r3, r10, r7\n\t"                                                               \
     "ldmia  r12!, {r0-r3}\n\t"                                                                 \
-    "smlad  r8, r0, r11, r8\n\t"                                                               \
+    "smlad  r8, r0, r11, " a8 "\n\t"                                                           \
     "smlad  r8, r1, r10, r8\n\t"                                                               \
-    "smlad  r9, r2, r11, r9\n\t"                                                               \
+    "smlad  r9, r2, r11, " a9 "\n\t"                                                           \
     "smlad  r9, r3, r10, r9\n\t"
+#define DSG_MM6_G DSG_MM6_GA("r4", "r5", "r6", "r7", "r8", "r9")
+/* the first group of a channel: the sums start from the bias, r9 (which it writes last) */
+#define DSG_MM6_G1 DSG_MM6_GA("r9", "r9", "r9", "r9", "r9", "r9")
 
 /* The same for 6 consecutive pixels: one weight word unpacked for 6 pixels, about 30 estimated
  * cycles per 24 MACs in the loop (the LDRD version: 34).  Six sums, the unpacked weight, four
  * input words and the two stream pointers take all 14 registers, so the loop has no counter:
- * it is unrolled 8 groups deep, compares the input pointer with its end (on the stack) once per
- * 8 groups, and each channel enters it at the group that leaves a multiple of 8 (every group's
+ * it is unrolled 16 groups deep, compares the input pointer with its end (on the stack) once per
+ * 16 groups, and each channel runs its first group outside the loop (starting the sums from
+ * the bias) and then enters the loop at the group that leaves a multiple of 16 (every group's
  * code has the same size: the entry is computed once per call from the first two labels).
  * Frame: [sp] input end, [sp+4] j, [sp+8] loop entry; the channel's output stage j->f and
  * output pointer j->y advance in j. */
@@ -663,29 +674,30 @@ __attribute__((naked)) static void dsg_mm6_sat_asm(dsg_mm4_job *j __attribute__(
             "ldr    lr, [r0, #4]\n\t"
             "add    r1, r8, r8, lsl #1\n\t"
             "add    r1, r2, r1, lsl #4\n\t"
+            "adr    r7, 19f\n\t"
+            "subs   r8, r8, #1\n\t"
+            "beq    5f\n\t"
             "rsb    r8, r8, #0\n\t"
-            "and    r8, r8, #7\n\t"
+            "and    r8, r8, #15\n\t"
             "adr    r7, 10f\n\t"
             "adr    r9, 11f\n\t"
             "sub    r9, r9, r7\n\t"
             "mla    r7, r8, r9, r7\n\t"
+            "5:\n\t"
             "orr    r7, r7, #1\n\t"
             "str    r1, [sp]\n\t"
             "str    r7, [sp, #8]\n\t"
             "2:\n\t"
             "ldr    r12, [r0]\n\t"
             "ldr    r2, [r0, #8]\n\t"
+            "ldr    r9, [r2]\n\t"
+            DSG_MM6_G1
             "ldr    r1, [sp, #8]\n\t"
-            "ldr    r4, [r2]\n\t"
-            "mov    r5, r4\n\t"
-            "mov    r6, r4\n\t"
-            "mov    r7, r4\n\t"
-            "mov    r8, r4\n\t"
-            "mov    r9, r4\n\t"
             "bx     r1\n\t"
             "10:\n\t" DSG_MM6_G
             "11:\n\t"
-            ".rept  7\n\t" DSG_MM6_G ".endr\n\t"
+            ".rept  15\n\t" DSG_MM6_G ".endr\n\t"
+            "19:\n\t"
             "ldr    r0, [sp]\n\t"
             "cmp    r12, r0\n\t"
             "bne    10b\n\t"
