@@ -563,6 +563,28 @@ def fast_case(rng, kind):
     return make_fast(case, rng)
 
 
+def sweep_pw_case(rng, i):
+    """Pointwise layers at the edges of the GEMM's assembly kernels: k / 4 = 1..17 (every entry
+    into the 8-group unrolled loops, one pass and several), every n_pix % 6 (the partial last
+    block: 1-3 pixels through the 4-pixel kernel, 5 through the 6-pixel one), odd C_out, and
+    mostly the full int8 range (which the assembly needs; a ReLU clamp takes the C loops)."""
+    case = fast_case(rng, "pw")
+    cin, n_pix, cout = 4 * (i % 17 + 1), i % 12 + 1, int(rng.choice([1, 3, 7, 13]))
+    case.update(
+        x=rng.integers(-128, 128, (1, n_pix, cin)),
+        w=rng.integers(-127, 128, (cout, 1, 1, cin)),
+        stride=(1, 1),
+        dil=(1, 1),
+        pads=(0, 0, 0, 0),
+        groups=1,
+        bias=rng.integers(-5000, 5000, cout),
+    )
+    if i % 4 != 3:
+        case["lo"], case["hi"] = -128, 127
+    case["q"], case["s"] = mults(rng, cout, -12, -4)
+    return make_fast(case, rng)
+
+
 @pytest.mark.parametrize("kind,fn", FAST_KINDS)
 def test_fast_paths_s8(lib, kind, fn):
     """Cases every one of which the DSP build runs through its fast paths."""
@@ -1294,11 +1316,14 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         # in place: the planes and the GEMM (first to last, and last to first when expanding)
         + [("dsg_depthwise_conv_3x3_s8", "inplace:dw3")] * 6
         + [("dsg_pointwise_conv_s8", "inplace:pw")] * 8
+        + [("dsg_pointwise_conv_s8", f"sweep:{i}") for i in range(24)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
         if kind.startswith("inplace:"):
             case = inplace_case(rng, kind[8:], fast=True)
+        elif kind.startswith("sweep:"):
+            case = sweep_pw_case(rng, int(kind[6:]))
         elif kind.startswith("fast:"):
             case = fast_case(rng, kind[5:])
         elif kind.startswith("bound:"):  # the SMMLAR output stage at its bias bound

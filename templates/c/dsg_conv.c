@@ -330,13 +330,16 @@ static void dsg_expand4(const int8_t *const *v, int32_t n4, int32_t nz, int32_t 
 static void dsg_expandx2(const int8_t *const *v, int32_t np, int32_t n4, int32_t nz, int32_t *xb)
 {
     int32_t g, j;
-    for (g = 0; g < n4; ++g, xb += 2 * np)
-        for (j = 0; j < np; ++j) {
-            const uint32_t u = dsg_read4(v[j] + 4 * g);
-            const int32_t a = dsg_sadd16(dsg_sxtb16(u), nz), b = dsg_sadd16(dsg_sxtb16_ror8(u), nz);
-            xb[2 * j] = dsg_sadd16(a, a);
-            xb[2 * j + 1] = dsg_sadd16(b, b);
+    for (j = 0; j < np; ++j) { /* pixel by pixel: one source pointer, SXTAB16 subtracts z */
+        const int8_t *s = v[j];
+        int32_t *d = xb + 2 * j;
+        for (g = 0; g < n4; ++g, s += 4, d += 2 * np) {
+            const uint32_t u = dsg_read4(s);
+            const int32_t a = dsg_sxtab16(nz, u), b = dsg_sxtab16_ror8(nz, u);
+            d[0] = dsg_sadd16(a, a);
+            d[1] = dsg_sadd16(b, b);
         }
+    }
 }
 
 /* n bytes from s to d (or the byte z to all of d when s is NULL), a word at a time: GCC would
@@ -511,10 +514,10 @@ DSG_INLINE void dsg_mm4_ch2(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *
 
 #if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__) && defined(__thumb2__)
 #define DSG_MM4_ASM 1
-/* dsg_mm4_ch2_sat for 4 consecutive output pixels (y, y + n_out, y + 2 n_out, y + 3 n_out) and
- * k % 4 == 0, all in assembly: the C version spills the four output pointers and the loop
- * state around the inner loop, about 54 instructions per channel besides the MACs; this takes
- * 38.  The first group starts the sums from the bias; {q, hz, R} are dsg_rqf words 1, 2, 4. */
+/* dsg_mm4_ch2_sat for 4 or 6 consecutive output pixels (y, y + n_out, y + 2 n_out, ...) and
+ * k % 4 == 0, all in assembly: the C version spills the output pointers and the loop state
+ * around the inner loop.  The sums start from the bias; {q, hz, R} are dsg_rqf words 1, 2, 4.
+ * Both kernels advance the job's f and y channel by channel. */
 typedef struct {
     const int32_t *xb;  /* [0]  dsg_expandx2 of the pixels */
     const int8_t *w;    /* [4]  weight row of the first channel; rows follow each other */
@@ -525,164 +528,204 @@ typedef struct {
     const dsg_rqf *end; /* [24] f + channels */
 } dsg_mm4_job;
 
-/* one group of 4 k for the 4 pixels; a0..a3: what the sums add to (lr = bias in the first) */
-#define DSG_MM4_G(a0, a1, a2, a3)                                                             \
-    "ldr    r8, [r1], #4\n\t"                                                                  \
-    "sxtb16 r9, r8\n\t"                                                                        \
-    "sxtb16 r8, r8, ror #8\n\t"                                                                \
-    "ldrd   r10, r11, [r0], #32\n\t"                                                           \
-    "smlad  r4, r10, r9, " a0 "\n\t"                                                       \
-    "smlad  r4, r11, r8, r4\n\t"                                                               \
-    "ldrd   r10, r11, [r0, #-24]\n\t"                                                          \
-    "smlad  r5, r10, r9, " a1 "\n\t"                                                       \
-    "smlad  r5, r11, r8, r5\n\t"                                                               \
-    "ldrd   r10, r11, [r0, #-16]\n\t"                                                          \
-    "smlad  r6, r10, r9, " a2 "\n\t"                                                       \
-    "smlad  r6, r11, r8, r6\n\t"                                                               \
-    "ldrd   r10, r11, [r0, #-8]\n\t"                                                           \
-    "smlad  r7, r10, r9, " a3 "\n\t"                                                       \
-    "smlad  r7, r11, r8, r7\n\t"
-#define DSG_MM4_RQ(s)                                                                         \
-    "add    r10, r9, " s ", asr #31\n\t"                                                       \
-    "smmlar " s ", " s ", lr, r10\n\t"                                                         \
-    "asr    " s ", " s ", r8\n\t"                                                              \
+/* The output stage of sum s: r1 = q, r2 = hz, r3 = R, r10 scratch (dsg_rq2, then SSAT). */
+#define DSG_MM_RQ(s)                                                                          \
+    "add    r10, r2, " s ", asr #31\n\t"                                                       \
+    "smmlar " s ", " s ", r1, r10\n\t"                                                         \
+    "asr    " s ", " s ", r3\n\t"                                                              \
     "ssat   " s ", #8, " s "\n\t"
 
-__attribute__((naked)) static void dsg_mm4_sat_asm(const dsg_mm4_job *j __attribute__((unused)))
-{
-    /* r0 input buffer, r1 weights, r2 output stage, r3 y, r4-r7 sums, r8/r9 weight word
-     * unpacked, r10/r11 inputs, r12 group count, lr bias then q; [sp] = j */
-    __asm__("push   {r4-r11, lr}\n\t"
-            "ldr    r1, [r0, #4]\n\t"
-            "ldr    r2, [r0, #8]\n\t"
-            "ldr    r3, [r0, #12]\n\t"
-            "str    r0, [sp, #-8]!\n\t"
-            "2:\n\t"
-            "ldr    r0, [sp]\n\t"
-            "ldr    lr, [r2]\n\t"
-            "ldr    r12, [r0, #20]\n\t"
-            "ldr    r0, [r0]\n\t"
-            DSG_MM4_G("lr", "lr", "lr", "lr")
-            "subs   r12, r12, #1\n\t"
-            "beq    4f\n\t"
-            "tst    r12, #1\n\t"
-            "beq    3f\n\t"
-            DSG_MM4_G("r4", "r5", "r6", "r7")
-            "subs   r12, r12, #1\n\t"
-            "beq    4f\n\t"
-            "3:\n\t"
-            DSG_MM4_G("r4", "r5", "r6", "r7") DSG_MM4_G("r4", "r5", "r6", "r7")
-            "subs   r12, r12, #2\n\t"
-            "bne    3b\n\t"
-            "4:\n\t"
-            "ldr    lr, [r2, #4]\n\t"
-            "ldr    r9, [r2, #8]\n\t"
-            "ldr    r8, [r2, #16]\n\t"
-            DSG_MM4_RQ("r4") DSG_MM4_RQ("r5") DSG_MM4_RQ("r6") DSG_MM4_RQ("r7")
-            "ldr    r0, [sp]\n\t"
-            "ldr    r11, [r0, #16]\n\t"
-            "ldr    r12, [r0, #24]\n\t"
-            "strb   r4, [r3]\n\t"
-            "strb   r5, [r3, r11]\n\t"
-            "add    r10, r3, r11, lsl #1\n\t"
-            "strb   r6, [r10]\n\t"
-            "strb   r7, [r10, r11]\n\t"
-            "adds   r3, r3, #1\n\t"
-            "adds   r2, r2, #20\n\t"
-            "cmp    r2, r12\n\t"
-            "bne    2b\n\t"
-            "add    sp, sp, #8\n\t"
-            "pop    {r4-r11, pc}\n\t");
-}
-/* One group of 4 k for 6 pixels (12 expanded words): 21 instructions for 24 MACs; a4..a9: what
- * the sums r4..r9 add to (r3 = bias in the first group). */
-#define DSG_MM6_G(a4, a5, a6, a7, a8, a9)                                                     \
-    "ldr    r10, [r1], #4\n\t"                                                                 \
+/* One group of 4 k for 4 pixels (8 expanded words): the weight word and the first 4 input words
+ * as one run of back-to-back single loads (a run of n LDRs takes n + 1 cycles on Cortex-M4),
+ * the other 4 as an LDM (1 + 4 cycles): 11 load cycles instead of the 14 of 1 LDR + 4 LDRD,
+ * 14 instructions for 16 MACs.  Every group is the same code (post-incremented pointers), so
+ * the loop can be entered at any group. */
+#define DSG_MM4_GA(a4, a5, a6, a7)                                                             \
+    "ldr    r10, [lr], #4\n\t"                                                                 \
+    "ldr    r0, [r12], #16\n\t"                                                                \
+    "ldr    r1, [r12, #-12]\n\t"                                                               \
+    "ldr    r2, [r12, #-8]\n\t"                                                                \
+    "ldr    r3, [r12, #-4]\n\t"                                                                \
     "sxtb16 r11, r10\n\t"                                                                      \
     "sxtb16 r10, r10, ror #8\n\t"                                                              \
-    "ldrd   r12, lr, [r0], #48\n\t"                                                            \
-    "smlad  r4, r12, r11, " a4 "\n\t"                                                          \
-    "smlad  r4, lr, r10, r4\n\t"                                                               \
-    "ldrd   r12, lr, [r0, #-40]\n\t"                                                           \
-    "smlad  r5, r12, r11, " a5 "\n\t"                                                          \
-    "smlad  r5, lr, r10, r5\n\t"                                                               \
-    "ldrd   r12, lr, [r0, #-32]\n\t"                                                           \
-    "smlad  r6, r12, r11, " a6 "\n\t"                                                          \
-    "smlad  r6, lr, r10, r6\n\t"                                                               \
-    "ldrd   r12, lr, [r0, #-24]\n\t"                                                           \
-    "smlad  r7, r12, r11, " a7 "\n\t"                                                          \
-    "smlad  r7, lr, r10, r7\n\t"                                                               \
-    "ldrd   r12, lr, [r0, #-16]\n\t"                                                           \
-    "smlad  r8, r12, r11, " a8 "\n\t"                                                          \
-    "smlad  r8, lr, r10, r8\n\t"                                                               \
-    "ldrd   r12, lr, [r0, #-8]\n\t"                                                            \
-    "smlad  r9, r12, r11, " a9 "\n\t"                                                          \
-    "smlad  r9, lr, r10, r9\n\t"
-#define DSG_MM6_NEXT DSG_MM6_G("r4", "r5", "r6", "r7", "r8", "r9")
-#define DSG_MM6_RQ(s)                                                                         \
-    "add    r12, r11, " s ", asr #31\n\t"                                                      \
-    "smmlar " s ", " s ", lr, r12\n\t"                                                         \
-    "asr    " s ", " s ", r10\n\t"                                                             \
-    "ssat   " s ", #8, " s "\n\t"
+    "smlad  r4, r0, r11, " a4 "\n\t"                                                           \
+    "smlad  r4, r1, r10, r4\n\t"                                                               \
+    "smlad  r5, r2, r11, " a5 "\n\t"                                                           \
+    "smlad  r5, r3, r10, r5\n\t"                                                               \
+    "ldmia  r12!, {r0-r3}\n\t"                                                                 \
+    "smlad  r6, r0, r11, " a6 "\n\t"                                                           \
+    "smlad  r6, r1, r10, r6\n\t"                                                               \
+    "smlad  r7, r2, r11, " a7 "\n\t"                                                           \
+    "smlad  r7, r3, r10, r7\n\t"
+#define DSG_MM4_G DSG_MM4_GA("r4", "r5", "r6", "r7")
+/* the first group of a channel: the sums start from the bias, r7 (which it writes last) */
+#define DSG_MM4_G1 DSG_MM4_GA("r7", "r7", "r7", "r7")
 
-/* The same for 6 consecutive pixels: one weight word unpacked for 6 pixels (0.875 instructions
- * per MAC in the loop instead of 0.94).  Six sums need r4-r9, so the output stage and output
- * pointers live on the stack during the loop: [sp] = j, [sp + 4] = f, [sp + 8] = y. */
-__attribute__((naked)) static void dsg_mm6_sat_asm(const dsg_mm4_job *j __attribute__((unused)))
+/* Each channel runs its first group outside the loop (starting the sums from the bias), then
+ * enters the loop, unrolled 8 groups deep, at the group that leaves a multiple of 8 (every
+ * group's code has the same size: the entry is computed once per call from the first two
+ * labels); r8 = end of the input buffer, r9 = the entry.  Frame: [sp] = j. */
+__attribute__((naked)) static void dsg_mm4_sat_asm(dsg_mm4_job *j __attribute__((unused)))
 {
-    /* r0 input buffer, r1 weights, r2 group count, r3 bias, r4-r9 sums, r10/r11 weight word
-     * unpacked, r12/lr inputs */
+    /* loop: r0-r3 inputs, r4-r7 sums, r10/r11 weight word unpacked, r12 inputs, lr weights */
     __asm__("push   {r4-r11, lr}\n\t"
-            "sub    sp, sp, #16\n\t"
+            "sub    sp, sp, #4\n\t"
             "str    r0, [sp]\n\t"
-            "ldr    r1, [r0, #4]\n\t"
-            "ldr    r2, [r0, #8]\n\t"
-            "ldr    r3, [r0, #12]\n\t"
-            "strd   r2, r3, [sp, #4]\n\t"
+            "ldr    r2, [r0]\n\t"
+            "ldr    r8, [r0, #20]\n\t"
+            "ldr    lr, [r0, #4]\n\t"
+            "adr    r9, 19f\n\t"
+            "subs   r1, r8, #1\n\t"
+            "add    r8, r2, r8, lsl #5\n\t"
+            "beq    5f\n\t"
+            "rsb    r1, r1, #0\n\t"
+            "and    r1, r1, #7\n\t"
+            "adr    r9, 10f\n\t"
+            "adr    r3, 11f\n\t"
+            "sub    r3, r3, r9\n\t"
+            "mla    r9, r1, r3, r9\n\t"
+            "5:\n\t"
+            "orr    r9, r9, #1\n\t"
             "2:\n\t"
+            "ldr    r12, [r0]\n\t"
+            "ldr    r2, [r0, #8]\n\t"
+            "ldr    r7, [r2]\n\t"
+            DSG_MM4_G1
+            "bx     r9\n\t"
+            "10:\n\t" DSG_MM4_G
+            "11:\n\t"
+            ".rept  7\n\t" DSG_MM4_G ".endr\n\t"
+            "19:\n\t"
+            "cmp    r12, r8\n\t"
+            "bne    10b\n\t"
             "ldr    r0, [sp]\n\t"
-            "ldr    r2, [r0, #20]\n\t"
-            "ldr    r0, [r0]\n\t"
-            "ldr    r3, [sp, #4]\n\t"
-            "ldr    r3, [r3]\n\t"
-            DSG_MM6_G("r3", "r3", "r3", "r3", "r3", "r3")
-            "subs   r2, r2, #1\n\t"
-            "beq    4f\n\t"
-            "tst    r2, #1\n\t"
-            "beq    3f\n\t"
-            DSG_MM6_NEXT
-            "subs   r2, r2, #1\n\t"
-            "beq    4f\n\t"
-            "3:\n\t"
-            DSG_MM6_NEXT DSG_MM6_NEXT
-            "subs   r2, r2, #2\n\t"
-            "bne    3b\n\t"
-            "4:\n\t"
-            "ldr    r3, [sp, #4]\n\t"
-            "ldr    lr, [r3, #4]\n\t"
-            "ldr    r11, [r3, #8]\n\t"
-            "ldr    r10, [r3, #16]\n\t"
-            DSG_MM6_RQ("r4") DSG_MM6_RQ("r5") DSG_MM6_RQ("r6")
-            DSG_MM6_RQ("r7") DSG_MM6_RQ("r8") DSG_MM6_RQ("r9")
-            "adds   r3, r3, #20\n\t"
-            "str    r3, [sp, #4]\n\t"
-            "ldr    r0, [sp]\n\t"
-            "ldr    r11, [r0, #16]\n\t"
-            "ldr    r12, [sp, #8]\n\t"
-            "strb   r4, [r12]\n\t"
-            "strb   r5, [r12, r11]\n\t"
-            "add    r10, r12, r11, lsl #1\n\t"
-            "strb   r6, [r10]\n\t"
-            "strb   r7, [r10, r11]\n\t"
-            "add    r10, r10, r11, lsl #1\n\t"
-            "strb   r8, [r10]\n\t"
-            "strb   r9, [r10, r11]\n\t"
-            "adds   r12, r12, #1\n\t"
-            "str    r12, [sp, #8]\n\t"
-            "ldr    r12, [r0, #24]\n\t"
-            "cmp    r3, r12\n\t"
+            "ldr    r11, [r0, #8]\n\t"
+            "ldr    r1, [r11, #4]\n\t"
+            "ldr    r2, [r11, #8]\n\t"
+            "ldr    r3, [r11, #16]\n\t"
+            DSG_MM_RQ("r4") DSG_MM_RQ("r5") DSG_MM_RQ("r6") DSG_MM_RQ("r7")
+            "ldr    r10, [r0, #12]\n\t"
+            "ldr    r3, [r0, #16]\n\t"
+            "add    r12, r10, r3, lsl #1\n\t"
+            "strb   r4, [r10]\n\t"
+            "strb   r5, [r10, r3]\n\t"
+            "strb   r6, [r12]\n\t"
+            "strb   r7, [r12, r3]\n\t"
+            "adds   r10, r10, #1\n\t"
+            "str    r10, [r0, #12]\n\t"
+            "adds   r11, r11, #20\n\t"
+            "str    r11, [r0, #8]\n\t"
+            "ldr    r1, [r0, #24]\n\t"
+            "cmp    r11, r1\n\t"
             "bne    2b\n\t"
-            "add    sp, sp, #16\n\t"
+            "add    sp, sp, #4\n\t"
+            "pop    {r4-r11, pc}\n\t");
+}
+
+/* One group of 4 k for 6 pixels (12 expanded words): the weight word and the first 4 input
+ * words as one run of back-to-back single loads (a run of n LDRs takes n + 1 cycles on
+ * Cortex-M4), the other 8 input words as two 4-register LDMs (1 + 4 cycles each): 16 load
+ * cycles instead of the 20 of 1 LDR + 6 LDRD, in as many instructions (21 for 24 MACs).  Every
+ * group is the same code (post-incremented pointers), so the loop can be entered at any group. */
+#define DSG_MM6_GA(a4, a5, a6, a7, a8, a9)                                                     \
+    "ldr    r10, [lr], #4\n\t"                                                                 \
+    "ldr    r0, [r12], #16\n\t"                                                                \
+    "ldr    r1, [r12, #-12]\n\t"                                                               \
+    "ldr    r2, [r12, #-8]\n\t"                                                                \
+    "ldr    r3, [r12, #-4]\n\t"                                                                \
+    "sxtb16 r11, r10\n\t"                                                                      \
+    "sxtb16 r10, r10, ror #8\n\t"                                                              \
+    "smlad  r4, r0, r11, " a4 "\n\t"                                                           \
+    "smlad  r4, r1, r10, r4\n\t"                                                               \
+    "smlad  r5, r2, r11, " a5 "\n\t"                                                           \
+    "smlad  r5, r3, r10, r5\n\t"                                                               \
+    "ldmia  r12!, {r0-r3}\n\t"                                                                 \
+    "smlad  r6, r0, r11, " a6 "\n\t"                                                           \
+    "smlad  r6, r1, r10, r6\n\t"                                                               \
+    "smlad  r7, r2, r11, " a7 "\n\t"                                                           \
+    "smlad  r7, r3, r10, r7\n\t"                                                               \
+    "ldmia  r12!, {r0-r3}\n\t"                                                                 \
+    "smlad  r8, r0, r11, " a8 "\n\t"                                                           \
+    "smlad  r8, r1, r10, r8\n\t"                                                               \
+    "smlad  r9, r2, r11, " a9 "\n\t"                                                           \
+    "smlad  r9, r3, r10, r9\n\t"
+#define DSG_MM6_G DSG_MM6_GA("r4", "r5", "r6", "r7", "r8", "r9")
+/* the first group of a channel: the sums start from the bias, r9 (which it writes last) */
+#define DSG_MM6_G1 DSG_MM6_GA("r9", "r9", "r9", "r9", "r9", "r9")
+
+/* The same for 6 consecutive pixels: one weight word unpacked for 6 pixels, about 30 estimated
+ * cycles per 24 MACs in the loop (the LDRD version: 34).  Six sums, the unpacked weight, four
+ * input words and the two stream pointers take all 14 registers, so the loop has no counter:
+ * it is unrolled 16 groups deep, compares the input pointer with its end (on the stack) once per
+ * 16 groups, and each channel runs its first group outside the loop (starting the sums from
+ * the bias) and then enters the loop at the group that leaves a multiple of 16 (every group's
+ * code has the same size: the entry is computed once per call from the first two labels).
+ * Frame: [sp] input end, [sp+4] j, [sp+8] loop entry; the channel's output stage j->f and
+ * output pointer j->y advance in j. */
+__attribute__((naked)) static void dsg_mm6_sat_asm(dsg_mm4_job *j __attribute__((unused)))
+{
+    /* loop: r0-r3 inputs, r4-r9 sums, r10/r11 weight word unpacked, r12 inputs, lr weights;
+     * between channels r0 = j */
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #12\n\t"
+            "str    r0, [sp, #4]\n\t"
+            "ldr    r2, [r0]\n\t"
+            "ldr    r8, [r0, #20]\n\t"
+            "ldr    lr, [r0, #4]\n\t"
+            "add    r1, r8, r8, lsl #1\n\t"
+            "add    r1, r2, r1, lsl #4\n\t"
+            "adr    r7, 19f\n\t"
+            "subs   r8, r8, #1\n\t"
+            "beq    5f\n\t"
+            "rsb    r8, r8, #0\n\t"
+            "and    r8, r8, #15\n\t"
+            "adr    r7, 10f\n\t"
+            "adr    r9, 11f\n\t"
+            "sub    r9, r9, r7\n\t"
+            "mla    r7, r8, r9, r7\n\t"
+            "5:\n\t"
+            "orr    r7, r7, #1\n\t"
+            "str    r1, [sp]\n\t"
+            "str    r7, [sp, #8]\n\t"
+            "2:\n\t"
+            "ldr    r12, [r0]\n\t"
+            "ldr    r2, [r0, #8]\n\t"
+            "ldr    r9, [r2]\n\t"
+            DSG_MM6_G1
+            "ldr    r1, [sp, #8]\n\t"
+            "bx     r1\n\t"
+            "10:\n\t" DSG_MM6_G
+            "11:\n\t"
+            ".rept  15\n\t" DSG_MM6_G ".endr\n\t"
+            "19:\n\t"
+            "ldr    r0, [sp]\n\t"
+            "cmp    r12, r0\n\t"
+            "bne    10b\n\t"
+            "ldr    r0, [sp, #4]\n\t"
+            "ldr    r11, [r0, #8]\n\t"
+            "ldr    r1, [r11, #4]\n\t"
+            "ldr    r2, [r11, #8]\n\t"
+            "ldr    r3, [r11, #16]\n\t"
+            DSG_MM_RQ("r4") DSG_MM_RQ("r5") DSG_MM_RQ("r6")
+            DSG_MM_RQ("r7") DSG_MM_RQ("r8") DSG_MM_RQ("r9")
+            "ldr    r10, [r0, #12]\n\t"
+            "ldr    r3, [r0, #16]\n\t"
+            "add    r12, r10, r3, lsl #1\n\t"
+            "add    r1, r12, r3, lsl #1\n\t"
+            "strb   r4, [r10]\n\t"
+            "strb   r5, [r10, r3]\n\t"
+            "strb   r6, [r12]\n\t"
+            "strb   r7, [r12, r3]\n\t"
+            "strb   r8, [r1]\n\t"
+            "strb   r9, [r1, r3]\n\t"
+            "adds   r10, r10, #1\n\t"
+            "str    r10, [r0, #12]\n\t"
+            "adds   r11, r11, #20\n\t"
+            "str    r11, [r0, #8]\n\t"
+            "ldr    r1, [r0, #24]\n\t"
+            "cmp    r11, r1\n\t"
+            "bne    2b\n\t"
+            "add    sp, sp, #12\n\t"
             "pop    {r4-r11, pc}\n\t");
 }
 
@@ -708,9 +751,27 @@ static void dsg_mm_runs(const dsg_mm_in *x, int32_t np, const int8_t *w, const d
             dsg_mm4_sat_asm(&j);
     }
 }
+
+/* The last, partial block of a layer (n < np pixels, the expanded buffer repeating the last
+ * one) through the np-pixel assembly: it writes its np x nc outputs to tmp, of which the n real
+ * pixels' rows are copied out.  Cheaper than running the block in C. */
+DSG_INLINE void dsg_mm_tail(dsg_mm_in *x, int32_t np, int32_t n, const int8_t *w,
+                            const dsg_rqf *f, const int32_t *run, int32_t n_runs, int32_t nc,
+                            int8_t *tmp)
+{
+    int8_t *y0 = x->y[0];
+    int32_t j, r, c;
+    x->y[0] = tmp;
+    dsg_mm_runs(x, np, w, f, run, n_runs, nc);
+    x->y[0] = y0;
+    for (j = 0; j < n; ++j)
+        for (r = 0; r < n_runs; ++r)
+            for (c = run[2 * r]; c < run[2 * r + 1]; ++c) x->y[j][c] = tmp[j * nc + c];
+}
 #else
 #define DSG_MM4_ASM 0
 #define dsg_mm_runs(x, np, w, f, run, n_runs, n_out) ((void)(run), (void)(n_runs))
+#define dsg_mm_tail(x, np, n, w, f, run, n_runs, nc, tmp) ((void)(run), (void)(tmp))
 #endif
 
 DSG_NOINLINE static void dsg_mm4_ch2_sat(const dsg_mm_in *x, const int8_t *w, const dsg_rqf *f,
@@ -798,7 +859,7 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     int32_t run[DSG_CBLK + 2];               /* [start, end) of the other channels' runs */
     dsg_mm_in x;
     int32_t g, c0, c, i, j, np, cblk = DSG_CBLK, pad = 0, n_cst, n_runs;
-    int32_t dbl, sat8, use_asm, any_cst, rev, n6, nb, b;
+    int32_t dbl, sat8, use_asm, any_cst, rev, n6, nb, b, tail;
     if (kp > DSG_KMAX || !dsg_gemm_ok(p, k, lim, &dbl, &any_cst)) return 0;
     sat8 = p->act_min == -128 && p->act_max == 127;
     use_asm = DSG_MM4_ASM && dbl && sat8;
@@ -815,8 +876,11 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
     /* C_out > C_in in place: output pixel i covers input pixels >= i, so the blocks run last
      * to first (the input sits at the start of the larger output slot) */
     rev = in == out && p->out_c > p->in_c;
-    n6 = use_asm ? n_pix / 6 : 0;
-    nb = n6 + (n_pix - 6 * n6 + 3) / 4;
+    /* a partial last block (5 pixels: of 6; 1 to 3: of 4) runs in assembly when its outputs
+     * fit in raw, free once the block is expanded */
+    tail = use_asm && (n_out < cblk ? n_out : cblk) <= DSG_KMAX;
+    n6 = use_asm ? n_pix / 6 + (tail && n_pix % 6 == 5) : 0;
+    nb = n6 + (n_pix - 6 * n6 > 0 ? (n_pix - 6 * n6 + 3) / 4 : 0);
     x.xb = xb;
     x.k = pad ? kp : k;
     x.z = p->z_in;
@@ -872,6 +936,8 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                     dsg_expandx2(x.v, np, x.k >> 2, nz, xb);
                     if (use_asm && i + np <= n_pix)
                         dsg_mm_runs(&x, np, w0, f, run, n_runs, p->out_c);
+                    else if (tail)
+                        dsg_mm_tail(&x, np, n_pix - i, w0, f, run, n_runs, nc, (int8_t *)raw);
                     else if (sat8)
                         dsg_mm4_ch2_sat(&x, w0, f, nc);
                     else
