@@ -356,22 +356,44 @@ DSG_INLINE void dsg_put_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
 
 /* The receptive field of output pixel i as a k-vector [kh][kw][cg] (padding = z_in, which
  * dsg_expand4 turns into 0) of the cg channels at in (a group's slice of each pixel, or all of
- * it: then a kernel row inside the image is one contiguous run of the input). */
-static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i, int8_t *raw,
-                          int32_t cg)
+ * it: then a kernel row is one contiguous run of the input, of which the columns inside the image
+ * [lo, hi) are copied word-wise and the rest filled with z_in; a whole 4-byte run, a C_in = 1
+ * first layer's 1x4 kernel row, is one word).  Not inlined: the GEMM's frame, which sets the
+ * stack high-water mark, stays smaller. */
+DSG_NOINLINE static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i,
+                                       int8_t *raw, int32_t cg)
 {
     const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
     const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left;
-    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg;
-    const int32_t inside = cg == ch && p->dilation_w == 1 && ix0 >= 0 && ix0 + kw <= p->in_w;
+    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg, kh = p->kernel_h;
     const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
     int32_t ky, kx;
-    for (ky = 0; ky < p->kernel_h; ++ky, raw += run) {
+    if (cg == ch && p->dilation_w == 1) {
+        /* columns [kx0, kx1) of the kernel row are inside the image */
+        const int32_t kx0 = ix0 >= 0 ? 0 : -ix0 < kw ? -ix0 : kw;
+        const int32_t e = p->in_w - ix0, kx1 = e < kx0 ? kx0 : e < kw ? e : kw;
+        const int32_t lo = kx0 * ch, hi = kx1 * ch;
+        const int32_t rstep = p->dilation_h * p->in_w * ch;
+        /* offset of the run's byte lo on input row iy: only [lo, hi) of a run is read */
+        int32_t iy = iy0, off = (iy0 * p->in_w + ix0) * ch + lo;
+        for (ky = 0; ky < kh; ++ky, raw += run, iy += p->dilation_h, off += rstep) {
+            if (iy < 0 || iy >= p->in_h) {
+                dsg_put_s8(raw, 0, run, zz);
+            } else if (run == 4 && lo == 0 && hi == 4) {
+                const uint32_t v = dsg_read4(in + off);
+                memcpy(raw, &v, 4);
+            } else {
+                if (lo > 0) dsg_put_s8(raw, 0, lo, zz);
+                dsg_put_s8(raw + lo, in + off, hi - lo, zz);
+                if (hi < run) dsg_put_s8(raw + hi, 0, run - hi, zz);
+            }
+        }
+        return;
+    }
+    for (ky = 0; ky < kh; ++ky, raw += run) {
         const int32_t iy = iy0 + ky * p->dilation_h;
         if (iy < 0 || iy >= p->in_h) {
             dsg_put_s8(raw, 0, run, zz);
-        } else if (inside) {
-            dsg_put_s8(raw, in + (iy * p->in_w + ix0) * ch, run, zz);
         } else {
             for (kx = 0; kx < kw; ++kx) {
                 const int32_t ix = ix0 + kx * p->dilation_w;
