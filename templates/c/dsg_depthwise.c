@@ -402,10 +402,14 @@ DSG_NOINLINE static void dsg_dwp_fill(int32_t *d, const int8_t *x, const dsg_dwl
         dsg_dwp_put(d + k, dsg_dwp_px(x, ix, n, step, zz), dsg_dwp_px(x, ix + 1, n, step, zz),
                     dup);
     }
-    if (k0 < k1) {
+    if (k0 < k1) { /* two copies of the loop: dup is a constant in each */
         const int8_t *xp = x + (ix0 + 2 * k0) * step;
-        for (; k < k1; ++k, xp += 2 * step)
-            dsg_dwp_put(d + k, dsg_read4(xp), dsg_read4(xp + step), dup);
+        if (dup)
+            for (; k < k1; ++k, xp += 2 * step)
+                dsg_dwp_put(d + k, dsg_read4(xp), dsg_read4(xp + step), 1);
+        else
+            for (; k < k1; ++k, xp += 2 * step)
+                dsg_dwp_put(d + k, dsg_read4(xp), dsg_read4(xp + step), 0);
     }
     for (; k < words; ++k) {
         const int32_t ix = ix0 + 2 * k;
@@ -622,15 +626,15 @@ DSG_NOINLINE static void dsg_dwp_line_clamp(const int32_t *p, int8_t *y, const d
 static void dsg_dwp_block(const dsg_conv_params *p, const dsg_dwl *g, int32_t wcs, int32_t wts,
                           int32_t c, int32_t *b)
 {
+    const int8_t *w = p->weights + c * wcs;
+    const int32_t sa = g->tap_a * wts, sl = g->tap_l * wts;
     uint32_t sum = 0;
-    int32_t a, l, w[3];
-    for (a = 0; a < 3; ++a) {
-        for (l = 0; l < 3; ++l) {
-            w[l] = 2 * p->weights[c * wcs + (a * g->tap_a + l * g->tap_l) * wts];
-            sum += (uint32_t)w[l];
-        }
-        b[2 * a] = dsg_pkhbt(w[0], w[1]);
-        b[2 * a + 1] = dsg_pkhbt(w[1], w[2]);
+    int32_t a;
+    for (a = 0; a < 3; ++a, w += sa) {
+        const int32_t w0 = 2 * w[0], w1 = 2 * w[sl], w2 = 2 * w[2 * sl];
+        sum += (uint32_t)(w0 + w1 + w2);
+        b[2 * a] = dsg_pkhbt(w0, w1);
+        b[2 * a + 1] = dsg_pkhbt(w1, w2);
     }
     /* 2*(bias - z*sum(w)) = 2*bias - z*sum(2w) */
     b[DSG_DWP_BIAS] =
@@ -652,16 +656,18 @@ DSG_NOINLINE static void dsg_dwp_groups(int32_t *pl, const int8_t *in, int8_t *o
 {
     const int32_t sat8 = p->act_min == -128 && p->act_max == 127;
     const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
-    int32_t c, j, ol, k;
+    const int32_t s00 = ((-g->pad_across % 3) + 3) % 3; /* ring slot of input line -pad_across */
+    int32_t c, j, ol, k, s0;
     for (c = 0; c < c4; c += 4) {
         int32_t b[4][DSG_DWP_BLK], held[3];
         for (j = 0; j < 4; ++j) dsg_dwp_block(p, g, wcs, wts, c + j, b[j]);
         held[0] = held[1] = held[2] = INT32_MIN;
+        s0 = s00;
         for (ol = 0; ol < g->lines; ++ol) {
-            const int32_t il0 = ol * g->s_across - g->pad_across, s0 = ((il0 % 3) + 3) % 3;
+            const int32_t il0 = ol * g->s_across - g->pad_across;
             int8_t *y = out + ol * g->out_lstep + c;
             for (k = 0; k < 3; ++k) {
-                const int32_t il = il0 + k, slot = ((il % 3) + 3) % 3;
+                const int32_t il = il0 + k, slot = s0 + k < 3 ? s0 + k : s0 + k - 3;
                 if (held[slot] == il) continue;
                 held[slot] = il;
                 dsg_dwp_fill(pl + slot * DSG_DWP_R,
@@ -674,6 +680,7 @@ DSG_NOINLINE static void dsg_dwp_groups(int32_t *pl, const int8_t *in, int8_t *o
                 for (j = 0; j < 4; ++j)
                     dsg_dwp_line_clamp(pl + j * DSG_DWP_PLANE + s0 * DSG_DWP_R, y + j, g, b[j],
                                        p->act_min, p->act_max);
+            s0 = (s0 + g->s_across) % 3; /* the next line's il0 mod 3 */
         }
     }
 }
