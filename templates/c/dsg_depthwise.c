@@ -464,14 +464,14 @@ DSG_INLINE void dsg_dwp_line(const int32_t *p, int8_t *y, const dsg_dwl *g, cons
 #define DSG_S(x) DSG_S_(x)
 #define DSG_DWP_RB DSG_S(DSG_DWP_R * 4)
 /* The output stage of a pair (s0 in r12, s1 in lr) with [sp] = {q, hz, R, step}: dsg_rq2 and
- * SSAT to int8, stored at y (r1) and y + step; y advances by two outputs. */
+ * SSAT to int8, stored at y (r1) and y + step; y advances by two outputs.  r2 (the end of the
+ * pairs, kept at [sp, #36]) is a third scratch register here, so hz is loaded once. */
 #define DSG_DWP_OUT_ASM                                                                       \
-    "ldrd   r10, r11, [sp]\n\t"                                                                \
-    "add    r11, r11, r12, asr #31\n\t"                                                        \
-    "smmlar r12, r12, r10, r11\n\t"                                                            \
-    "ldr    r11, [sp, #4]\n\t"                                                                 \
-    "add    r11, r11, lr, asr #31\n\t"                                                         \
-    "smmlar lr, lr, r10, r11\n\t"                                                              \
+    "ldrd   r2, r10, [sp]\n\t"                                                                 \
+    "add    r11, r10, r12, asr #31\n\t"                                                        \
+    "add    r10, r10, lr, asr #31\n\t"                                                         \
+    "smmlar r12, r12, r2, r11\n\t"                                                             \
+    "smmlar lr, lr, r2, r10\n\t"                                                               \
     "ldrd   r10, r11, [sp, #8]\n\t"                                                            \
     "asr    r12, r12, r10\n\t"                                                                 \
     "asr    lr, lr, r10\n\t"                                                                   \
@@ -483,10 +483,10 @@ DSG_INLINE void dsg_dwp_line(const int32_t *p, int8_t *y, const dsg_dwl *g, cons
 /* The four channels of a group in one call: channel j's plane at p + j*DSG_DWP_PLANE words, its
  * outputs at y + j, its block (DSG_DWP_BLK words) at b + j*DSG_DWP_BLK.  Frame: [sp] = {q, hz, R,
  * step} of the channel, [sp, #16] = {p, y, b} of the channel, [sp, #28] the end of the blocks,
- * [sp, #32] len.  Per channel: the six weight words in r4-r9, the bias in r3, the end of the
- * pairs (r0 + pairs << SH) in r2; the pairs' loop (BODY and the output stage, unrolled twice:
- * an odd count enters at the second copy), then the last output alone when len is odd (the
- * first sum of a pair: the same lanes relative to r0). */
+ * [sp, #32] len, [sp, #36] the end of the pairs.  Per channel: the six weight words in r4-r9,
+ * the bias in r3, the end of the pairs (r0 + pairs << SH) in r2; the pairs' loop (BODY and the
+ * output stage, unrolled twice: an odd count enters at the second copy), then the last output
+ * alone when len is odd (the first sum of a pair: the same lanes relative to r0). */
 #define DSG_DWP_CH_ASM(SH, BODY)                                                              \
     "push   {r4-r11, lr}\n\t"                                                                  \
     "sub    sp, sp, #40\n\t"                                                                   \
@@ -509,9 +509,11 @@ DSG_INLINE void dsg_dwp_line(const int32_t *p, int8_t *y, const dsg_dwl *g, cons
     "add    r2, r0, r12, lsl #" SH "\n\t"                                                      \
     "cmp    r0, r2\n\t"                                                                        \
     "beq    3f\n\t"                                                                            \
+    "str    r2, [sp, #36]\n\t"                                                                 \
     "tst    r12, #1\n\t"                                                                       \
     "bne    5f\n\t"                                                                            \
     "1:\n\t" BODY DSG_DWP_OUT_ASM "5:\n\t" BODY DSG_DWP_OUT_ASM                               \
+    "ldr    r2, [sp, #36]\n\t"                                                                 \
     "cmp    r0, r2\n\t"                                                                        \
     "bne    1b\n\t"                                                                            \
     "3:\n\t"                                                                                   \
