@@ -384,8 +384,8 @@ DSG_INLINE void dsg_run_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
  * [kh][kw][cg] (padding = z_in, which the expansion turns into 0) of the cg channels at in: a
  * group's slice of each pixel, or all of it; then a kernel row is one contiguous run of the
  * input, of which the columns inside the image [lo, hi) are copied and the rest filled. */
-DSG_INLINE void dsg_gather_px(const int8_t *in, const dsg_conv_params *p, int32_t iy0, int32_t ix0,
-                              int8_t *r, int32_t cg)
+DSG_NOINLINE static void dsg_gather_px(const int8_t *in, const dsg_conv_params *p, int32_t iy0,
+                                       int32_t ix0, int8_t *r, int32_t cg)
 {
     const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg, in_w = p->in_w;
     const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
@@ -423,22 +423,26 @@ DSG_INLINE void dsg_gather_px(const int8_t *in, const dsg_conv_params *p, int32_
 }
 
 /* The receptive fields of output pixels i .. i + np - 1 (the last pixel, n_pix - 1, repeated
- * beyond it) as k-vectors raw[j].  A window inside the image whose kernel rows are contiguous
- * runs (cg = C_in, no dilation along W) is copied a word at a time (a C_in = 1 first layer's
- * 1x4 row is one word); other pixels take dsg_gather_px.  Once per block and not inlined: the
- * GEMM's frame, which sets the stack high-water mark, stays small. */
+ * beyond it) as k-vectors raw[j].  When the kernel rows are contiguous runs of the input (cg =
+ * C_in, no dilation along W): a window whose columns are inside the image copies each row
+ * inside a word at a time; a 4-byte run (a C_in = 1 first layer's 1x4 row) that sticks out of
+ * the image on one side is the word inside the row next to it, shifted, with z_in in the bytes
+ * outside; rows outside the image are z_in.  Other pixels take dsg_gather_px.  Once per block
+ * and not inlined: the GEMM's frame, which sets the stack high-water mark, stays small. */
 DSG_NOINLINE static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i,
                                        int32_t np, int32_t n_pix, int8_t (*raw)[DSG_KMAX],
                                        int32_t cg)
 {
-    const int32_t ch = p->in_c, run = p->kernel_w * cg, kh = p->kernel_h;
-    const int32_t nw = run >> 2, nt = run & 3, rstep = p->dilation_h * p->in_w * ch;
-    const int32_t runs = cg == ch && p->dilation_w == 1;
-    const int32_t ymax = p->in_h - 1 - (kh - 1) * p->dilation_h, xmax = p->in_w - p->kernel_w;
+    const int32_t ch = p->in_c, run = p->kernel_w * cg, kh = p->kernel_h, rowb = p->in_w * ch;
+    const int32_t nw = run >> 2, nt = run & 3, rstep = p->dilation_h * rowb;
+    const int32_t runs = cg == ch && p->dilation_w == 1, xmax = p->in_w - p->kernel_w;
+    const int32_t word4 = runs && run == 4 && rowb >= 4;
+    const int32_t ymax = p->in_h - 1 - (kh - 1) * p->dilation_h;
+    const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
     int32_t j, ky, w, oy = i / p->out_w, ox = i % p->out_w;
     for (j = 0; j < np; ++j) {
         int8_t *r = raw[j];
-        int32_t iy0, ix0;
+        int32_t iy, ix0, off;
         if (i + j >= n_pix) { /* a repeat of the last pixel */
             memcpy(r, raw[j - 1], (size_t)(run * kh));
             continue;
@@ -447,19 +451,46 @@ DSG_NOINLINE static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *
             ox = 0;
             ++oy;
         }
-        iy0 = oy * p->stride_h - p->pad_top;
+        iy = oy * p->stride_h - p->pad_top;
         ix0 = ox * p->stride_w - p->pad_left;
-        if (runs && iy0 >= 0 && iy0 <= ymax && ix0 >= 0 && ix0 <= xmax) {
-            const int8_t *src = in + (iy0 * p->in_w + ix0) * ch;
-            for (ky = 0; ky < kh; ++ky, r += run, src += rstep) {
+        if (runs && ix0 >= 0 && ix0 <= xmax && iy >= 0 && iy <= ymax) { /* all inside */
+            for (ky = 0, off = iy * rowb + ix0 * ch; ky < kh; ++ky, r += run, off += rstep) {
                 for (w = 0; w < nw; ++w) {
-                    const uint32_t v = dsg_read4(src + 4 * w);
+                    const uint32_t v = dsg_read4(in + off + 4 * w);
                     memcpy(r + 4 * w, &v, 4);
                 }
-                if (nt) dsg_run_s8(r + 4 * nw, src + 4 * nw, nt, 0);
+                if (nt) dsg_run_s8(r + 4 * nw, in + off + 4 * nw, nt, 0);
+            }
+        } else if (runs && ix0 >= 0 && ix0 <= xmax) {
+            for (ky = 0, off = iy * rowb + ix0 * ch; ky < kh;
+                 ++ky, r += run, iy += p->dilation_h, off += rstep) {
+                if ((uint32_t)iy >= (uint32_t)p->in_h) {
+                    dsg_run_s8(r, 0, run, zz);
+                    continue;
+                }
+                for (w = 0; w < nw; ++w) {
+                    const uint32_t v = dsg_read4(in + off + 4 * w);
+                    memcpy(r + 4 * w, &v, 4);
+                }
+                if (nt) dsg_run_s8(r + 4 * nw, in + off + 4 * nw, nt, 0);
+            }
+        } else if (word4) {
+            /* the run starts sh bytes after the row's word at st (sh < 0: before the row) */
+            const int32_t b0 = ix0 * ch, st = b0 < 0 ? 0 : rowb - 4, sh = b0 - st;
+            const int32_t out = sh <= -4 || sh >= 4; /* the whole run is outside */
+            const uint32_t sl = out || sh > 0 ? 0u : (uint32_t)(-8 * sh);
+            const uint32_t sr = out || sh < 0 ? 0u : (uint32_t)(8 * sh);
+            const uint32_t zm = out ? 0xFFFFFFFFu
+                                    : sh < 0 ? ((uint32_t)1 << sl) - 1u : ~(0xFFFFFFFFu >> sr);
+            for (ky = 0, off = iy * rowb + st; ky < kh;
+                 ++ky, r += run, iy += p->dilation_h, off += rstep) {
+                uint32_t v = zz;
+                if ((uint32_t)iy < (uint32_t)p->in_h && !out)
+                    v = ((dsg_read4(in + off) >> sr) << sl & ~zm) | (zz & zm);
+                memcpy(r, &v, 4);
             }
         } else {
-            dsg_gather_px(in, p, iy0, ix0, r, cg);
+            dsg_gather_px(in, p, iy, ix0, r, cg);
         }
     }
 }
