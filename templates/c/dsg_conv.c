@@ -380,13 +380,15 @@ DSG_INLINE void dsg_run_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
     if (n & 1) *d = (int8_t)(v & 0xFFu);
 }
 
-/* The receptive field of one output pixel (its kernel window at iy0, ix0) as a k-vector r =
+/* The receptive field of output pixel px as a k-vector r =
  * [kh][kw][cg] (padding = z_in, which the expansion turns into 0) of the cg channels at in: a
  * group's slice of each pixel, or all of it; then a kernel row is one contiguous run of the
  * input, of which the columns inside the image [lo, hi) are copied and the rest filled. */
-DSG_NOINLINE static void dsg_gather_px(const int8_t *in, const dsg_conv_params *p, int32_t iy0,
-                                       int32_t ix0, int8_t *r, int32_t cg)
+DSG_NOINLINE static void dsg_gather_px(const int8_t *in, const dsg_conv_params *p, int32_t px,
+                                       int8_t *r, int32_t cg)
 {
+    const int32_t iy0 = (px / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (px % p->out_w) * p->stride_w - p->pad_left;
     const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg, in_w = p->in_w;
     const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
     int32_t ky, kx;
@@ -427,12 +429,14 @@ DSG_NOINLINE static void dsg_gather_px(const int8_t *in, const dsg_conv_params *
  * C_in, no dilation along W): a window whose columns are inside the image copies each row
  * inside a word at a time; a 4-byte run (a C_in = 1 first layer's 1x4 row) that sticks out of
  * the image on one side is the word inside the row next to it, shifted, with z_in in the bytes
- * outside; rows outside the image are z_in.  Other pixels take dsg_gather_px.  Once per block
- * and not inlined: the GEMM's frame, which sets the stack high-water mark, stays small. */
-DSG_NOINLINE static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i,
-                                       int32_t np, int32_t n_pix, int8_t (*raw)[DSG_KMAX],
-                                       int32_t cg)
+ * outside; rows outside the image are z_in.  Returns the pixels left to dsg_gather_px (bit j:
+ * raw[j]), which the GEMM calls itself: not inlined and not nested, so that neither adds its
+ * frame to the other's on top of the GEMM's, which sets the stack high-water mark. */
+DSG_NOINLINE static uint32_t dsg_gather_s8(const int8_t *in, const dsg_conv_params *p,
+                                           int32_t i, int32_t np, int32_t n_pix,
+                                           int8_t (*raw)[DSG_KMAX], int32_t cg)
 {
+    uint32_t rest = 0;
     const int32_t ch = p->in_c, run = p->kernel_w * cg, kh = p->kernel_h, rowb = p->in_w * ch;
     const int32_t nw = run >> 2, nt = run & 3, rstep = p->dilation_h * rowb;
     const int32_t runs = cg == ch && p->dilation_w == 1, xmax = p->in_w - p->kernel_w;
@@ -444,7 +448,10 @@ DSG_NOINLINE static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *
         int8_t *r = raw[j];
         int32_t iy, ix0, off;
         if (i + j >= n_pix) { /* a repeat of the last pixel */
-            memcpy(r, raw[j - 1], (size_t)(run * kh));
+            if (rest >> (j - 1) & 1u)
+                rest |= 1u << j;
+            else
+                memcpy(r, raw[j - 1], (size_t)(run * kh));
             continue;
         }
         if (j > 0 && ++ox == p->out_w) {
@@ -490,9 +497,10 @@ DSG_NOINLINE static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *
                 memcpy(r, &v, 4);
             }
         } else {
-            dsg_gather_px(in, p, iy, ix0, r, cg);
+            rest |= 1u << j;
         }
     }
+    return rest;
 }
 
 /* The GEMM's inner loop, 4 pixels x 1 output channel: s_j += v_j . w over n groups of 4
@@ -966,7 +974,13 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 const int32_t bb = rev ? nb - 1 - b : b;
                 i = bb < n6 ? 6 * bb : 6 * n6 + 4 * (bb - n6);
                 np = bb < n6 ? 6 : 4;
-                if (!in_place) dsg_gather_s8(in + g * cin_g, p, i, np, n_pix, raw, cin_g);
+                if (!in_place) {
+                    const uint32_t rest = dsg_gather_s8(in + g * cin_g, p, i, np, n_pix, raw, cin_g);
+                    for (j = 0; j < np; ++j)
+                        if (rest >> j & 1u)
+                            dsg_gather_px(in + g * cin_g, p, i + j < n_pix ? i + j : n_pix - 1,
+                                          raw[j], cin_g);
+                }
                 for (j = 0; j < np; ++j) {
                     const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
                     if (in_place) {
