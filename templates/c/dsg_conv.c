@@ -357,32 +357,153 @@ DSG_INLINE void dsg_put_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
     }
 }
 
-/* The receptive field of output pixel i as a k-vector [kh][kw][cg] (padding = z_in, which
- * dsg_expand4 turns into 0) of the cg channels at in (a group's slice of each pixel, or all of
- * it: then a kernel row inside the image is one contiguous run of the input). */
-static void dsg_gather_s8(const int8_t *in, const dsg_conv_params *p, int32_t i, int8_t *raw,
-                          int32_t cg)
+/* n bytes from s to d (or the word zz's byte to all of d when s is NULL): words, then a
+ * halfword and a byte, so that GCC sees no byte loop to turn into a memcpy/memset call. */
+DSG_INLINE void dsg_run_s8(int8_t *d, const int8_t *s, int32_t n, uint32_t zz)
 {
-    const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
-    const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left;
-    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg;
-    const int32_t inside = cg == ch && p->dilation_w == 1 && ix0 >= 0 && ix0 + kw <= p->in_w;
+    uint32_t v = zz;
+    if (s) {
+        for (; n >= 4; n -= 4, d += 4, s += 4) {
+            v = dsg_read4(s);
+            memcpy(d, &v, 4);
+        }
+        if (n & 2) {
+            memcpy(d, s, 2);
+            d += 2;
+            s += 2;
+        }
+        if (n & 1) *d = *s;
+        return;
+    }
+    for (; n >= 4; n -= 4, d += 4) memcpy(d, &v, 4);
+    if (n & 2) {
+        memcpy(d, &v, 2);
+        d += 2;
+    }
+    if (n & 1) *d = (int8_t)(v & 0xFFu);
+}
+
+/* The receptive field of output pixel px as a k-vector r =
+ * [kh][kw][cg] (padding = z_in, which the expansion turns into 0) of the cg channels at in: a
+ * group's slice of each pixel, or all of it; then a kernel row is one contiguous run of the
+ * input, of which the columns inside the image [lo, hi) are copied and the rest filled. */
+DSG_NOINLINE static void dsg_gather_px(const int8_t *in, const dsg_conv_params *p, int32_t px,
+                                       int8_t *r, int32_t cg)
+{
+    const int32_t iy0 = (px / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (px % p->out_w) * p->stride_w - p->pad_left;
+    const int32_t ch = p->in_c, kw = p->kernel_w, run = kw * cg, in_w = p->in_w;
     const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
     int32_t ky, kx;
-    for (ky = 0; ky < p->kernel_h; ++ky, raw += run) {
+    if (cg == ch && p->dilation_w == 1) {
+        /* columns [kx0, kx1) of the kernel row are inside the image */
+        const int32_t kx0 = ix0 >= 0 ? 0 : -ix0 < kw ? -ix0 : kw;
+        const int32_t e = in_w - ix0, kx1 = e < kx0 ? kx0 : e < kw ? e : kw;
+        const int32_t lo = kx0 * ch, hi = kx1 * ch, rstep = p->dilation_h * in_w * ch;
+        /* offset of the run's byte lo on input row iy: only [lo, hi) of a run is read */
+        int32_t iy = iy0, off = (iy0 * in_w + ix0) * ch + lo;
+        for (ky = 0; ky < p->kernel_h; ++ky, r += run, iy += p->dilation_h, off += rstep) {
+            if ((uint32_t)iy >= (uint32_t)p->in_h) {
+                dsg_run_s8(r, 0, run, zz);
+            } else {
+                dsg_run_s8(r, 0, lo, zz);
+                dsg_run_s8(r + lo, in + off, hi - lo, zz);
+                dsg_run_s8(r + hi, 0, run - hi, zz);
+            }
+        }
+        return;
+    }
+    for (ky = 0; ky < p->kernel_h; ++ky, r += run) {
         const int32_t iy = iy0 + ky * p->dilation_h;
         if (iy < 0 || iy >= p->in_h) {
-            dsg_put_s8(raw, 0, run, zz);
-        } else if (inside) {
-            dsg_put_s8(raw, in + (iy * p->in_w + ix0) * ch, run, zz);
+            dsg_put_s8(r, 0, run, zz);
         } else {
             for (kx = 0; kx < kw; ++kx) {
                 const int32_t ix = ix0 + kx * p->dilation_w;
-                dsg_put_s8(raw + kx * cg, ix < 0 || ix >= p->in_w ? 0 : in + (iy * p->in_w + ix) * ch,
+                dsg_put_s8(r + kx * cg, ix < 0 || ix >= in_w ? 0 : in + (iy * in_w + ix) * ch,
                            cg, zz);
             }
         }
     }
+}
+
+/* The receptive fields of output pixels i .. i + np - 1 (the last pixel, n_pix - 1, repeated
+ * beyond it) as k-vectors raw[j].  When the kernel rows are contiguous runs of the input (cg =
+ * C_in, no dilation along W): a window whose columns are inside the image copies each row
+ * inside a word at a time; a 4-byte run (a C_in = 1 first layer's 1x4 row) that sticks out of
+ * the image on one side is the word inside the row next to it, shifted, with z_in in the bytes
+ * outside; rows outside the image are z_in.  Returns the pixels left to dsg_gather_px (bit j:
+ * raw[j]), which the GEMM calls itself: not inlined and not nested, so that neither adds its
+ * frame to the other's on top of the GEMM's, which sets the stack high-water mark. */
+DSG_NOINLINE static uint32_t dsg_gather_s8(const int8_t *in, const dsg_conv_params *p,
+                                           int32_t i, int32_t np, int32_t n_pix,
+                                           int8_t (*raw)[DSG_KMAX], int32_t cg)
+{
+    uint32_t rest = 0;
+    const int32_t ch = p->in_c, run = p->kernel_w * cg, kh = p->kernel_h, rowb = p->in_w * ch;
+    const int32_t nw = run >> 2, nt = run & 3, rstep = p->dilation_h * rowb;
+    const int32_t runs = cg == ch && p->dilation_w == 1, xmax = p->in_w - p->kernel_w;
+    const int32_t word4 = runs && run == 4 && rowb >= 4;
+    const int32_t ymax = p->in_h - 1 - (kh - 1) * p->dilation_h;
+    const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
+    int32_t j, ky, w, oy = i / p->out_w, ox = i % p->out_w;
+    for (j = 0; j < np; ++j) {
+        int8_t *r = raw[j];
+        int32_t iy, ix0, off;
+        if (i + j >= n_pix) { /* a repeat of the last pixel */
+            if (rest >> (j - 1) & 1u)
+                rest |= 1u << j;
+            else
+                memcpy(r, raw[j - 1], (size_t)(run * kh));
+            continue;
+        }
+        if (j > 0 && ++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+        iy = oy * p->stride_h - p->pad_top;
+        ix0 = ox * p->stride_w - p->pad_left;
+        if (runs && ix0 >= 0 && ix0 <= xmax && iy >= 0 && iy <= ymax) { /* all inside */
+            for (ky = 0, off = iy * rowb + ix0 * ch; ky < kh; ++ky, r += run, off += rstep) {
+                for (w = 0; w < nw; ++w) {
+                    const uint32_t v = dsg_read4(in + off + 4 * w);
+                    memcpy(r + 4 * w, &v, 4);
+                }
+                if (nt) dsg_run_s8(r + 4 * nw, in + off + 4 * nw, nt, 0);
+            }
+        } else if (runs && ix0 >= 0 && ix0 <= xmax) {
+            for (ky = 0, off = iy * rowb + ix0 * ch; ky < kh;
+                 ++ky, r += run, iy += p->dilation_h, off += rstep) {
+                if ((uint32_t)iy >= (uint32_t)p->in_h) {
+                    dsg_run_s8(r, 0, run, zz);
+                    continue;
+                }
+                for (w = 0; w < nw; ++w) {
+                    const uint32_t v = dsg_read4(in + off + 4 * w);
+                    memcpy(r + 4 * w, &v, 4);
+                }
+                if (nt) dsg_run_s8(r + 4 * nw, in + off + 4 * nw, nt, 0);
+            }
+        } else if (word4) {
+            /* the run starts sh bytes after the row's word at st (sh < 0: before the row) */
+            const int32_t b0 = ix0 * ch, st = b0 < 0 ? 0 : rowb - 4, sh = b0 - st;
+            const int32_t out = sh <= -4 || sh >= 4; /* the whole run is outside */
+            const uint32_t sl = out || sh > 0 ? 0u : (uint32_t)(-8 * sh);
+            const uint32_t sr = out || sh < 0 ? 0u : (uint32_t)(8 * sh);
+            const uint32_t zm = out ? 0xFFFFFFFFu
+                                    : sh < 0 ? ((uint32_t)1 << sl) - 1u : ~(0xFFFFFFFFu >> sr);
+            for (ky = 0, off = iy * rowb + st; ky < kh;
+                 ++ky, r += run, iy += p->dilation_h, off += rstep) {
+                uint32_t v = zz;
+                if ((uint32_t)iy < (uint32_t)p->in_h && !out)
+                    v = ((dsg_read4(in + off) >> sr) << sl & ~zm) | (zz & zm);
+                memcpy(r, &v, 4);
+            }
+        } else {
+            rest |= 1u << j;
+        }
+    }
+    return rest;
 }
 
 /* The GEMM's inner loop, 4 pixels x 1 output channel: s_j += v_j . w over n groups of 4
@@ -917,13 +1038,19 @@ static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params 
                 const int32_t bb = rev ? nb - 1 - b : b;
                 i = bb < n6 ? 6 * bb : 6 * n6 + 4 * (bb - n6);
                 np = bb < n6 ? 6 : 4;
+                if (!in_place) {
+                    const uint32_t rest = dsg_gather_s8(in + g * cin_g, p, i, np, n_pix, raw, cin_g);
+                    for (j = 0; j < np; ++j)
+                        if (rest >> j & 1u)
+                            dsg_gather_px(in + g * cin_g, p, i + j < n_pix ? i + j : n_pix - 1,
+                                          raw[j], cin_g);
+                }
                 for (j = 0; j < np; ++j) {
                     const int32_t px = i + j < n_pix ? i + j : n_pix - 1;
                     if (in_place) {
                         x.v[j] = in + ((px / p->out_w) * p->stride_h * p->in_w +
                                        (px % p->out_w) * p->stride_w) * p->in_c + g * cin_g;
                     } else {
-                        dsg_gather_s8(in + g * cin_g, p, px, raw[j], cin_g);
                         if (pad) dsg_put_s8(raw[j] + k, 0, kp - k, zz);
                         x.v[j] = raw[j];
                     }

@@ -402,10 +402,14 @@ DSG_NOINLINE static void dsg_dwp_fill(int32_t *d, const int8_t *x, const dsg_dwl
         dsg_dwp_put(d + k, dsg_dwp_px(x, ix, n, step, zz), dsg_dwp_px(x, ix + 1, n, step, zz),
                     dup);
     }
-    if (k0 < k1) {
+    if (k0 < k1) { /* two copies of the loop: dup is a constant in each */
         const int8_t *xp = x + (ix0 + 2 * k0) * step;
-        for (; k < k1; ++k, xp += 2 * step)
-            dsg_dwp_put(d + k, dsg_read4(xp), dsg_read4(xp + step), dup);
+        if (dup)
+            for (; k < k1; ++k, xp += 2 * step)
+                dsg_dwp_put(d + k, dsg_read4(xp), dsg_read4(xp + step), 1);
+        else
+            for (; k < k1; ++k, xp += 2 * step)
+                dsg_dwp_put(d + k, dsg_read4(xp), dsg_read4(xp + step), 0);
     }
     for (; k < words; ++k) {
         const int32_t ix = ix0 + 2 * k;
@@ -460,14 +464,14 @@ DSG_INLINE void dsg_dwp_line(const int32_t *p, int8_t *y, const dsg_dwl *g, cons
 #define DSG_S(x) DSG_S_(x)
 #define DSG_DWP_RB DSG_S(DSG_DWP_R * 4)
 /* The output stage of a pair (s0 in r12, s1 in lr) with [sp] = {q, hz, R, step}: dsg_rq2 and
- * SSAT to int8, stored at y (r1) and y + step. */
+ * SSAT to int8, stored at y (r1) and y + step; y advances by two outputs.  r2 (the end of the
+ * pairs, kept at [sp, #36]) is a third scratch register here, so hz is loaded once. */
 #define DSG_DWP_OUT_ASM                                                                       \
-    "ldrd   r10, r11, [sp]\n\t"                                                                \
-    "add    r11, r11, r12, asr #31\n\t"                                                        \
-    "smmlar r12, r12, r10, r11\n\t"                                                            \
-    "ldr    r11, [sp, #4]\n\t"                                                                 \
-    "add    r11, r11, lr, asr #31\n\t"                                                         \
-    "smmlar lr, lr, r10, r11\n\t"                                                              \
+    "ldrd   r2, r10, [sp]\n\t"                                                                 \
+    "add    r11, r10, r12, asr #31\n\t"                                                        \
+    "add    r10, r10, lr, asr #31\n\t"                                                         \
+    "smmlar r12, r12, r2, r11\n\t"                                                             \
+    "smmlar lr, lr, r2, r10\n\t"                                                               \
     "ldrd   r10, r11, [sp, #8]\n\t"                                                            \
     "asr    r12, r12, r10\n\t"                                                                 \
     "asr    lr, lr, r10\n\t"                                                                   \
@@ -475,108 +479,141 @@ DSG_INLINE void dsg_dwp_line(const int32_t *p, int8_t *y, const dsg_dwl *g, cons
     "ssat   lr, #8, lr\n\t"                                                                    \
     "strb   r12, [r1]\n\t"                                                                     \
     "strb   lr, [r1, r11]\n\t"                                                                 \
-    "add    r1, r1, r11, lsl #1\n\t"                                                           \
-    "cmp    r0, r2\n\t"                                                                        \
-    "bne    1b\n\t"
-/* Prologue: end pointer (r0 + pairs << SH) in r2, {q, hz, R, step} on the stack, the six
- * weight words in r4-r9 and the bias in r3. */
-#define DSG_DWP_ENTER_ASM(SH)                                                                 \
+    "add    r1, r1, r11, lsl #1\n\t"
+/* The four channels of a group in one call: channel j's plane at p + j*DSG_DWP_PLANE words, its
+ * outputs at y + j, its block (DSG_DWP_BLK words) at b + j*DSG_DWP_BLK.  Frame: [sp] = {q, hz, R,
+ * step} of the channel, [sp, #16] = {p, y, b} of the channel, [sp, #28] the end of the blocks,
+ * [sp, #32] len, [sp, #36] the end of the pairs.  Per channel: the six weight words in r4-r9,
+ * the bias in r3, the end of the pairs (r0 + pairs << SH) in r2; the pairs' loop (BODY and the
+ * output stage, unrolled twice: an odd count enters at the second copy), then the last output
+ * alone when len is odd (the first sum of a pair: the same lanes relative to r0). */
+#define DSG_DWP_CH_ASM(SH, BODY)                                                              \
     "push   {r4-r11, lr}\n\t"                                                                  \
-    "sub    sp, sp, #16\n\t"                                                                   \
-    "add    lr, r0, r3, lsl #" SH "\n\t"                                                       \
+    "sub    sp, sp, #40\n\t"                                                                   \
+    "str    r3, [sp, #32]\n\t"                                                                 \
+    "add    r3, r2, #4 * 4 * " DSG_S(DSG_DWP_BLK) "\n\t"                                       \
+    "str    r3, [sp, #28]\n\t"                                                                 \
+    "2:\n\t"                                                                                   \
+    "strd   r0, r1, [sp, #16]\n\t"                                                             \
+    "str    r2, [sp, #24]\n\t"                                                                 \
     "ldrd   r10, r11, [r2, #28]\n\t"                                                           \
-    "ldrd   r12, r3, [r2, #36]\n\t"                                                            \
+    "ldrd   r12, lr, [r2, #36]\n\t"                                                            \
     "strd   r10, r11, [sp]\n\t"                                                                \
-    "strd   r12, r3, [sp, #8]\n\t"                                                             \
+    "strd   r12, lr, [sp, #8]\n\t"                                                             \
     "ldrd   r4, r5, [r2]\n\t"                                                                  \
     "ldrd   r6, r7, [r2, #8]\n\t"                                                              \
     "ldrd   r8, r9, [r2, #16]\n\t"                                                             \
     "ldr    r3, [r2, #24]\n\t"                                                                 \
-    "mov    r2, lr\n\t"
-#define DSG_DWP_LEAVE_ASM "add sp, sp, #16\n\tpop {r4-r11, pc}\n\t"
+    "ldr    r12, [sp, #32]\n\t"                                                                \
+    "asr    r12, r12, #1\n\t"                                                                  \
+    "add    r2, r0, r12, lsl #" SH "\n\t"                                                      \
+    "cmp    r0, r2\n\t"                                                                        \
+    "beq    3f\n\t"                                                                            \
+    "str    r2, [sp, #36]\n\t"                                                                 \
+    "tst    r12, #1\n\t"                                                                       \
+    "bne    5f\n\t"                                                                            \
+    "1:\n\t" BODY DSG_DWP_OUT_ASM "5:\n\t" BODY DSG_DWP_OUT_ASM                               \
+    "ldr    r2, [sp, #36]\n\t"                                                                 \
+    "cmp    r0, r2\n\t"                                                                        \
+    "bne    1b\n\t"                                                                            \
+    "3:\n\t"                                                                                   \
+    "ldr    r12, [sp, #32]\n\t"                                                                \
+    "tst    r12, #1\n\t"                                                                       \
+    "beq    4f\n\t"                                                                            \
+    "ldrd   r10, r11, [r0]\n\t"                                                                \
+    "smlad  r12, r10, r4, r3\n\t"                                                              \
+    "smlabt r12, r11, r5, r12\n\t"                                                             \
+    "ldrd   r10, r11, [r0, #" DSG_DWP_RB "]\n\t"                                               \
+    "smlad  r12, r10, r6, r12\n\t"                                                             \
+    "smlabt r12, r11, r7, r12\n\t"                                                             \
+    "ldrd   r10, r11, [r0, #2 * " DSG_DWP_RB "]\n\t"                                           \
+    "smlad  r12, r10, r8, r12\n\t"                                                             \
+    "smlabt r12, r11, r9, r12\n\t"                                                             \
+    "ldrd   r10, r11, [sp]\n\t"                                                                \
+    "add    r11, r11, r12, asr #31\n\t"                                                        \
+    "smmlar r12, r12, r10, r11\n\t"                                                            \
+    "ldr    r10, [sp, #8]\n\t"                                                                 \
+    "asr    r12, r12, r10\n\t"                                                                 \
+    "ssat   r12, #8, r12\n\t"                                                                  \
+    "strb   r12, [r1]\n\t"                                                                     \
+    "4:\n\t"                                                                                   \
+    "ldrd   r0, r1, [sp, #16]\n\t"                                                             \
+    "ldrd   r2, r3, [sp, #24]\n\t"                                                             \
+    "add    r0, r0, #4 * " DSG_S(DSG_DWP_PLANE) "\n\t"                                         \
+    "add    r1, r1, #1\n\t"                                                                    \
+    "add    r2, r2, #4 * " DSG_S(DSG_DWP_BLK) "\n\t"                                           \
+    "cmp    r2, r3\n\t"                                                                        \
+    "bne    2b\n\t"                                                                            \
+    "add    sp, sp, #40\n\t"                                                                   \
+    "pop    {r4-r11, pc}\n\t"
 
-/* pairs (> 0) pairs of outputs at stride 1: 3 LDRD + 12 multiplies + 16 for the output stage
- * per 18 MACs.  Registers: r0 plane pointer, r1 y, r2 end, r3 bias, r4-r9 weights, r10/r11
- * inputs {x0,x1} {x2,x3}, r12/lr the two sums. */
+/* The four channels' output lines at stride 1 (len > 0 outputs each): per pair 3 LDRD + 12
+ * multiplies + 16 for the output stage for 18 MACs.  Registers in the loop: r0 plane pointer,
+ * r1 y, r2 end, r3 bias, r4-r9 weights, r10/r11 inputs {x0,x1} {x2,x3}, r12/lr the two sums. */
 __attribute__((naked)) static void
 dsg_dwp_s1_asm(const int32_t *p __attribute__((unused)), int8_t *y __attribute__((unused)),
-               const int32_t *b __attribute__((unused)), int32_t pairs __attribute__((unused)))
+               const int32_t *b __attribute__((unused)), int32_t len __attribute__((unused)))
 {
-    __asm__(DSG_DWP_ENTER_ASM("2")
-            "1:\n\t"
-            "ldrd   r10, r11, [r0], #4\n\t"
-            "smlad  r12, r10, r4, r3\n\t"
-            "smlatb lr, r10, r4, r3\n\t"
-            "smlabt r12, r11, r5, r12\n\t"
-            "smlad  lr, r11, r5, lr\n\t"
-            "ldrd   r10, r11, [r0, #" DSG_DWP_RB " - 4]\n\t"
-            "smlad  r12, r10, r6, r12\n\t"
-            "smlatb lr, r10, r6, lr\n\t"
-            "smlabt r12, r11, r7, r12\n\t"
-            "smlad  lr, r11, r7, lr\n\t"
-            "ldrd   r10, r11, [r0, #2 * " DSG_DWP_RB " - 4]\n\t"
-            "smlad  r12, r10, r8, r12\n\t"
-            "smlatb lr, r10, r8, lr\n\t"
-            "smlabt r12, r11, r9, r12\n\t"
-            "smlad  lr, r11, r9, lr\n\t"
-            DSG_DWP_OUT_ASM DSG_DWP_LEAVE_ASM);
+    __asm__(DSG_DWP_CH_ASM("2",
+                           "ldrd   r10, r11, [r0], #4\n\t"
+                           "smlad  r12, r10, r4, r3\n\t"
+                           "smlatb lr, r10, r4, r3\n\t"
+                           "smlabt r12, r11, r5, r12\n\t"
+                           "smlad  lr, r11, r5, lr\n\t"
+                           "ldrd   r10, r11, [r0, #" DSG_DWP_RB " - 4]\n\t"
+                           "smlad  r12, r10, r6, r12\n\t"
+                           "smlatb lr, r10, r6, lr\n\t"
+                           "smlabt r12, r11, r7, r12\n\t"
+                           "smlad  lr, r11, r7, lr\n\t"
+                           "ldrd   r10, r11, [r0, #2 * " DSG_DWP_RB " - 4]\n\t"
+                           "smlad  r12, r10, r8, r12\n\t"
+                           "smlatb lr, r10, r8, lr\n\t"
+                           "smlabt r12, r11, r9, r12\n\t"
+                           "smlad  lr, r11, r9, lr\n\t"));
 }
 
 /* The same at stride 2: outputs 2k, 2k + 1 read lanes 4k .. 4k + 4 (r10/r11, then r10 again). */
 __attribute__((naked)) static void
 dsg_dwp_s2_asm(const int32_t *p __attribute__((unused)), int8_t *y __attribute__((unused)),
-               const int32_t *b __attribute__((unused)), int32_t pairs __attribute__((unused)))
+               const int32_t *b __attribute__((unused)), int32_t len __attribute__((unused)))
 {
-    __asm__(DSG_DWP_ENTER_ASM("3")
-            "1:\n\t"
-            "ldrd   r10, r11, [r0], #8\n\t"
-            "smlad  r12, r10, r4, r3\n\t"
-            "smlabt r12, r11, r5, r12\n\t"
-            "smlad  lr, r11, r4, r3\n\t"
-            "ldr    r10, [r0]\n\t"
-            "smlabt lr, r10, r5, lr\n\t"
-            "ldrd   r10, r11, [r0, #" DSG_DWP_RB " - 8]\n\t"
-            "smlad  r12, r10, r6, r12\n\t"
-            "smlabt r12, r11, r7, r12\n\t"
-            "smlad  lr, r11, r6, lr\n\t"
-            "ldr    r10, [r0, #" DSG_DWP_RB "]\n\t"
-            "smlabt lr, r10, r7, lr\n\t"
-            "ldrd   r10, r11, [r0, #2 * " DSG_DWP_RB " - 8]\n\t"
-            "smlad  r12, r10, r8, r12\n\t"
-            "smlabt r12, r11, r9, r12\n\t"
-            "smlad  lr, r11, r8, lr\n\t"
-            "ldr    r10, [r0, #2 * " DSG_DWP_RB "]\n\t"
-            "smlabt lr, r10, r9, lr\n\t"
-            DSG_DWP_OUT_ASM DSG_DWP_LEAVE_ASM);
+    __asm__(DSG_DWP_CH_ASM("3",
+                           "ldrd   r10, r11, [r0], #8\n\t"
+                           "smlad  r12, r10, r4, r3\n\t"
+                           "smlabt r12, r11, r5, r12\n\t"
+                           "smlad  lr, r11, r4, r3\n\t"
+                           "ldr    r10, [r0]\n\t"
+                           "smlabt lr, r10, r5, lr\n\t"
+                           "ldrd   r10, r11, [r0, #" DSG_DWP_RB " - 8]\n\t"
+                           "smlad  r12, r10, r6, r12\n\t"
+                           "smlabt r12, r11, r7, r12\n\t"
+                           "smlad  lr, r11, r6, lr\n\t"
+                           "ldr    r10, [r0, #" DSG_DWP_RB "]\n\t"
+                           "smlabt lr, r10, r7, lr\n\t"
+                           "ldrd   r10, r11, [r0, #2 * " DSG_DWP_RB " - 8]\n\t"
+                           "smlad  r12, r10, r8, r12\n\t"
+                           "smlabt r12, r11, r9, r12\n\t"
+                           "smlad  lr, r11, r8, lr\n\t"
+                           "ldr    r10, [r0, #2 * " DSG_DWP_RB "]\n\t"
+                           "smlabt lr, r10, r9, lr\n\t"));
 }
 #else
 #define DSG_DWP_ASM 0
 #endif
 
-DSG_NOINLINE static void dsg_dwp_line_sat(const int32_t *p, int8_t *y, const dsg_dwl *g,
-                                          const int32_t *b)
+/* The group's four output lines, saturated to int8: the assembly loops, or the C model. */
+DSG_NOINLINE static void dsg_dwp_lines_sat(const int32_t *p, int8_t *y, const dsg_dwl *g,
+                                           const int32_t *b)
 {
 #if DSG_DWP_ASM
-    const int32_t pairs = g->len / 2;
-    if (pairs > 0) {
-        if (g->s_along == 1)
-            dsg_dwp_s1_asm(p, y, b, pairs);
-        else
-            dsg_dwp_s2_asm(p, y, b, pairs);
-    }
-    if (g->len & 1) { /* the last output alone: the first sum of a pair */
-        const int32_t *q = p + pairs * g->s_along;
-        int32_t s0 = dsg_smlad(q[0], b[0], b[DSG_DWP_BIAS]);
-        s0 = dsg_smlabt(q[1], b[1], s0);
-        s0 = dsg_smlad(q[DSG_DWP_R], b[2], s0);
-        s0 = dsg_smlabt(q[DSG_DWP_R + 1], b[3], s0);
-        s0 = dsg_smlad(q[2 * DSG_DWP_R], b[4], s0);
-        s0 = dsg_smlabt(q[2 * DSG_DWP_R + 1], b[5], s0);
-        y[(g->len - 1) * b[DSG_DWP_STEP]] =
-            (int8_t)dsg_sat(dsg_rq2(s0, b[DSG_DWP_Q], b[DSG_DWP_HZ], b[DSG_DWP_SH]), 1, 0, 0);
-    }
+    if (g->s_along == 1)
+        dsg_dwp_s1_asm(p, y, b, g->len);
+    else
+        dsg_dwp_s2_asm(p, y, b, g->len);
 #else
-    dsg_dwp_line(p, y, g, b, 1, -128, 127);
+    int32_t j;
+    for (j = 0; j < 4; ++j)
+        dsg_dwp_line(p + j * DSG_DWP_PLANE, y + j, g, b + j * DSG_DWP_BLK, 1, -128, 127);
 #endif
 }
 
@@ -591,15 +628,15 @@ DSG_NOINLINE static void dsg_dwp_line_clamp(const int32_t *p, int8_t *y, const d
 static void dsg_dwp_block(const dsg_conv_params *p, const dsg_dwl *g, int32_t wcs, int32_t wts,
                           int32_t c, int32_t *b)
 {
+    const int8_t *w = p->weights + c * wcs;
+    const int32_t sa = g->tap_a * wts, sl = g->tap_l * wts;
     uint32_t sum = 0;
-    int32_t a, l, w[3];
-    for (a = 0; a < 3; ++a) {
-        for (l = 0; l < 3; ++l) {
-            w[l] = 2 * p->weights[c * wcs + (a * g->tap_a + l * g->tap_l) * wts];
-            sum += (uint32_t)w[l];
-        }
-        b[2 * a] = dsg_pkhbt(w[0], w[1]);
-        b[2 * a + 1] = dsg_pkhbt(w[1], w[2]);
+    int32_t a;
+    for (a = 0; a < 3; ++a, w += sa) {
+        const int32_t w0 = 2 * w[0], w1 = 2 * w[sl], w2 = 2 * w[2 * sl];
+        sum += (uint32_t)(w0 + w1 + w2);
+        b[2 * a] = dsg_pkhbt(w0, w1);
+        b[2 * a + 1] = dsg_pkhbt(w1, w2);
     }
     /* 2*(bias - z*sum(w)) = 2*bias - z*sum(2w) */
     b[DSG_DWP_BIAS] =
@@ -621,29 +658,31 @@ DSG_NOINLINE static void dsg_dwp_groups(int32_t *pl, const int8_t *in, int8_t *o
 {
     const int32_t sat8 = p->act_min == -128 && p->act_max == 127;
     const uint32_t zz = ((uint32_t)p->z_in & 0xFFu) * 0x01010101u;
-    int32_t c, j, ol, k;
+    const int32_t s00 = ((-g->pad_across % 3) + 3) % 3; /* ring slot of input line -pad_across */
+    int32_t c, j, ol, k, s0;
     for (c = 0; c < c4; c += 4) {
         int32_t b[4][DSG_DWP_BLK], held[3];
         for (j = 0; j < 4; ++j) dsg_dwp_block(p, g, wcs, wts, c + j, b[j]);
         held[0] = held[1] = held[2] = INT32_MIN;
+        s0 = s00;
         for (ol = 0; ol < g->lines; ++ol) {
-            const int32_t il0 = ol * g->s_across - g->pad_across, s0 = ((il0 % 3) + 3) % 3;
+            const int32_t il0 = ol * g->s_across - g->pad_across;
             int8_t *y = out + ol * g->out_lstep + c;
             for (k = 0; k < 3; ++k) {
-                const int32_t il = il0 + k, slot = ((il % 3) + 3) % 3;
+                const int32_t il = il0 + k, slot = s0 + k < 3 ? s0 + k : s0 + k - 3;
                 if (held[slot] == il) continue;
                 held[slot] = il;
                 dsg_dwp_fill(pl + slot * DSG_DWP_R,
                              il >= 0 && il < g->in_lines ? in + il * g->in_lstep + c : 0, g, zz,
                              slot < 2);
             }
-            for (j = 0; j < 4; ++j) {
-                const int32_t *pj = pl + j * DSG_DWP_PLANE + s0 * DSG_DWP_R;
-                if (sat8)
-                    dsg_dwp_line_sat(pj, y + j, g, b[j]);
-                else
-                    dsg_dwp_line_clamp(pj, y + j, g, b[j], p->act_min, p->act_max);
-            }
+            if (sat8)
+                dsg_dwp_lines_sat(pl + s0 * DSG_DWP_R, y, g, b[0]);
+            else
+                for (j = 0; j < 4; ++j)
+                    dsg_dwp_line_clamp(pl + j * DSG_DWP_PLANE + s0 * DSG_DWP_R, y + j, g, b[j],
+                                       p->act_min, p->act_max);
+            s0 = (s0 + g->s_across) % 3; /* the next line's il0 mod 3 */
         }
     }
 }
