@@ -42,8 +42,10 @@
 
 #if defined(__GNUC__)
 #define DSG_LB_NOINLINE __attribute__((noinline)) /* keeps the paths' stack buffers apart */
+#define DSG_LB_HELPER static inline __attribute__((unused)) /* a model may use no path that needs it */
 #else
 #define DSG_LB_NOINLINE
+#define DSG_LB_HELPER static inline
 #endif
 
 /* ------------------------------------------------------------------- weights, one by one */
@@ -145,7 +147,7 @@ static uint32_t dsg_lb_fix(uint32_t s, uint32_t sx, int32_t bits)
 
 /* ------------------------------------------------------------------- the GEMM's inner loop */
 
-static inline uint32_t dsg_lb_word(const void *p)
+DSG_LB_HELPER uint32_t dsg_lb_word(const void *p)
 {
     uint32_t v;
     memcpy(&v, p, 4);
@@ -153,7 +155,7 @@ static inline uint32_t dsg_lb_word(const void *p)
 }
 
 /* sign-extended halfword h of x, as uint32 (two's complement) */
-static inline uint32_t dsg_lb_h(uint32_t x, int32_t h)
+DSG_LB_HELPER uint32_t dsg_lb_h(uint32_t x, int32_t h)
 {
     return (((x >> (16 * h)) & 0xFFFFu) ^ 0x8000u) - 0x8000u;
 }
