@@ -1290,6 +1290,23 @@ def _clang_m4_objects(tmp_path) -> list[str]:
     return objs
 
 
+SMALL_MAPS = ((1, 1), (1, 2), (1, 3), (3, 1), (2, 1))
+
+
+def small_pw_case(rng, i, inplace):
+    """A pointwise layer of 1 to 3 pixels (dsg_mv_s8, four output channels per pass and a tail
+    of 1 to 3), full-range inputs; in place half of them with the fast output stage."""
+    if inplace:
+        case = inplace_case(rng, "pw", fast=i % 2 == 0)
+    else:
+        case = random_conv(rng, "pw")
+        case["stride"] = (1, 1)
+    h, w = SMALL_MAPS[i % len(SMALL_MAPS)]
+    lo, hi = fp.type_range(case["bits"])
+    case["x"] = rng.integers(lo, hi + 1, (h, w, case["x"].shape[2]))
+    return case
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kernel_cc", ["gcc", "clang"])
 def test_c_kernels_qemu(tmp_path, kernel_cc):
@@ -1317,11 +1334,16 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         + [("dsg_depthwise_conv_3x3_s8", "inplace:dw3")] * 6
         + [("dsg_pointwise_conv_s8", "inplace:pw")] * 8
         + [("dsg_pointwise_conv_s8", f"sweep:{i}") for i in range(24)]
+        # fewer pixels than the GEMM's block: the matrix-vector path, out of and in place
+        + [("dsg_pointwise_conv_s8", f"small:{i}") for i in range(10)]
+        + [("dsg_pointwise_conv_s8", f"inplace_small:{i}") for i in range(10)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
         if kind.startswith("inplace:"):
             case = inplace_case(rng, kind[8:], fast=True)
+        elif kind.startswith(("small:", "inplace_small:")):
+            case = small_pw_case(rng, int(kind.split(":")[1]), kind.startswith("inplace"))
         elif kind.startswith("sweep:"):
             case = sweep_pw_case(rng, int(kind[6:]))
         elif kind.startswith("fast:"):
@@ -1353,7 +1375,7 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
             q_neg=case["qn"],
             shift_neg=case["sn"],
         )
-        src += emit_conv_case(i, fn, case, want, inplace=kind.startswith("inplace:"))
+        src += emit_conv_case(i, fn, case, want, inplace=kind.startswith("inplace"))
         calls.append(f"    fails += run{i}();\n")
     src += "int main(void)\n{\n    int fails = 0;\n"
     src += "    SYST_RVR = 0xFFFFFF; SYST_CVR = 0; SYST_CSR = 5; /* SysTick on the CPU clock */\n"

@@ -178,6 +178,43 @@ static int32_t dsg_pgemm_inplace_s8(int8_t *buf, const dsg_conv_params *p)
 }
 #endif
 
+#if DSG_USE_DSP
+/* Fewer pixels than the GEMM's smallest block (4): one matrix-vector product per pixel
+ * (dsg_mv_s8) instead of a block that computes its last pixel 4 - n_pix more times (a 1x1 map
+ * is a dense layer).  In place, each pixel's outputs go through the one-pixel buffer in the
+ * order of dsg_pw_inplace_s8. */
+DSG_NOINLINE static void dsg_pw_mv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    const int32_t n_pix = p->out_h * p->out_w, rev = in == out && p->out_c > p->in_c;
+    dsg_dense_params d;
+    int8_t y[DSG_PW_RING];
+    int32_t t, i, c;
+    d.in_n = p->in_c;
+    d.out_n = p->out_c;
+    d.z_in = p->z_in;
+    d.z_out = p->z_out;
+    d.act_min = p->act_min;
+    d.act_max = p->act_max;
+    d.mult = p->mult;
+    d.shift = p->shift;
+    d.mult_neg = p->mult_neg;
+    d.shift_neg = p->shift_neg;
+    d.weights = p->weights;
+    d.bias = p->bias;
+    for (t = 0; t < n_pix; ++t) {
+        const int8_t *x;
+        i = rev ? n_pix - 1 - t : t;
+        x = in + ((i / p->out_w) * p->stride_h * p->in_w + (i % p->out_w) * p->stride_w) * p->in_c;
+        if (in != out) {
+            dsg_mv_s8(x, out + i * p->out_c, &d);
+            continue;
+        }
+        dsg_mv_s8(x, y, &d);
+        for (c = 0; c < p->out_c; ++c) out[i * p->out_c + c] = y[c];
+    }
+}
+#endif
+
 int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
@@ -188,6 +225,10 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
             p->stride_w != 1 || p->out_h != p->in_h || p->out_w != p->in_w)
             return DSG_ERR_ARG;
 #if DSG_USE_DSP
+        if (p->out_h * p->out_w < 4) {
+            dsg_pw_mv_s8(in, out, p);
+            return DSG_OK;
+        }
         if (dsg_gemm_s8(in, out, p)) return DSG_OK;
 #endif
 #if DSG_PORTABLE_GEMM
@@ -197,6 +238,10 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
         return DSG_OK;
     }
 #if DSG_USE_DSP
+    if (p->out_h * p->out_w < 4) {
+        dsg_pw_mv_s8(in, out, p);
+        return DSG_OK;
+    }
     if (dsg_gemm_s8(in, out, p)) return DSG_OK;
 #endif
 #if DSG_PORTABLE_GEMM

@@ -7,6 +7,10 @@ void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p)
 {
     const int32_t n = p->in_n;
     int32_t o;
+#if DSG_USE_DSP
+    dsg_mv_s8(in, out, p); /* four rows per unpacked input word */
+    return;
+#endif
     for (o = 0; o < p->out_n; o += 2) {
         const int32_t two = o + 1 < p->out_n;
         const int8_t *w0 = p->weights + o * n, *w1 = two ? w0 + n : w0;

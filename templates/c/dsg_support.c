@@ -24,6 +24,77 @@ int32_t dsg_rqf_all_ok(const dsg_conv_params *p)
 }
 #endif
 
+#if DSG_USE_DSP
+/* Four dense rows w, w + k, w + 2k, w + 3k against x - z: s[r] += sum w_r[i] * (x[i] - z).  Each
+ * input word is unpacked once (SXTB16, SADD16) and feeds 8 SMLADs, 16 MACs: 4 weight loads, 8
+ * SXTB16 and 8 SMLAD per 16 MACs.  The sums wrap modulo 2^32 like the GEMM's (the final one fits
+ * int32, so it is exact). */
+static void dsg_dot_off4_s8(const int8_t *x, const int8_t *w, int32_t k, int32_t z, uint32_t s[4])
+{
+    const int32_t nz = dsg_u2i(((uint32_t)(-z) & 0xFFFFu) * 0x10001u); /* (-z, -z) lanes */
+    const int8_t *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, i;
+    for (i = 0; i + 4 <= k; i += 4) {
+        const uint32_t xv = dsg_read4(x + i);
+        const int32_t x02 = dsg_sadd16(dsg_sxtb16(xv), nz), x13 = dsg_sadd16(dsg_sxtb16_ror8(xv), nz);
+        uint32_t v = dsg_read4(w + i);
+        s0 = dsg_smlad(x13, dsg_sxtb16_ror8(v), dsg_smlad(x02, dsg_sxtb16(v), s0));
+        v = dsg_read4(w1 + i);
+        s1 = dsg_smlad(x13, dsg_sxtb16_ror8(v), dsg_smlad(x02, dsg_sxtb16(v), s1));
+        v = dsg_read4(w2 + i);
+        s2 = dsg_smlad(x13, dsg_sxtb16_ror8(v), dsg_smlad(x02, dsg_sxtb16(v), s2));
+        v = dsg_read4(w3 + i);
+        s3 = dsg_smlad(x13, dsg_sxtb16_ror8(v), dsg_smlad(x02, dsg_sxtb16(v), s3));
+    }
+    for (; i < k; ++i) {
+        const int32_t xi = (int32_t)x[i] - z;
+        s0 += w[i] * xi;
+        s1 += w1[i] * xi;
+        s2 += w2[i] * xi;
+        s3 += w3[i] * xi;
+    }
+    s[0] += (uint32_t)s0;
+    s[1] += (uint32_t)s1;
+    s[2] += (uint32_t)s2;
+    s[3] += (uint32_t)s3;
+}
+
+/* channel c's output from its sum: the fast stage where the channel allows it */
+static int8_t dsg_mv_out(int32_t acc, int32_t c, const dsg_dense_params *p)
+{
+    if (!p->mult_neg && dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out)) {
+        const dsg_rqf f = dsg_rqf_make(0, p->mult[c], p->shift[c], p->z_out);
+        return (int8_t)dsg_clamp(dsg_rqf_apply(&f, acc), p->act_min, p->act_max);
+    }
+    return (int8_t)dsg_rq(acc, c, p->mult, p->shift, p->mult_neg, p->shift_neg, p->z_out,
+                          p->act_min, p->act_max);
+}
+
+void dsg_mv_s8(const int8_t *x, int8_t *y, const dsg_dense_params *p)
+{
+    const int32_t k = p->in_n, n = p->out_n;
+    int32_t o, r;
+    for (o = 0; o < n; o += 4) {
+        const int32_t m = n - o < 4 ? n - o : 4; /* rows in this pass */
+        const int8_t *w = p->weights + o * k;
+        uint32_t s[4];
+        for (r = 0; r < m; ++r) s[r] = p->bias ? (uint32_t)p->bias[o + r] : 0u;
+        if (m == 4) {
+            dsg_dot_off4_s8(x, w, k, p->z_in, s);
+        } else if (m >= 2) { /* a tail of 2 or 3 rows: pairs, then one */
+            int32_t acc[2] = {0, 0};
+            dsg_dot_off1x2_s8(x, w, w + k, k, p->z_in, acc);
+            s[0] += (uint32_t)acc[0];
+            s[1] += (uint32_t)acc[1];
+            if (m == 3) s[2] += (uint32_t)dsg_dot_off_s8(x, w + 2 * k, k, p->z_in);
+        } else {
+            s[0] += (uint32_t)dsg_dot_off_s8(x, w, k, p->z_in);
+        }
+        for (r = 0; r < m; ++r) y[o + r] = dsg_mv_out(dsg_u2i(s[r]), o + r, p);
+    }
+}
+#endif
+
 /* The same output stage on a doubled accumulator a2 = 2*acc, in four instructions (ADD, SMMLAR,
  * ASR, and the clamp's SSAT).  SMMLAR computes floor((m*2^32 + a2*q + 2^31) / 2^32), which is
  * floor((p + 2^30 + 2^31*m) / 2^31) with p = acc*q, so an arithmetic shift by R gives the

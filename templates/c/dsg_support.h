@@ -513,5 +513,12 @@ uint32_t dsg_raw_base(const int32_t *bias, int32_t c, const int8_t *w, int32_t n
 int32_t dsg_rqf_all_ok(const dsg_conv_params *p);
 /* Every |bias| + 255*128*taps < 2^29: the doubled-accumulator output stage dsg_rq2 is exact. */
 int32_t dsg_acc2_ok(const dsg_conv_params *p, int32_t taps);
+#if DSG_USE_DSP
+/* y = out_stage(W (x - z_in) + bias) for one input vector x (W = p->weights, [out_n][in_n]): dense
+ * layers, and pointwise layers of fewer pixels than the GEMM's smallest block (a 1x1 map is a
+ * dense layer).  Four rows per pass share each unpacked input word; the fast output stage where
+ * a channel allows it, the contract's otherwise.  y must not overlap x. */
+void dsg_mv_s8(const int8_t *x, int8_t *y, const dsg_dense_params *p);
+#endif
 
 #endif /* DSG_SUPPORT_H */
