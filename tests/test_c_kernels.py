@@ -1307,6 +1307,39 @@ def small_pw_case(rng, i, inplace):
     return case
 
 
+SMALL_DW = (  # input (h, w), stride, pads (top, left, bottom, right): 1 to 4 output pixels
+    ((1, 1), 1, (1, 1, 1, 1)),
+    ((2, 2), 1, (1, 1, 1, 1)),
+    ((1, 3), 1, (1, 1, 1, 1)),
+    ((3, 1), 1, (0, 1, 0, 1)),
+    ((2, 2), 2, (1, 1, 1, 1)),
+    ((3, 3), 2, (1, 1, 1, 1)),
+    ((4, 4), 2, (0, 0, 1, 1)),
+    ((3, 3), 1, (0, 0, 0, 0)),
+    ((2, 2), 2, (0, 0, 1, 1)),
+    ((1, 2), 1, (1, 1, 1, 1)),
+)
+
+
+def small_dw_case(rng, i, inplace):
+    """A 3x3 depthwise onto 1 to 4 output pixels (in place: 1x1), full-range inputs, channel
+    counts with and without a tail of the 4-channel groups."""
+    case = fast_case(rng, "dw3")
+    (h, w), st, pads = ((1, 1), 1, (1, 1, 1, 1)) if inplace else SMALL_DW[i]
+    c = int(rng.choice([1, 3, 4, 8, 13, 64, 96]))
+    case.update(
+        x=rng.integers(-128, 128, (h, w, c)),
+        w=rng.integers(-127, 128, (c, 3, 3, 1)),
+        groups=c,
+        stride=(st, st),
+        pads=pads,
+        bias=rng.integers(-5000, 5000, c),
+    )
+    case["q"], case["s"] = mults(rng, c, -12, -4)
+    case["qn"] = case["sn"] = None
+    return make_fast(case, rng)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kernel_cc", ["gcc", "clang"])
 def test_c_kernels_qemu(tmp_path, kernel_cc):
@@ -1337,11 +1370,16 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         # fewer pixels than the GEMM's block: the matrix-vector path, out of and in place
         + [("dsg_pointwise_conv_s8", f"small:{i}") for i in range(10)]
         + [("dsg_pointwise_conv_s8", f"inplace_small:{i}") for i in range(10)]
+        # 3x3 depthwise onto 1 to 4 output pixels: the per-channel loop over the inner taps
+        + [("dsg_depthwise_conv_3x3_s8", f"small_dw:{i}") for i in range(10)]
+        + [("dsg_depthwise_conv_3x3_s8", "inplace_small_dw:0")] * 3
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
         if kind.startswith("inplace:"):
             case = inplace_case(rng, kind[8:], fast=True)
+        elif kind.startswith(("small_dw:", "inplace_small_dw:")):
+            case = small_dw_case(rng, int(kind.split(":")[1]), kind.startswith("inplace"))
         elif kind.startswith(("small:", "inplace_small:")):
             case = small_pw_case(rng, int(kind.split(":")[1]), kind.startswith("inplace"))
         elif kind.startswith("sweep:"):

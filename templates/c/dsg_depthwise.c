@@ -698,6 +698,42 @@ static void dsg_dwp(const int8_t *in, int8_t *out, const dsg_conv_params *p, int
 #ifndef DSG_DW_RING
 #define DSG_DW_RING 256
 #endif
+#ifndef DSG_DW_DIRECT
+#define DSG_DW_DIRECT 4 /* output pixels up to which the DSP 3x3 depthwise loops per channel */
+#endif
+
+#if DSG_USE_DSP
+/* Maps of a few output pixels (the last blocks of a MobileNet at a small input): channel by
+ * channel over the taps inside the image only, fast output stage.  The group paths' per-group
+ * setup (weights unpacked, planes or rows filled) costs more than these few taps.  In place for
+ * one pixel (channel c's output replaces only its own input). */
+DSG_NOINLINE static void dsg_dw3x3_few(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                                       int32_t wcs, int32_t wts)
+{
+    const int32_t ch = p->in_c, z = p->z_in;
+    int32_t oy, ox, c, ky, kx;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        const int32_t ky0 = dsg_first_tap(iy0, 1), ky1 = dsg_end_tap(iy0, 1, p->in_h, 3);
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            const int32_t kx0 = dsg_first_tap(ix0, 1), kx1 = dsg_end_tap(ix0, 1, p->in_w, 3);
+            const int32_t b = (iy0 * p->in_w + ix0) * ch; /* tap (0, 0), maybe outside */
+            int8_t *y = out + (oy * p->out_w + ox) * ch;
+            for (c = 0; c < ch; ++c) {
+                const int8_t *w = p->weights + c * wcs;
+                const dsg_rqf f = dsg_rqf_make(0, p->mult[c], p->shift[c], p->z_out);
+                int32_t acc = p->bias ? p->bias[c] : 0;
+                for (ky = ky0; ky < ky1; ++ky)
+                    for (kx = kx0; kx < kx1; ++kx)
+                        acc += w[(ky * 3 + kx) * wts] *
+                               ((int32_t)in[b + (ky * p->in_w + kx) * ch + c] - z);
+                y[c] = (int8_t)dsg_clamp(dsg_rqf_apply(&f, acc), p->act_min, p->act_max);
+            }
+        }
+    }
+}
+#endif
 
 /* In place (in == out, stride 1, output size = input size), channels [c_begin, C): output row oy
  * overwrites input row oy, which the next pad_top rows still read, so rows oy - pad_top .. oy
@@ -759,7 +795,12 @@ static int32_t dsg_dw3x3(const int8_t *in, int8_t *out, const dsg_conv_params *p
         return DSG_OK;
 #endif
 #if DSG_USE_DSP
-    if (dsg_rqf_all_ok(p)) {
+    if (p->out_h * p->out_w <= DSG_DW_DIRECT && (!inplace || p->out_h * p->out_w == 1)) {
+        if (dsg_rqf_all_ok(p)) {
+            dsg_dw3x3_few(in, out, p, wcs, wts);
+            return DSG_OK;
+        }
+    } else if (dsg_rqf_all_ok(p)) {
         dsg_dwl g;
         dsg_dwl_make(&g, p, p->out_h > p->out_w); /* the longer lines */
         if (!dsg_dwl_ok(&g)) dsg_dwl_make(&g, p, p->out_h <= p->out_w);
