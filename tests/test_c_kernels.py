@@ -1307,7 +1307,7 @@ def small_pw_case(rng, i, inplace):
     return case
 
 
-SMALL_DW = (  # input (h, w), stride, pads (top, left, bottom, right): 1 to 4 output pixels
+SMALL_DW = (  # input (h, w), stride, pads (top, left, bottom, right): 1 to 10 output pixels
     ((1, 1), 1, (1, 1, 1, 1)),
     ((2, 2), 1, (1, 1, 1, 1)),
     ((1, 3), 1, (1, 1, 1, 1)),
@@ -1318,14 +1318,22 @@ SMALL_DW = (  # input (h, w), stride, pads (top, left, bottom, right): 1 to 4 ou
     ((3, 3), 1, (0, 0, 0, 0)),
     ((2, 2), 2, (0, 0, 1, 1)),
     ((1, 2), 1, (1, 1, 1, 1)),
+    ((3, 3), 1, (1, 1, 1, 1)),
+    ((6, 6), 2, (1, 1, 1, 1)),
+    ((6, 6), 2, (0, 0, 1, 1)),
+    ((5, 5), 2, (1, 1, 1, 1)),
+    ((2, 3), 1, (1, 1, 1, 1)),
+    ((5, 5), 1, (0, 0, 0, 0)),
+    ((2, 5), 1, (1, 1, 1, 1)),  # 10 pixels: past DSG_DW_DIRECT, the group path
 )
+INPLACE_SMALL_DW = ((1, 1), (2, 2), (3, 3), (1, 3), (3, 1), (2, 3), (2, 5))  # stride 1, pads 1
 
 
 def small_dw_case(rng, i, inplace):
-    """A 3x3 depthwise onto 1 to 4 output pixels (in place: 1x1), full-range inputs, channel
-    counts with and without a tail of the 4-channel groups."""
+    """A 3x3 depthwise onto 1 to 10 output pixels (in place: stride 1, same size), full-range
+    inputs, channel counts with and without a tail of the 4-channel groups."""
     case = fast_case(rng, "dw3")
-    (h, w), st, pads = ((1, 1), 1, (1, 1, 1, 1)) if inplace else SMALL_DW[i]
+    (h, w), st, pads = (INPLACE_SMALL_DW[i], 1, (1, 1, 1, 1)) if inplace else SMALL_DW[i]
     c = int(rng.choice([1, 3, 4, 8, 13, 64, 96]))
     case.update(
         x=rng.integers(-128, 128, (h, w, c)),
@@ -1370,9 +1378,9 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         # fewer pixels than the GEMM's block: the matrix-vector path, out of and in place
         + [("dsg_pointwise_conv_s8", f"small:{i}") for i in range(10)]
         + [("dsg_pointwise_conv_s8", f"inplace_small:{i}") for i in range(10)]
-        # 3x3 depthwise onto 1 to 4 output pixels: the per-channel loop over the inner taps
-        + [("dsg_depthwise_conv_3x3_s8", f"small_dw:{i}") for i in range(10)]
-        + [("dsg_depthwise_conv_3x3_s8", "inplace_small_dw:0")] * 3
+        # 3x3 depthwise onto 1 to 9 output pixels: the per-channel loop over the inner taps
+        + [("dsg_depthwise_conv_3x3_s8", f"small_dw:{i}") for i in range(len(SMALL_DW))]
+        + [("dsg_depthwise_conv_3x3_s8", f"inplace_small_dw:{i}") for i in range(7)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
