@@ -280,6 +280,50 @@ def make_fast(case, rng):
     return case
 
 
+ZERO_ROW_PROG = r"""
+#include <stdio.h>
+#include "dsg_conv.c"
+int main(void)
+{
+    int8_t buf[64];
+    int32_t k, pos, off, v, bad = 0;
+    const int8_t vals[3] = {1, -1, -128};
+    for (k = 1; k <= 40; ++k)
+        for (off = 0; off < 4; ++off) {
+            memset(buf, 0, sizeof buf);
+            buf[off + k] = 5; /* just past the row: not part of it */
+            if (!dsg_zero_row(buf + off, k)) ++bad, printf("zero row k=%d off=%d\n", k, off);
+            for (pos = 0; pos < k; ++pos)
+                for (v = 0; v < 3; ++v) {
+                    memset(buf, 0, sizeof buf);
+                    buf[off + pos] = vals[v];
+                    if (dsg_zero_row(buf + off, k))
+                        ++bad, printf("k=%d off=%d: %d at %d missed\n", k, off, vals[v], pos);
+                }
+        }
+    printf("%s\n", bad ? "FAIL" : "ok");
+    return bad != 0;
+}
+"""
+
+
+def test_zero_row_detection_reads_every_weight(tmp_path):
+    """The GEMM writes a constant for a channel whose weight row is all zero (dsg_zero_row, which
+    tests 8 bytes at a time): a row with a single nonzero weight anywhere, at any alignment,
+    is not one. Outputs alone could miss it (such channels have scales far below an LSB)."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    (tmp_path / "zr.c").write_text(ZERO_ROW_PROG)
+    exe = tmp_path / "zr"
+    others = [src for src in KSRCS if not src.endswith("dsg_conv.c")]  # zr.c includes it
+    cmd = ["gcc", "-std=c99", "-O2", "-DDSG_EMULATE_DSP", f"-I{KDIR}", str(tmp_path / "zr.c")]
+    cmd += others
+    r = subprocess.run([*cmd, "-o", str(exe)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout[-2000:]
+
+
 def random_conv(rng, kind, bits=8):
     lo_t, hi_t = fp.type_range(bits)
     if kind == "pw":
