@@ -1409,7 +1409,7 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         + [("dsg_depthwise_conv_3x3_s8", "dw3")] * 4
         + [("dsg_depthwise_conv_s8", "dw")] * 3
         + [("dsg_conv_s8", "conv")] * 5
-        + [("dsg_conv_s16", "conv16")] * 2
+        + [("dsg_conv_s16", "conv16")] * 8  # the int16 GEMM (groups 1) and the direct loops
         + [("dsg_depthwise_conv_3x3_hwc_s8", "dw3")] * 2
         + [(fn, "fast:" + kind) for kind, fn in FAST_KINDS for _ in range(3)]
         + [(fn, "bound:" + kind) for kind, fn in FAST_KINDS if kind in ("pw", "dw3")][:2] * 2

@@ -36,6 +36,7 @@ class ScratchConfig:
     pw_ring: int  # bytes: in-place pointwise fallback's one-pixel buffer
     gemm: bool  # a GEMM layer is there (its frame holds the buffers)
     dw: bool  # a 3x3 depthwise layer is there
+    gemm16: bool = False  # an int16 conv takes dsg_conv_s16's GEMM (its frame: KMAX / 2 words)
 
     def defines(self) -> list[tuple[str, int]]:
         return [
@@ -52,6 +53,11 @@ class ScratchConfig:
         return 18 * self.kmax + self.wpad if self.gemm else 0
 
     @property
+    def gemm16_bytes(self) -> int:
+        """dsg_gemm_s16's gathered field: KMAX int16 lanes."""
+        return 2 * self.kmax if self.gemm16 else 0
+
+    @property
     def dw_bytes(self) -> int:
         """The 3x3 depthwise's planes (4 x 5 lines of (DW_WMAX + 8) int16 lanes), or the
         row-buffer path's 3 rows of DW_WMAX words; the larger."""
@@ -60,7 +66,7 @@ class ScratchConfig:
     @property
     def bytes(self) -> int:
         """The largest one kernel call holds (calls run one at a time)."""
-        return max(self.gemm_bytes, self.dw_bytes, self.dw_ring, self.pw_ring)
+        return max(self.gemm_bytes, self.gemm16_bytes, self.dw_bytes, self.dw_ring, self.pw_ring)
 
 
 def _up4(n: int) -> int:
@@ -69,9 +75,15 @@ def _up4(n: int) -> int:
 
 def scratch_config(qg: QGraph, plan: ArenaPlan) -> ScratchConfig:
     kmax = wpad = wmax = ring = pw = MIN_BYTES
-    gemm = dw = False
+    gemm = dw = gemm16 = False
     in_place = set(plan.in_place)
     for layer in qg.int_layers:
+        if isinstance(layer, ir.Conv) and qg.bits == 16 and _gemm16(layer, qg):
+            h, w, c = qg.graph.shape(layer.inputs[0])
+            kp = _up4(layer.kernel[0] * layer.kernel[1] * c)
+            if kp <= KMAX:
+                gemm16 = True
+                kmax = max(kmax, kp)
         if not isinstance(layer, ir.Conv) or qg.bits != 8:
             continue
         if lowbit.stored_weights(layer, qg.params[layer.name]) is not None:
@@ -94,7 +106,14 @@ def scratch_config(qg: QGraph, plan: ArenaPlan) -> ScratchConfig:
             wmax = max(wmax, *(n for n in _dw_lines(layer, ho, wo) if n <= DW_WMAX))
             if layer.name in in_place:
                 ring = max(ring, (layer.pads[0] + 1) * w * 4)
-    return ScratchConfig(kmax, wpad, _up4(wmax), ring, pw, gemm, dw)
+    return ScratchConfig(kmax, wpad, _up4(wmax), ring, pw, gemm, dw, gemm16)
+
+
+def _gemm16(layer: ir.Conv, qg: QGraph) -> bool:
+    """An int16 conv that dsg_conv_s16 runs as its GEMM (groups 1, int8 weights, z_in 0)."""
+    if layer.groups != 1 or lowbit.stored_weights(layer, qg.params[layer.name]) is not None:
+        return False
+    return conv_kernel("s16", layer)[0] == "dsg_conv_s16"
 
 
 def _dw_lines(layer: ir.Conv, ho: int, wo: int) -> list[int]:
