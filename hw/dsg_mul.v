@@ -53,8 +53,10 @@ module dsg_mul #(
     );
     assign p = p36[P_W-1:0];
 `elsif DSG_NEXUS
-    // CrossLink-NX / Certus-NX: MULT18X18 with its A, B and output registers (yosys 0.70's
-    // synth_nexus mis-maps wide inferred products, so the primitive is instantiated here too)
+    // CrossLink-NX / Certus-NX: MULT18X18 with its A, B and output registers. yosys 0.70's
+    // synth_nexus maps this module alone correctly by inference, but on the tiny zoo model's
+    // whole tree it maps 19 of the 20 products and the netlist is not bit-exact; instantiated,
+    // all 20 are there and it is.
     wire [17:0] a18 = {{(18-A_W){a[A_W-1]}}, a};
     wire [17:0] b18 = {{(18-B_W){b[B_W-1]}}, b};
     wire [35:0] p36;
