@@ -110,7 +110,8 @@ DEVICES: dict[str, Device] = {
         ("DSG_ECP5",),
     ),
     # CrossLink-NX LIFCL-40 (speed 9, caBGA400). nextpnr-nexus 0.11's default router (router2)
-    # stalls on these designs; router1 routes them. A sysDSP 18x18 multiplier is two MULT9_CORE
+    # fails on the tiny zoo model ("Failed to route arc 0.0 of net clk" from the clock pin to its
+    # DCC global buffer); router1 routes it. A sysDSP 18x18 multiplier is two MULT9_CORE
     # (plus PREADD9 and MULT18_CORE) sites: the DSP resource counts MULT9_CORE pairs, so a
     # MULT18X18 is one hard multiplier, a MULT9X9 half of one, a MULT18X36 two, a MULT36X36 four.
     "nexus-40": Device(
