@@ -178,8 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--device",
         default="xilinx-estimate",
-        help="ecp5-85k | ecp5-45k | ecp5-25k (synthesis, place and route, bitstream); "
-        "xilinx-estimate (default: yosys synth_xilinx, LUT/FF/DSP/BRAM estimate, no P&R)",
+        help="ecp5-85k | ecp5-45k | ecp5-25k | nexus-40 (CrossLink-NX LIFCL-40: synthesis, "
+        "place and route, bitstream); xilinx-estimate (default: yosys synth_xilinx, "
+        "LUT/FF/DSP/BRAM estimate, no P&R)",
     )
     p.add_argument("--freq", type=float, help="MHz (default: the compile's --clock-ns)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")

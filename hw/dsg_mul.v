@@ -9,7 +9,8 @@
 // multiplier -> routing -> flip-flop path (9.4 ns routed on ECP5-85F speed 6, 3.9 ns of it the
 // multiplier, the rest routing to and from the block).  yosys synth_ecp5 maps a product to MULT18X18D but leaves its registers unused,
 // so with DSG_ECP5 defined (dsgen synth on an ECP5 device) the primitive is instantiated with
-// them; otherwise (simulation, other families) it is behavioural and synthesis infers it.
+// them; with DSG_NEXUS (a Nexus device) it is a MULT18X18 with its registers; otherwise
+// (simulation, other families) it is behavioural and synthesis infers it.
 `default_nettype none
 
 module dsg_mul #(
@@ -49,6 +50,23 @@ module dsg_mul #(
         .P18(p36[18]), .P19(p36[19]), .P20(p36[20]), .P21(p36[21]), .P22(p36[22]), .P23(p36[23]),
         .P24(p36[24]), .P25(p36[25]), .P26(p36[26]), .P27(p36[27]), .P28(p36[28]), .P29(p36[29]),
         .P30(p36[30]), .P31(p36[31]), .P32(p36[32]), .P33(p36[33]), .P34(p36[34]), .P35(p36[35])
+    );
+    assign p = p36[P_W-1:0];
+`elsif DSG_NEXUS
+    // CrossLink-NX / Certus-NX: MULT18X18 with its A, B and output registers. yosys 0.70's
+    // synth_nexus maps this module alone correctly by inference, but on the tiny zoo model's
+    // whole tree it maps 19 of the 20 products and the netlist is not bit-exact; instantiated,
+    // all 20 are there and it is.
+    wire [17:0] a18 = {{(18-A_W){a[A_W-1]}}, a};
+    wire [17:0] b18 = {{(18-B_W){b[B_W-1]}}, b};
+    wire [35:0] p36;
+    MULT18X18 #(
+        .REGINPUTA("REGISTER"), .REGINPUTB("REGISTER"), .REGOUTPUT("REGISTER"),
+        .GSR("DISABLED"), .RESETMODE("SYNC")
+    ) u_mult (
+        .A(a18), .B(b18), .SIGNEDA(1'b1), .SIGNEDB(1'b1),
+        .CLK(clk), .CEA(ce), .CEB(ce), .CEOUT(ce), .RSTA(1'b0), .RSTB(1'b0), .RSTOUT(1'b0),
+        .Z(p36)
     );
     assign p = p36[P_W-1:0];
 `else

