@@ -227,6 +227,8 @@ void dsg_channel_scale_s8(const int8_t *x, const int8_t *s, int8_t *out,
 void dsg_channel_slice_s8(const int8_t *in, int8_t *out, const dsg_channel_slice_params *p);
 
 /* --------------------------------------------------------------------- s16 (16x8) kernels */
+/* On DSP cores, groups 1 with z_in = 0 and k <= DSG_KMAX: each pixel's receptive field gathered
+ * once as SMLAD lane pairs, then a dot per output channel (dsg_gemm_s16); else direct loops. */
 void dsg_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p);
 void dsg_depthwise_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p);
 void dsg_dense_s16(const int16_t *in, int16_t *out, const dsg_dense_params *p);
