@@ -252,8 +252,10 @@ end
 endgenerate
 
 // ------------------------------------------------------------------ back: round, shift, clamp
-// 3: saturation, RDBPOT mask; 4: remainder, threshold, arithmetic shift; 5: compare, + zero
-// point; 6: + rounding bit; 7: clamp. One carry chain of at most 34 bits per stage.
+// 3: saturation, RDBPOT mask; 4: remainder, threshold, arithmetic shift, lo - 1; 5: compare,
+// + zero point; 6: + rounding bit, and the clamp compares of that sum (z = zs + up against lo
+// and hi is zs against lo - up and hi - up: two compares of registers, up selects); 7: clamp
+// (a mux). One carry chain of at most 34 bits per stage, none after another.
 localparam NB = 5;
 reg [NB-1:0]     vb, lb;
 reg [USER_W-1:0] ub [0:NB-1];
@@ -263,10 +265,11 @@ reg        [31:0] mask3;
 reg signed [33:0] zp3, lo3, hi3;
 reg signed [31:0] sh4;
 reg        [31:0] rem4, thr4;
-reg signed [33:0] zp4, lo4, hi4;
-reg signed [33:0] zs5, lo5, hi5;
+reg signed [33:0] zp4, lo4, hi4, lom4;      // lom = lo - 1
+reg signed [33:0] zs5, lo5, hi5, lom5;
 reg               up5;
-reg signed [33:0] z6, lo6, hi6;
+reg        [OUT_W-1:0] z6, lo6, hi6;        // the low bits: a clamp result is in [lo, hi]
+reg               below6, above6;           // zs + up < lo, zs + up > hi
 reg signed [OUT_W-1:0] o7;
 
 integer i;
@@ -287,20 +290,18 @@ always @(posedge clk) begin
         rem4 <= y3 & mask3;
         thr4 <= (mask3 >> 1) + {31'd0, y3[31]};
         zp4 <= zp3; lo4 <= lo3; hi4 <= hi3;
+        lom4 <= lo3 - 34'sd1;
         // 5
         up5 <= rem4 > thr4;
         zs5 <= zp4 + {{2{sh4[31]}}, sh4};
-        lo5 <= lo4; hi5 <= hi4;
+        lo5 <= lo4; hi5 <= hi4; lom5 <= lom4;
         // 6
-        z6 <= zs5 + {33'd0, up5};
-        lo6 <= lo5; hi6 <= hi5;
+        z6 <= zs5[OUT_W-1:0] + {{(OUT_W-1){1'b0}}, up5};
+        below6 <= up5 ? (zs5 < lom5) : (zs5 < lo5);
+        above6 <= up5 ? (zs5 >= hi5) : (zs5 > hi5);
+        lo6 <= lo5[OUT_W-1:0]; hi6 <= hi5[OUT_W-1:0];
         // 7
-        if (z6 < lo6)
-            o7 <= lo6[OUT_W-1:0];
-        else if (z6 > hi6)
-            o7 <= hi6[OUT_W-1:0];
-        else
-            o7 <= z6[OUT_W-1:0];
+        o7 <= below6 ? lo6 : above6 ? hi6 : z6;
     end
     if (rst) begin
         vb <= 0;

@@ -83,6 +83,7 @@ localparam CW  = $clog2((HP > WP ? HP : WP) + RR + 2) + 2;  // coordinate width 
 localparam PW  = $clog2(RR + 1);                             // physical row index width
 localparam XW  = AW + 2;                                     // ix*CF (signed)
 localparam RCW = $clog2(RR + 1) + 1;
+localparam KW  = $clog2(W + 1);                              // a column count + 1: 0..W
 
 // ---------------------------------------------------------------- storage
 reg [WW-1:0] mem [0:NWORDS-1];
@@ -93,17 +94,19 @@ reg [WW-1:0]  pack;
 /* verilator lint_on UNUSEDSIGNAL */
 reg [$clog2(SIMD+1)-1:0] wsl;
 reg [$clog2(CF+1)-1:0]   wcf;
-reg [CW-1:0]  wx;           // pixels complete in the row being written
+reg [KW-1:0]  wx1;          // pixels complete in the row being written, + 1 (1..W)
 reg [CW-1:0]  wy;
 reg [AW-1:0]  wr_addr;
 reg [RCW-1:0] complete_rows; // complete rows held (not yet freed by the reader)
+reg           row_start;     // wsl, wcf and wx1-1 are all 0: the next beat starts a row
+reg           wsl_last, wcf_last, wx_last;  // wsl == SIMD-1, wcf == CF-1, wx1 == W (registered)
 
-wire row_start = (wsl == 0) && (wcf == 0) && (wx == 0);
-assign s_axis_tready = !row_start || (complete_rows < RR);
+// complete_rows never exceeds RR (a row starts only below it), so "< RR" is "!= RR"
+assign s_axis_tready = !row_start || (complete_rows != RR);
 wire wr_fire   = s_axis_tvalid && s_axis_tready;
-wire word_done = wr_fire && (wsl == SIMD-1);
-wire pix_done  = word_done && (wcf == CF-1);
-wire row_done  = pix_done && (wx == W-1);
+wire word_done = wr_fire && wsl_last;
+wire pix_done  = word_done && wcf_last;
+wire row_done  = pix_done && wx_last;
 
 wire [WW-1:0] pack_next;
 generate
@@ -114,11 +117,24 @@ generate
     end
 endgenerate
 
+// the RAM write is registered (a cycle after the word completes).  Reads after writes: the reader
+// reads a word at the earliest five cycles after its pixel completed (readiness register, then
+// the 4-stage read pipeline).  Writes after reads: an issue at cycle i reads the RAM at the end
+// of i+3; the row is freed at i+1 at the earliest, the writer's first beat into it comes at i+2
+// and its write at the end of i+3, the same edge, which the read takes the old word from.  (An
+// unregistered write came one edge before that read: with one-word rows, e.g. a 1x1x1 tensor,
+// the window returned the next tensor's word.)
+reg              wr_en;
+reg [AW-1:0]     wr_addr_q;
+reg [WW-1:0]     wr_data;
 always @(posedge clk) begin
     if (wr_fire)
         pack <= pack_next;
-    if (word_done)
-        mem[wr_addr] <= pack_next;
+    wr_en <= word_done && !rst;
+    wr_addr_q <= wr_addr;
+    wr_data <= pack_next;
+    if (wr_en)
+        mem[wr_addr_q] <= wr_data;
 end
 
 // ---------------------------------------------------------------- reader
@@ -134,30 +150,53 @@ reg signed [XW-1:0] ox_cf, kx_cf;            // ox_base*CF, kx_off*CF (strength-
 reg [CW-1:0] base_row;                       // oldest held row (logical, this tensor)
 reg [$clog2(RR+1)-1:0] base_prow;            // its physical row
 reg [CW-1:0] free_n;
+reg signed [CW-1:0] next_min;                // oy_base + S_H: the next output row's first row
+reg signed [CW-1:0] next_min2;               // oy_base + 2*S_H
+reg [CW-1:0] free_mid;                       // what a row other than the last frees (below)
+reg          last_oy;                        // oy == OH-1
+reg [CW-1:0] rows_left;                      // H - base_row
 reg          pix_started;                    // current pixel passed its readiness check
 reg          tensor_end;                     // ST_FREE finishes a tensor
 
-// readiness, computed one cycle ahead into a register (rdy) so the issue decision is a few gates
-// of flip-flops.  An output pixel may start once its last input pixel (row rmax, column cmax) is
-// written: rmax < rows_have, or rmax == rows_have and wx > cmax, where rows_have counts complete
-// rows since the start of the tensor (a continuous count: the next tensor's rows follow at H..,
-// so the count only grows until the reader moves to the next tensor, and a readiness computed
-// from last cycle's counts is never wrong, at most one cycle late).  The operands are registers:
-// rmax (clamped to H-1: bottom padding needs no row) and cmax (no clamp needed, wx < W) of the
-// current pixel, of the next pixel in the row (ncmax) and of the next row's first pixel (nrmax,
-// in the current tensor's count; at the last row that is the next tensor's first pixel, + H).
+// readiness.  An output pixel may start once its last input pixel (row rmax, column cmax) is
+// written: rmax < rows_have, or rmax == rows_have and wx > cmax (wx = wx1-1 pixels of the row
+// being written), where rows_have counts complete rows since the start of the tensor (a
+// continuous count: the next tensor's rows follow at H.., so the count only grows until the
+// reader moves to the next tensor, and a readiness computed from last cycle's counts is never
+// wrong, at most one cycle late).  With the column clamped to -1..W-1 (which changes no answer,
+// 0 <= wx < W) and both sides + 1, that is one signed compare {rows_have, wx1} > {rmax, c1}
+// with c1 = clamp(cmax, -1, W-1) + 1 in 0..W: one carry chain.  The operands are registers:
+// rmax (clamped to H-1: bottom padding needs no row) and c1 of the current pixel, of the next
+// pixel in the row (nc1) and of the next row's first pixel (nrmax, in the current tensor's
+// count; at the last row that is the next tensor's first pixel, + H; its column is CMAX0).
+// The compares end in registers: each cycle the readiness of all three candidate pixels (this
+// one, the next in the row, the next row's first) is registered (rdy_c, rdy_n, rdy_r) together
+// with which of them the reader moved to (mv_n: next pixel, mv_r: next row); rdy selects among
+// the registered flags, and is what a register computed from last cycle's counts for the
+// current pixel would hold.
 localparam signed [CW-1:0] RMAX0 = (KEH - 1 - PAD_T > H - 1) ? H - 1 : KEH - 1 - PAD_T;
 localparam signed [CW-1:0] CMAX0 = KEW - 1 - PAD_L;
-reg signed [CW-1:0] rmax, rmax_raw, nrmax;   // rmax_raw = oy_base + KEH-1 (not clamped)
-reg signed [CW-1:0] cmax, ncmax;             // ox_base + KEW-1, and that + S_W
+localparam signed [CW:0]   CMAX1 = CMAX0 + S_W;
+localparam signed [CW:0]   CMAX2 = CMAX0 + 2 * S_W;
+localparam [KW-1:0] C1_0 = (CMAX0 < -1) ? 0 : (CMAX0 > W - 1) ? W : CMAX0 + 1;
+localparam [KW-1:0] C1_1 = (CMAX1 < -1) ? 0 : (CMAX1 > W - 1) ? W : CMAX1 + 1;
+reg signed [CW-1:0] rmax, nrmax;
+reg signed [CW-1:0] nrmax_raw;               // oy_base + KEH-1 + S_H (not clamped)
+reg signed [CW-1:0] nncmax;                  // ox_base + KEW-1 + 2*S_W: the pixel after next's
+reg        [KW-1:0] c1, nc1;                 // clamp(column, -1, W-1) + 1: this, next pixel
 reg signed [CW-1:0] rows_have;               // complete rows of this tensor (and beyond)
-reg                 rdy;                     // the current pixel's last input pixel is written
-wire signed [CW-1:0] wx_s = {1'b0, wx[CW-2:0]};
-wire rdy_cur  = (rmax < rows_have) || ((rmax == rows_have) && (wx_s > cmax));
-wire rdy_nxt  = (rmax < rows_have) || ((rmax == rows_have) && (wx_s > ncmax));
-wire rdy_row  = (nrmax < rows_have) || ((nrmax == rows_have) && (wx_s > CMAX0));
-wire signed [CW-1:0] nrmax_raw = rmax_raw + S_H;
-wire signed [CW-1:0] ncmax_nxt = ncmax + S_W;
+reg                 rdy_c, rdy_n, rdy_r;     // readiness of the candidates, last cycle's counts
+reg                 mv_n, mv_r;              // last cycle moved to the next pixel / next row
+wire signed [CW+KW-1:0] have = $signed({rows_have, wx1});
+// each compare is the sign of one subtraction (a single carry chain into the flag register)
+wire signed [CW+KW:0] need_cur = $signed({rmax, c1}) - have;
+wire signed [CW+KW:0] need_nxt = $signed({rmax, nc1}) - have;
+wire signed [CW+KW:0] need_row = $signed({nrmax, C1_0}) - have;
+wire rdy_cur  = need_cur[CW+KW];
+wire rdy_nxt  = need_nxt[CW+KW];
+wire rdy_row  = need_row[CW+KW];
+wire rdy      = mv_r ? rdy_r : mv_n ? rdy_n : rdy_c;  // the current pixel's last input is written
+wire        [KW-1:0] nc1_nxt = (nncmax < -1) ? 0 : (nncmax > W - 1) ? W : nncmax + 1;
 
 // current word
 wire signed [CW-1:0] iy = oy_base + ky_off;
@@ -182,7 +221,6 @@ wire last_kw  = kw == K_W-1;
 wire last_kh  = kh == K_H-1;
 wire last_cf  = rcf == CF-1;
 wire last_ox  = ox == OW-1;
-wire last_oy  = oy == OH-1;
 wire last_word_pix = last_kw && last_kh && last_cf;
 
 // output FIFO with credit
@@ -196,15 +234,30 @@ reg [AW-1:0] addr1;
 reg [WW-1:0] rdata2;
 wire [PW+1:0] prow_sum = {1'b0, base_prow} + rel0;
 wire issue = (state == ST_RUN) && credit && (pix_started || rdy);
-wire free_go = (state == ST_FREE) && ({{(CW-RCW){1'b0}}, complete_rows} >= free_n);
-wire [RCW-1:0] complete_rows_kept  = complete_rows + row_done;
-wire [RCW-1:0] complete_rows_freed = complete_rows + row_done - free_n[RCW-1:0];
-wire signed [CW-1:0] rows_have_kept    = rows_have + row_done;
-wire signed [CW-1:0] rows_have_wrapped = rows_have + row_done - H;
+// free_go = ST_FREE and complete_rows >= free_n, from flags registered the cycle before: in
+// ST_FREE the previous cycle had no free_go (it leaves ST_FREE), so complete_rows is last
+// cycle's + its row_done, and free_n is what last cycle registered (free_n_d)
+reg free_ge0, free_ge1;                      // complete_rows (+ 1) >= free_n_d, last cycle
+reg row_done_q;                              // row_done, last cycle
+wire free_go = (state == ST_FREE) && (row_done_q ? free_ge1 : free_ge0);
+// the sums are of registers only; row_done and free_go (late) just select among them
+wire [RCW-1:0] complete_rows_inc    = complete_rows + 1'b1;
+wire [RCW-1:0] complete_rows_freed0 = complete_rows - free_n[RCW-1:0];
+wire [RCW-1:0] complete_rows_freed1 = complete_rows + 1'b1 - free_n[RCW-1:0];
+wire signed [CW-1:0] rows_have_inc     = rows_have + 1'b1;
+wire signed [CW-1:0] rows_have_wrapped0 = rows_have - H;
+wire signed [CW-1:0] rows_have_wrapped1 = rows_have + 1 - H;
 
 // rows the next output row no longer needs
-wire signed [CW-1:0] next_min = oy_base + S_H;
-wire [CW-1:0] next_min_c = (next_min < 0) ? 0 : next_min;
+// max(next_min, 0) - base_row, where base_row = max(oy_base, 0): no adder.  free_mid, last_oy
+// and rows_left (H - base_row) are registers loaded with the next row's values when the reader
+// moves to it (free_go), from registers stepped with the rows (next_min is the next oy_base)
+localparam signed [CW-1:0] NM1_0 = S_H - PAD_T;
+localparam signed [CW-1:0] NM2_0 = 2 * S_H - PAD_T;
+localparam [CW-1:0] FREE_MID0 = (PAD_T <= 0) ? S_H : (NM1_0 <= 0) ? 0 : NM1_0;
+wire [CW-1:0] free_mid_nxt = !next_min[CW-1] ? S_H
+                           : (next_min2[CW-1] || next_min2 == 0) ? 0 : next_min2;
+wire [CW-1:0] free_n_d = (state == ST_RUN) ? (last_oy ? rows_left : free_mid) : free_n;
 wire [CW-1:0] prow_free_sum = {{(CW-$clog2(RR+1)){1'b0}}, base_prow} + free_n;
 /* verilator lint_off UNUSEDSIGNAL */
 wire [CW-1:0] prow_free = (prow_free_sum >= RR) ? prow_free_sum - RR : prow_free_sum;
@@ -213,12 +266,16 @@ wire [CW-1:0] prow_free = (prow_free_sum >= RR) ? prow_free_sum - RR : prow_free
 always @(posedge clk) begin
     // ---- writer
     if (wr_fire) begin
-        wsl <= (wsl == SIMD-1) ? 0 : wsl + 1'b1;
+        row_start <= row_done;
+        wsl <= wsl_last ? 0 : wsl + 1'b1;
+        wsl_last <= (SIMD == 1) || (!wsl_last && wsl == SIMD-2);
         if (word_done) begin
             wr_addr <= (wr_addr == NWORDS-1) ? 0 : wr_addr + 1'b1;
-            wcf <= (wcf == CF-1) ? 0 : wcf + 1'b1;
+            wcf <= wcf_last ? 0 : wcf + 1'b1;
+            wcf_last <= (CF == 1) || (!wcf_last && wcf == CF-2);
             if (pix_done) begin
-                wx <= (wx == W-1) ? 0 : wx + 1'b1;
+                wx1 <= wx_last ? 1 : wx1 + 1'b1;
+                wx_last <= (W == 1) || (!wx_last && wx1 == W-1);
                 if (row_done)
                     wy <= (wy == H-1) ? 0 : wy + 1'b1;
             end
@@ -261,14 +318,16 @@ always @(posedge clk) begin
                         ox <= ox + 1'b1;
                         ox_base <= ox_base + S_W;
                         ox_cf <= ox_cf + S_W * CF;
-                        cmax <= ncmax;
-                        ncmax <= ncmax_nxt;
+                        c1 <= nc1;
+                        nc1 <= nc1_nxt;
+                        nncmax <= nncmax + S_W;
                     end else begin
                         ox <= 0;
                         ox_base <= -PAD_L;
                         ox_cf <= -PAD_L * CF;
-                        cmax <= CMAX0;
-                        ncmax <= CMAX0 + S_W;
+                        c1 <= C1_0;
+                        nc1 <= C1_1;
+                        nncmax <= CMAX2;
                         state <= ST_FREE;
                     end
                 end
@@ -280,7 +339,7 @@ always @(posedge clk) begin
     // least one cycle, so these are up to date by the first ST_FREE cycle)
     if (state == ST_RUN) begin
         tensor_end <= last_oy;
-        free_n <= last_oy ? H - base_row : next_min_c - base_row;
+        free_n <= free_n_d;
         nrmax <= last_oy ? RMAX0 + H : (nrmax_raw > H - 1) ? H - 1 : nrmax_raw;
     end
 
@@ -290,26 +349,46 @@ always @(posedge clk) begin
         rmax <= tensor_end ? RMAX0 : nrmax;
         if (tensor_end) begin
             base_row <= 0;
+            rows_left <= H;
             oy <= 0;
             oy_base <= -PAD_T;
-            rmax_raw <= KEH - 1 - PAD_T;
+            next_min <= NM1_0;
+            next_min2 <= NM2_0;
+            free_mid <= FREE_MID0;
+            last_oy <= OH == 1;
+            nrmax_raw <= KEH - 1 - PAD_T + S_H;
         end else begin
             base_row <= base_row + free_n;
+            rows_left <= rows_left - free_n;
             oy <= oy + 1'b1;
             oy_base <= oy_base + S_H;
-            rmax_raw <= nrmax_raw;
+            next_min <= next_min2;
+            next_min2 <= next_min2 + S_H;
+            free_mid <= free_mid_nxt;
+            last_oy <= oy == OH-2;
+            nrmax_raw <= nrmax_raw + S_H;
         end
     end
 
-    // both sums precomputed, free_go only selects (it ends a compare: no adder after it)
-    complete_rows <= free_go ? complete_rows_freed : complete_rows_kept;
-    rows_have <= (free_go && tensor_end) ? rows_have_wrapped : rows_have_kept;
-    rdy <= free_go ? rdy_row : (issue && last_word_pix) ? rdy_nxt : rdy_cur;
+    // the sums precomputed, free_go and row_done only select
+    complete_rows <= free_go ? (row_done ? complete_rows_freed1 : complete_rows_freed0)
+                             : (row_done ? complete_rows_inc : complete_rows);
+    rows_have <= (free_go && tensor_end) ? (row_done ? rows_have_wrapped1 : rows_have_wrapped0)
+                                         : (row_done ? rows_have_inc : rows_have);
+    rdy_c <= rdy_cur;
+    rdy_n <= rdy_nxt;
+    rdy_r <= rdy_row;
+    mv_n <= issue && last_word_pix;
+    mv_r <= free_go;
+    free_ge0 <= {{(CW-RCW){1'b0}}, complete_rows} >= free_n_d;
+    free_ge1 <= {{(CW-RCW){1'b0}}, complete_rows_inc} >= free_n_d;
+    row_done_q <= row_done;
     inflight <= inflight + issue - (m_axis_tvalid && m_axis_tready);
     credit <= inflight <= 7;  // after one more issue at most 9: the FIFO's 8 words + its register
 
     if (rst) begin
-        wsl <= 0; wcf <= 0; wx <= 0; wy <= 0; wr_addr <= 0;
+        wsl <= 0; wcf <= 0; wx1 <= 1; wy <= 0; wr_addr <= 0; row_start <= 1'b1;
+        wsl_last <= SIMD == 1; wcf_last <= CF == 1; wx_last <= W == 1;
         complete_rows <= 0;
         state <= ST_RUN;
         oy <= 0; ox <= 0; rcf <= 0; kh <= 0; kw <= 0;
@@ -317,10 +396,13 @@ always @(posedge clk) begin
         ky_off <= 0; kx_off <= 0;
         ox_cf <= -PAD_L * CF; kx_cf <= 0;
         base_row <= 0; base_prow <= 0; free_n <= 0;
+        rows_left <= H; next_min <= NM1_0; next_min2 <= NM2_0;
+        free_mid <= FREE_MID0; last_oy <= OH == 1;
         pix_started <= 1'b0; tensor_end <= 1'b0;
-        rmax <= RMAX0; rmax_raw <= KEH - 1 - PAD_T; nrmax <= RMAX0;
-        cmax <= CMAX0; ncmax <= CMAX0 + S_W;
-        rows_have <= 0; rdy <= 1'b0; inflight <= 0; credit <= 1'b0;
+        rmax <= RMAX0; nrmax_raw <= KEH - 1 - PAD_T + S_H; nrmax <= RMAX0;
+        c1 <= C1_0; nc1 <= C1_1; nncmax <= CMAX2;
+        rows_have <= 0; inflight <= 0; credit <= 1'b0;
+        rdy_c <= 1'b0; rdy_n <= 1'b0; rdy_r <= 1'b0; mv_n <= 1'b0; mv_r <= 1'b0;
         v0 <= 1'b0; va <= 1'b0; v1 <= 1'b0; v2 <= 1'b0;
     end
 end

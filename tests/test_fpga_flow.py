@@ -16,7 +16,7 @@ from dsgen import zoo
 from dsgen.backends.rtl import fpga
 from dsgen.errors import DsgenError
 
-CLOCK_NS = 20.0  # the tiny model's constraint (50 MHz); the keyword spotter's is in bench/
+CLOCK_NS = 6.667  # the tiny model's constraint (150 MHz); the keyword spotter's is in bench/
 
 
 def _have_flow() -> bool:
@@ -55,7 +55,7 @@ def routed(tmp_path_factory):
 def test_tiny_routes_meets_constraint_and_simulates_bit_exact(routed):
     out, rep = routed
     design = json.loads((out / "design.json").read_text())
-    assert rep["constraint_mhz"] == pytest.approx(1000.0 / CLOCK_NS)
+    assert rep["constraint_mhz"] == pytest.approx(1000.0 / CLOCK_NS, abs=1e-3)  # rounded to kHz
     assert rep["meets"] and rep["fmax_mhz"] >= rep["constraint_mhz"]
     assert rep["postsynth"] == "bit-exact"
     assert 0 < rep["lut"]["used"] <= rep["lut"]["available"]

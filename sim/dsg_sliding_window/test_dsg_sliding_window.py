@@ -45,6 +45,9 @@ CASES = {
     "k1_s2_rowskip": dict(
         parameters=_p(4, 6, 5, 1, 1, S=(2, 2), pads=(0, 0, 0, 0), SIMD=4), p_idle=0.1, p_stall=0.5
     ),
+    # one-word tensors back to back: the writer refills a freed row while the reader's last read
+    # of it is still in the read pipeline (the RAM write is registered so the read comes first)
+    "k1_1x1_pixel": dict(parameters=_p(1, 1, 1, 1, 1, pads=(0, 0, 0, 0)), p_idle=0.0, p_stall=0.0),
 }
 
 
