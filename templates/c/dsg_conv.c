@@ -976,7 +976,7 @@ static int32_t dsg_zero_row(const int8_t *w, int32_t k)
 
 /* Channel c in the doubled fast stage (dsg_rq2): fast multiplier, and a bias within the bound
  * (a dead channel, q = 0, outputs z_out whatever its accumulator). */
-static int32_t dsg_fast2(const dsg_conv_params *p, int32_t c, int32_t lim)
+DSG_INLINE int32_t dsg_fast2(const dsg_conv_params *p, int32_t c, int32_t lim)
 {
     const int32_t b = p->bias ? p->bias[c] : 0;
     return dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out) &&
@@ -1225,16 +1225,15 @@ static void dsg_pw2_expand(const int8_t *const *v, int32_t k, int32_t z, int32_t
     for (j = 0; j < 4; ++j) {
         const int8_t *s = v[j];
         int32_t *d = xb + j;
-        for (g = n4 >> 1; g > 0; --g, s += 8, d += 16) { /* two groups per iteration */
+        for (g = n4 >> 2; g > 0; --g, s += 16, d += 32) { /* four groups per iteration */
             const uint32_t u0 = dsg_read4(s), u1 = dsg_read4(s + 4);
+            const uint32_t u2 = dsg_read4(s + 8), u3 = dsg_read4(s + 12);
             dsg_pw2_x1(u0, nz, d);
             dsg_pw2_x1(u1, nz, d + 8);
+            dsg_pw2_x1(u2, nz, d + 16);
+            dsg_pw2_x1(u3, nz, d + 24);
         }
-        if (n4 & 1) {
-            dsg_pw2_x1(dsg_read4(s), nz, d);
-            s += 4;
-            d += 8;
-        }
+        for (g = n4 & 3; g > 0; --g, s += 4, d += 8) dsg_pw2_x1(dsg_read4(s), nz, d);
         if (nt) {
             uint32_t u = ((uint32_t)z & 0xFFu) * 0x01010101u;
             for (r = 0; r < nt; ++r)
@@ -1365,8 +1364,7 @@ __attribute__((naked)) static void dsg_pw2_asm(const dsg_pw2_job *j __attribute_
             "str    r12, [sp, #12]\n\t"
             "ldr    r12, [sp, #4]\n\t"
             DSG_PW2_G1
-            "ldr    r1, [sp, #8]\n\t"
-            "bx     r1\n\t"
+            "ldr    pc, [sp, #8]\n\t"
             "10:\n\t" DSG_PW2_G
             "11:\n\t"
             ".rept  15\n\t" DSG_PW2_G ".endr\n\t"
