@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from dsgen.backends.c import library
+from dsgen.backends.c.lower import pair_weights
 from dsgen.quant import fixedpoint as fp
 from dsgen.quant import ops
 from dsgen.quant.bounds import conv_accumulator_bounds
@@ -215,7 +216,7 @@ def run_conv(
     )
     ho, wo, cout = want.shape
     k, t = Keep(), (np.int8 if bits == 8 else np.int16)
-    wk = hwc_weights(w) if fn.endswith("_hwc_s8") else w
+    wk = kernel_weights(fn, w)
     p = ConvParams(
         *x.shape,
         ho,
@@ -248,6 +249,16 @@ def run_conv(
     out = np.full(want.shape, 77, dtype=t)
     rc = getattr(lib, fn)(k.ptr(x, t), out.ctypes.data_as(C.c_void_p), C.byref(p))
     return out, want, rc
+
+
+def kernel_weights(fn, w):
+    """The weights as kernel fn takes them: TFLite's depthwise layout, the paired layout, or the
+    contract's."""
+    if fn.endswith("_hwc_s8"):
+        return hwc_weights(w)
+    if fn == "dsg_pointwise_pair_s8":
+        return pair_weights(np.asarray(w))
+    return w
 
 
 def hwc_weights(w):
@@ -627,6 +638,73 @@ def sweep_pw_case(rng, i):
         case["lo"], case["hi"] = -128, 127
     case["q"], case["s"] = mults(rng, cout, -12, -4)
     return make_fast(case, rng)
+
+
+PAIR_COUT = (1, 2, 3, 7, 13, 64, 66, 129)
+
+
+def pair_case(rng, i, inplace=False):
+    """dsg_pointwise_pair_s8 (paired weights): k / 4 rounded up = 1..18 (every entry into the
+    16-group unrolled loop, one pass and two) with k % 4 tails in a quarter of the cases, 1..13
+    pixels (blocks of 4 and partial last blocks of 1, 2 and 3), odd C_out and, out of place,
+    more than one 64-channel chunk; in place C_out <= C_in and C_out > C_in (blocks last to
+    first).  Every channel in the doubled fast stage with the int8 clamp (the DSP path) but in
+    every fifth case (a ReLU clamp, or a pruned channel: the generic path)."""
+    case = random_conv(rng, "pw")
+    cin = 4 * (i % 18 + 1) - (((i // 4) % 3 + 1) if i % 4 == 1 else 0)
+    n_pix = i % 13 + 1
+    if inplace:
+        cout = int(rng.choice([1, 3, cin, max(1, cin - 5), cin + 1, min(64, 2 * cin + 1)]))
+    else:
+        cout = PAIR_COUT[i % len(PAIR_COUT)]
+    case.update(
+        x=rng.integers(-128, 128, (1, n_pix, cin)),
+        w=rng.integers(-127, 128, (cout, 1, 1, cin)),
+        stride=(1, 1),
+        dil=(1, 1),
+        pads=(0, 0, 0, 0),
+        groups=1,
+        bias=rng.integers(-5000, 5000, cout),
+        lo=-128,
+        hi=127,
+        qn=None,
+        sn=None,
+    )
+    if rng.random() < 0.2:
+        case["w"] = rng.choice([-127, 127], case["w"].shape)
+        case["x"] = rng.choice([-128, 127], case["x"].shape)
+    case["q"], case["s"] = mults(rng, cout, -12, -4)
+    dead = rng.random(cout) < 0.1
+    case["q"], case["s"] = np.where(dead, 0, case["q"]), np.where(dead, 0, case["s"])
+    if i % 5 == 4:
+        if rng.random() < 0.5:
+            case["lo"] = case["z_out"]
+        else:
+            case["s"][-1] = -27
+    return case
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_pointwise_pair(lib, inplace):
+    """dsg_pointwise_pair_s8 bit-exact on every build (the DSP path's C model in the emulated
+    build, the generic path elsewhere), out of place and in place."""
+    rng = np.random.default_rng(zlib.crc32(repr(("pair", inplace)).encode()) ^ fuzz_seed())
+    for trial in range(72):
+        case = pair_case(rng, trial, inplace)
+        out, want, rc = run_conv(lib, "dsg_pointwise_pair_s8", **case, inplace=inplace)
+        assert rc == 0
+        assert_exact(out, want, f"pair trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+def test_pair_weights_layout():
+    """The paired layout: channels 2m, 2m + 1 interleaved per group of 4 elements, rows padded
+    to k rounded up to 4, an odd last channel beside a zero row."""
+    w = np.arange(1, 3 * 6 + 1).reshape(3, 1, 1, 6)
+    got = pair_weights(w).reshape(2, 2, 8)  # [pair][group][8 bytes]
+    assert got[0, 0].tolist() == [1, 7, 3, 9, 2, 8, 4, 10]
+    assert got[0, 1].tolist() == [5, 11, 0, 0, 6, 12, 0, 0]
+    assert got[1, 0].tolist() == [13, 0, 15, 0, 14, 0, 16, 0]
+    assert got[1, 1].tolist() == [17, 0, 0, 0, 18, 0, 0, 0]
 
 
 @pytest.mark.parametrize("kind,fn", FAST_KINDS)
@@ -1217,7 +1295,7 @@ def emit_conv_case(idx, fn, case, want, inplace=False):
     t = "int8_t" if case["bits"] == 8 else "int16_t"
     x, w = case["x"], case["w"]
     ho, wo, cout = want.shape
-    wk = hwc_weights(w) if fn.endswith("_hwc_s8") else w
+    wk = kernel_weights(fn, w)
     src = c_array(f"x{idx}", x, t) + c_array(f"w{idx}", wk, "int8_t")
     src += c_array(f"b{idx}", case["bias"], "int32_t") + c_array(f"q{idx}", case["q"], "int32_t")
     src += c_array(f"s{idx}", case["s"], "int32_t") + c_array(f"y{idx}", want, t)
@@ -1425,10 +1503,15 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         # 3x3 depthwise onto 1 to 9 output pixels: the per-channel loop over the inner taps
         + [("dsg_depthwise_conv_3x3_s8", f"small_dw:{i}") for i in range(len(SMALL_DW))]
         + [("dsg_depthwise_conv_3x3_s8", f"inplace_small_dw:{i}") for i in range(7)]
+        # paired pointwise weights: the 4-pixel x 2-channel assembly and its tails
+        + [("dsg_pointwise_pair_s8", f"pair:{i}") for i in range(40)]
+        + [("dsg_pointwise_pair_s8", f"inplace_pair:{i}") for i in range(24)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
-        if kind.startswith("inplace:"):
+        if kind.startswith(("pair:", "inplace_pair:")):
+            case = pair_case(rng, int(kind.split(":")[1]), kind.startswith("inplace"))
+        elif kind.startswith("inplace:"):
             case = inplace_case(rng, kind[8:], fast=True)
         elif kind.startswith(("small_dw:", "inplace_small_dw:")):
             case = small_dw_case(rng, int(kind.split(":")[1]), kind.startswith("inplace"))

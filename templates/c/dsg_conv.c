@@ -976,7 +976,7 @@ static int32_t dsg_zero_row(const int8_t *w, int32_t k)
 
 /* Channel c in the doubled fast stage (dsg_rq2): fast multiplier, and a bias within the bound
  * (a dead channel, q = 0, outputs z_out whatever its accumulator). */
-static int32_t dsg_fast2(const dsg_conv_params *p, int32_t c, int32_t lim)
+DSG_INLINE int32_t dsg_fast2(const dsg_conv_params *p, int32_t c, int32_t lim)
 {
     const int32_t b = p->bias ? p->bias[c] : 0;
     return dsg_rqf_ok(p->mult[c], p->shift[c], p->z_out) &&
@@ -1236,4 +1236,399 @@ void dsg_conv_s16(const int16_t *in, int16_t *out, const dsg_conv_params *p)
 void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     dsg_conv_s8(in, out, p);
+}
+
+/* ------------------------------------------------------------------ pointwise, paired weights */
+/* dsg_pointwise_pair_s8: a stride-1 pointwise layer whose weights the generator stored in the
+ * paired layout of dsg_kernels.h: channels 2m and 2m + 1 interleaved per group of 4 elements,
+ * [c0 k0, c1 k0, c0 k2, c1 k2, c0 k1, c1 k1, c0 k3, c1 k3], rows padded to kp = k rounded up
+ * to 4 with zero weights, an odd last channel paired with a zero row.  One weight word, two
+ * SXTB16, gives both channels' lanes for a k-pair, so the Cortex-M4 loop computes 4 pixels x 2
+ * channels per pass and every widened input word it loads serves two SMLADs. */
+
+/* Weight of output channel c, element i, in the paired layout. */
+static int32_t dsg_pw2_w(const int8_t *w, int32_t kp, int32_t c, int32_t i)
+{
+    return w[(c >> 1) * 2 * kp + (i >> 2) * 8 + (i & 1) * 4 + (i & 2) + (c & 1)];
+}
+
+/* Any core: pixel by pixel with the contract's output stage; in place (stride 1) through the
+ * one-pixel buffer, in the order of dsg_pw_inplace_s8. */
+DSG_NOINLINE static void dsg_pw2_generic(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    const int32_t k = p->in_c, kp = (k + 3) & ~3, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t rev = in == out && n_out > k;
+    int8_t y[DSG_PW_RING];
+    int32_t t, i, c, n;
+    for (t = 0; t < n_pix; ++t) {
+        const int8_t *x;
+        int8_t *d;
+        i = rev ? n_pix - 1 - t : t;
+        x = in + i * k;
+        d = in == out ? y : out + i * n_out;
+        for (c = 0; c < n_out; ++c) {
+            uint32_t acc = p->bias ? (uint32_t)p->bias[c] : 0u;
+            for (n = 0; n < k; ++n)
+                acc += (uint32_t)(dsg_pw2_w(p->weights, kp, c, n) * (x[n] - p->z_in));
+            d[c] = (int8_t)dsg_rq_channel(dsg_u2i(acc), c, p);
+        }
+        if (in == out)
+            for (c = 0; c < n_out; ++c) out[i * n_out + c] = y[c];
+    }
+}
+
+#if DSG_USE_DSP
+/* The doubled output stages (dsg_rq2) of a channel pair, in the order the assembly loads them:
+ * the two sums start from the biases (LDM of 2), then {q, hz, R} of each channel (LDM of 3). */
+typedef struct {
+    int32_t bias0, bias1; /* doubled */
+    int32_t q0, hz0, r0, q1, hz1, r1;
+} dsg_pw2_stage;
+
+typedef struct {
+    const int32_t *xb;         /* [0]  dsg_pw2_expand of 4 pixels */
+    const int32_t *xend;       /* [4]  its end: xb + 2 kp */
+    const int8_t *w;           /* [8]  the first pair's weights; the pairs follow each other */
+    const dsg_pw2_stage *f;    /* [12] the first pair's stages */
+    const dsg_pw2_stage *fend; /* [16] f + pairs */
+    int8_t *y;                 /* [20] pixel 0, the first pair's first channel */
+    int32_t n_out;             /* [24] pixel stride of y */
+} dsg_pw2_job;
+
+/* 2 (x - z) of 4 pixels, per group of 4 elements 8 words {p0: x0,x2} {p1: x0,x2} {p2} {p3}
+ * {p0: x1,x3} ... {p3: x1,x3}: the lanes of the paired weight words, in the order the assembly
+ * loads them.  A k % 4 tail reads its bytes one by one and fills the group with z (lanes 0). */
+DSG_INLINE void dsg_pw2_x1(uint32_t u, int32_t nz, int32_t *d)
+{
+    const int32_t a = dsg_sxtab16(nz, u), b = dsg_sxtab16_ror8(nz, u);
+    d[0] = dsg_sadd16(a, a);
+    d[4] = dsg_sadd16(b, b);
+}
+
+static void dsg_pw2_expand(const int8_t *const *v, int32_t k, int32_t z, int32_t *xb)
+{
+    const int32_t n4 = k >> 2, nt = k & 3;
+    const int32_t nz = dsg_u2i(((uint32_t)(-z) & 0xFFFFu) * 0x10001u);
+    int32_t g, j, r;
+    for (j = 0; j < 4; ++j) {
+        const int8_t *s = v[j];
+        int32_t *d = xb + j;
+        for (g = n4 >> 2; g > 0; --g, s += 16, d += 32) { /* four groups per iteration */
+            const uint32_t u0 = dsg_read4(s), u1 = dsg_read4(s + 4);
+            const uint32_t u2 = dsg_read4(s + 8), u3 = dsg_read4(s + 12);
+            dsg_pw2_x1(u0, nz, d);
+            dsg_pw2_x1(u1, nz, d + 8);
+            dsg_pw2_x1(u2, nz, d + 16);
+            dsg_pw2_x1(u3, nz, d + 24);
+        }
+        for (g = n4 & 3; g > 0; --g, s += 4, d += 8) dsg_pw2_x1(dsg_read4(s), nz, d);
+        if (nt) {
+            uint32_t u = ((uint32_t)z & 0xFFu) * 0x01010101u;
+            for (r = 0; r < nt; ++r)
+                u = (u & ~(0xFFu << (8 * r))) | ((uint32_t)(uint8_t)s[r] << (8 * r));
+            dsg_pw2_x1(u, nz, d);
+        }
+    }
+}
+
+/* One or two pixels (pixels 0 and 1 of the expanded block: a partial last block of 1 or 2),
+ * pairs [0, pairs) of which channels [0, nc) are written: a few C instructions per MAC instead
+ * of the 4-pixel pass's 4 - n wasted pixels. */
+DSG_INLINE void dsg_pw2_few(const int32_t *xb, int32_t kp, const int8_t *w,
+                            const dsg_pw2_stage *f, int32_t pairs, int32_t nc, int32_t two,
+                            int8_t *y, int32_t n_out)
+{
+    int32_t m, g;
+    for (m = 0; m < pairs; ++m, ++f, y += 2) {
+        const int32_t *x = xb;
+        int32_t s0 = f->bias0, s1 = f->bias1, s2 = f->bias0, s3 = f->bias1;
+        for (g = kp >> 2; g > 0; --g, x += 8, w += 8) {
+            const uint32_t ua = dsg_read4(w), ub = dsg_read4(w + 4);
+            const int32_t a0 = dsg_sxtb16(ua), a1 = dsg_sxtb16_ror8(ua);
+            const int32_t b0 = dsg_sxtb16(ub), b1 = dsg_sxtb16_ror8(ub);
+            s0 = dsg_smlad(x[4], b0, dsg_smlad(x[0], a0, s0));
+            s1 = dsg_smlad(x[4], b1, dsg_smlad(x[0], a1, s1));
+            if (two) {
+                s2 = dsg_smlad(x[5], b0, dsg_smlad(x[1], a0, s2));
+                s3 = dsg_smlad(x[5], b1, dsg_smlad(x[1], a1, s3));
+            }
+        }
+        y[0] = (int8_t)dsg_sat(dsg_rq2(s0, f->q0, f->hz0, f->r0), 1, -128, 127);
+        if (2 * m + 1 < nc) y[1] = (int8_t)dsg_sat(dsg_rq2(s1, f->q1, f->hz1, f->r1), 1, -128, 127);
+        if (two) {
+            y[n_out] = (int8_t)dsg_sat(dsg_rq2(s2, f->q0, f->hz0, f->r0), 1, -128, 127);
+            if (2 * m + 1 < nc)
+                y[n_out + 1] = (int8_t)dsg_sat(dsg_rq2(s3, f->q1, f->hz1, f->r1), 1, -128, 127);
+        }
+    }
+}
+
+DSG_NOINLINE static void dsg_pw2_one(const int32_t *xb, int32_t kp, const int8_t *w,
+                                     const dsg_pw2_stage *f, int32_t pairs, int32_t nc, int8_t *y,
+                                     int32_t n_out)
+{
+    dsg_pw2_few(xb, kp, w, f, pairs, nc, 0, y, n_out);
+}
+
+DSG_NOINLINE static void dsg_pw2_two(const int32_t *xb, int32_t kp, const int8_t *w,
+                                     const dsg_pw2_stage *f, int32_t pairs, int32_t nc, int8_t *y,
+                                     int32_t n_out)
+{
+    dsg_pw2_few(xb, kp, w, f, pairs, nc, 1, y, n_out);
+}
+
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP) && defined(__GNUC__) && defined(__thumb2__)
+/* Half a group (one k-pair, 16 MACs): the pair's weight word unpacked into both channels'
+ * lanes (r2: c0, r3: c1), the 4 pixels' input words two at a time; r4-r7 are channel c0's sums
+ * of pixels 0-3, r8-r11 channel c1's.  17 estimated cycles: LDR run of 3 (4), 2 SXTB16, 8 SMLAD,
+ * LDR run of 2 (3).  Every half is the same code (post-incremented pointers), so the loop can be
+ * entered at any group. */
+#define DSG_PW2_HALF(a4, a5, a6, a7, a8, a9, a10, a11)                                         \
+    "ldr    r3, [lr], #4\n\t"                                                                  \
+    "ldr    r0, [r12], #4\n\t"                                                                 \
+    "ldr    r1, [r12], #4\n\t"                                                                 \
+    "sxtb16 r2, r3\n\t"                                                                        \
+    "sxtb16 r3, r3, ror #8\n\t"                                                                \
+    "smlad  r4, r0, r2, " a4 "\n\t"                                                            \
+    "smlad  r8, r0, r3, " a8 "\n\t"                                                            \
+    "smlad  r5, r1, r2, " a5 "\n\t"                                                            \
+    "smlad  r9, r1, r3, " a9 "\n\t"                                                            \
+    "ldr    r0, [r12], #4\n\t"                                                                 \
+    "ldr    r1, [r12], #4\n\t"                                                                 \
+    "smlad  r6, r0, r2, " a6 "\n\t"                                                            \
+    "smlad  r10, r0, r3, " a10 "\n\t"                                                          \
+    "smlad  r7, r1, r2, " a7 "\n\t"                                                            \
+    "smlad  r11, r1, r3, " a11 "\n\t"
+#define DSG_PW2_HN DSG_PW2_HALF("r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11")
+#define DSG_PW2_G DSG_PW2_HN DSG_PW2_HN
+/* the first group of a pair: the sums start from the biases, r7 and r11 (written last) */
+#define DSG_PW2_G1                                                                             \
+    DSG_PW2_HALF("r7", "r7", "r7", "r7", "r11", "r11", "r11", "r11") DSG_PW2_HN
+
+/* The output stage of sum s: r1 = q, r2 = hz, r3 = R, r0 scratch (dsg_rq2, then SSAT). */
+#define DSG_PW2_RQ(s)                                                                          \
+    "add    r0, r2, " s ", asr #31\n\t"                                                         \
+    "smmlar " s ", " s ", r1, r0\n\t"                                                          \
+    "asr    " s ", " s ", r3\n\t"                                                              \
+    "ssat   " s ", #8, " s "\n\t"
+
+/* The pairs [f, fend) of the job over its 4 pixels.  Each pair runs its first group outside the
+ * loop (starting the sums from the biases), then enters the loop, unrolled 16 groups deep, at the
+ * group that leaves a multiple of 16 (every group's code has the same size: the entry is
+ * computed once per call from the first two labels).  Frame: [sp] xend, [sp+4] xb, [sp+8] loop
+ * entry, [sp+12] the pair's stage, [sp+16] y, [sp+20] n_out, [sp+24] fend. */
+__attribute__((naked)) static void dsg_pw2_asm(const dsg_pw2_job *j __attribute__((unused)))
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #28\n\t"
+            "ldr    r1, [r0]\n\t"
+            "ldr    r2, [r0, #4]\n\t"
+            "ldr    lr, [r0, #8]\n\t"
+            "ldr    r12, [r0, #12]\n\t"
+            "ldr    r3, [r0, #16]\n\t"
+            "ldr    r4, [r0, #20]\n\t"
+            "ldr    r5, [r0, #24]\n\t"
+            "str    r2, [sp]\n\t"
+            "str    r1, [sp, #4]\n\t"
+            "str    r4, [sp, #16]\n\t"
+            "str    r5, [sp, #20]\n\t"
+            "str    r3, [sp, #24]\n\t"
+            "subs   r2, r2, r1\n\t"
+            "lsrs   r2, r2, #5\n\t"
+            "adr    r7, 19f\n\t"
+            "subs   r2, r2, #1\n\t"
+            "beq    5f\n\t"
+            "rsb    r2, r2, #0\n\t"
+            "and    r2, r2, #15\n\t"
+            "adr    r7, 10f\n\t"
+            "adr    r9, 11f\n\t"
+            "sub    r9, r9, r7\n\t"
+            "mla    r7, r2, r9, r7\n\t"
+            "5:\n\t"
+            "orr    r7, r7, #1\n\t"
+            "str    r7, [sp, #8]\n\t"
+            "2:\n\t"
+            "ldmia  r12!, {r7, r11}\n\t"
+            "str    r12, [sp, #12]\n\t"
+            "ldr    r12, [sp, #4]\n\t"
+            DSG_PW2_G1
+            "ldr    pc, [sp, #8]\n\t"
+            "10:\n\t" DSG_PW2_G
+            "11:\n\t"
+            ".rept  15\n\t" DSG_PW2_G ".endr\n\t"
+            "19:\n\t"
+            "ldr    r0, [sp]\n\t"
+            "cmp    r12, r0\n\t"
+            "bne    10b\n\t"
+            "ldr    r12, [sp, #12]\n\t"
+            "ldmia  r12!, {r1, r2, r3}\n\t"
+            DSG_PW2_RQ("r4") DSG_PW2_RQ("r5") DSG_PW2_RQ("r6") DSG_PW2_RQ("r7")
+            "ldmia  r12!, {r1, r2, r3}\n\t"
+            DSG_PW2_RQ("r8") DSG_PW2_RQ("r9") DSG_PW2_RQ("r10") DSG_PW2_RQ("r11")
+            "ldr    r1, [sp, #16]\n\t"
+            "ldr    r2, [sp, #20]\n\t"
+            "adds   r3, r1, #2\n\t"
+            "str    r3, [sp, #16]\n\t"
+            "add    r3, r1, r2\n\t"
+            "strb   r4, [r1]\n\t"
+            "strb   r8, [r1, #1]\n\t"
+            "add    r1, r3, r2\n\t"
+            "strb   r5, [r3]\n\t"
+            "strb   r9, [r3, #1]\n\t"
+            "add    r3, r1, r2\n\t"
+            "strb   r6, [r1]\n\t"
+            "strb   r10, [r1, #1]\n\t"
+            "strb   r7, [r3]\n\t"
+            "strb   r11, [r3, #1]\n\t"
+            "ldr    r1, [sp, #24]\n\t"
+            "cmp    r12, r1\n\t"
+            "bne    2b\n\t"
+            "add    sp, sp, #28\n\t"
+            "pop    {r4-r11, pc}\n\t");
+}
+#define dsg_pw2_run dsg_pw2_asm
+#else
+/* The C model of dsg_pw2_asm: the same integers (SMLAD wraps modulo 2^32, and the final sum is
+ * the contract's accumulator). */
+static void dsg_pw2_run(const dsg_pw2_job *j)
+{
+    const int8_t *w = j->w;
+    const dsg_pw2_stage *f;
+    int8_t *y = j->y;
+    for (f = j->f; f != j->fend; ++f, y += 2) {
+        const int32_t *x;
+        int32_t s[8], t;
+        for (t = 0; t < 4; ++t) {
+            s[t] = f->bias0;
+            s[4 + t] = f->bias1;
+        }
+        for (x = j->xb; x != j->xend; x += 8, w += 8) {
+            const uint32_t ua = dsg_read4(w), ub = dsg_read4(w + 4);
+            const int32_t a0 = dsg_sxtb16(ua), a1 = dsg_sxtb16_ror8(ua);
+            const int32_t b0 = dsg_sxtb16(ub), b1 = dsg_sxtb16_ror8(ub);
+            for (t = 0; t < 4; ++t) {
+                s[t] = dsg_smlad(x[t], a0, s[t]);
+                s[4 + t] = dsg_smlad(x[t], a1, s[4 + t]);
+                s[t] = dsg_smlad(x[4 + t], b0, s[t]);
+                s[4 + t] = dsg_smlad(x[4 + t], b1, s[4 + t]);
+            }
+        }
+        for (t = 0; t < 4; ++t) {
+            y[t * j->n_out] = (int8_t)dsg_sat(dsg_rq2(s[t], f->q0, f->hz0, f->r0), 1, -128, 127);
+            y[t * j->n_out + 1] =
+                (int8_t)dsg_sat(dsg_rq2(s[4 + t], f->q1, f->hz1, f->r1), 1, -128, 127);
+        }
+    }
+}
+#endif
+
+/* The job's pairs [m0, m1) into tmp (pixel stride 2 (m1 - m0)), then channels [c_lo, c_hi) of
+ * the first n pixels to y (pixel stride n_out; c relative to pair m0's first channel): a partial
+ * last block of pixels, or an odd last channel, whose writes past the layer the assembly does
+ * not know about. */
+static void dsg_pw2_tmp(dsg_pw2_job *jb, const dsg_pw2_stage *f, int32_t m0, int32_t m1,
+                        int32_t kp, const int8_t *w, int8_t *tmp, int8_t *y, int32_t n,
+                        int32_t nc, int32_t n_out)
+{
+    const int32_t st = 2 * (m1 - m0);
+    int32_t t, c;
+    jb->w = w + m0 * 2 * kp;
+    jb->f = f + m0;
+    jb->fend = f + m1;
+    jb->y = tmp;
+    jb->n_out = st;
+    dsg_pw2_run(jb);
+    for (t = 0; t < n; ++t)
+        for (c = 0; c < nc; ++c) y[t * n_out + c] = tmp[t * st + c];
+}
+
+/* The DSP path: blocks of 4 pixels widened once (dsg_pw2_expand), then every pair of output
+ * channels of a chunk of DSG_CBLK.  In place (one chunk holds every channel, so a block is
+ * widened before any of its outputs is written): blocks first to last for C_out <= C_in, last
+ * to first for C_out > C_in.  Returns 0 (nothing written) unless every channel takes the
+ * doubled fast stage with the [-128, 127] clamp. */
+static int32_t dsg_pw2_gemm(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    const int32_t k = p->in_c, kp = (k + 3) & ~3, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t rev = in == out && n_out > k, nb = (n_pix + 3) >> 2;
+    const int32_t lim = ((int32_t)1 << 29) - 1 - 32640 * (k < 16384 ? k : 16384);
+    int32_t xb[2 * DSG_KMAX];
+    dsg_pw2_stage f[DSG_CBLK / 2];
+    int8_t tmp[4 * DSG_CBLK];
+    const int8_t *v[4];
+    dsg_pw2_job jb;
+    int32_t c, c0, b, j;
+    if (kp > DSG_KMAX || k > 16384 || n_pix < 4 || p->mult_neg || p->act_min != -128 ||
+        p->act_max != 127 || (in == out && n_out > DSG_CBLK))
+        return 0;
+    for (c = 0; c < n_out; ++c)
+        if (!dsg_fast2(p, c, lim)) return 0;
+    jb.xb = xb;
+    jb.xend = xb + 2 * kp;
+    for (c0 = 0; c0 < n_out; c0 += DSG_CBLK) {
+        const int32_t nc = n_out - c0 < DSG_CBLK ? n_out - c0 : DSG_CBLK;
+        const int32_t full = nc >> 1, pairs = (nc + 1) >> 1;
+        const int8_t *w = p->weights + c0 * kp; /* DSG_CBLK is even: pair c0 / 2 */
+        for (c = 0; c < 2 * pairs; ++c) {
+            const int32_t cc = c0 + c;
+            const uint32_t bias = cc < n_out && p->bias ? (uint32_t)p->bias[cc] : 0u;
+            const dsg_rqf r = cc < n_out ? dsg_rqf_make(dsg_u2i(bias << 1), p->mult[cc],
+                                                        p->shift[cc], p->z_out)
+                                         : dsg_rqf_make(0, 0, -1, p->z_out);
+            dsg_pw2_stage *s = &f[c >> 1];
+            if (c & 1) {
+                s->bias1 = r.bias;
+                s->q1 = r.mult;
+                s->hz1 = r.hz;
+                s->r1 = r.r;
+            } else {
+                s->bias0 = r.bias;
+                s->q0 = r.mult;
+                s->hz0 = r.hz;
+                s->r0 = r.r;
+            }
+        }
+        for (b = 0; b < nb; ++b) {
+            const int32_t i = 4 * (rev ? nb - 1 - b : b), n = n_pix - i < 4 ? n_pix - i : 4;
+            int8_t *y = out + i * n_out + c0;
+            for (j = 0; j < 4; ++j) v[j] = in + (i + (j < n ? j : n - 1)) * k;
+            dsg_pw2_expand(v, k, p->z_in, xb);
+            if (n == 1) {
+                dsg_pw2_one(xb, kp, w, f, pairs, nc, y, n_out);
+                continue;
+            }
+            if (n == 2) {
+                dsg_pw2_two(xb, kp, w, f, pairs, nc, y, n_out);
+                continue;
+            }
+            if (n < 4) {
+                dsg_pw2_tmp(&jb, f, 0, pairs, kp, w, tmp, y, n, nc, n_out);
+                continue;
+            }
+            if (full > 0) {
+                jb.w = w;
+                jb.f = f;
+                jb.fend = f + full;
+                jb.y = y;
+                jb.n_out = n_out;
+                dsg_pw2_run(&jb);
+            }
+            if (pairs > full) dsg_pw2_tmp(&jb, f, full, pairs, kp, w, tmp, y + 2 * full, 4, 1, n_out);
+        }
+    }
+    return 1;
+}
+#endif
+
+int32_t dsg_pointwise_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
+        p->stride_h != 1 || p->stride_w != 1 || p->out_h != p->in_h || p->out_w != p->in_w ||
+        (in == out && p->out_c > DSG_PW_RING))
+        return DSG_ERR_ARG;
+#if DSG_USE_DSP
+    if (dsg_pw2_gemm(in, out, p)) return DSG_OK;
+#endif
+    dsg_pw2_generic(in, out, p);
+    return DSG_OK;
 }

@@ -207,6 +207,17 @@ int32_t dsg_depthwise_conv_3x3_hwc_s8(const int8_t *in, int8_t *out, const dsg_c
  * (in == out) pixel by pixel when stride 1, equal sizes, out_c <= in_c and out_c <= DSG_PW_RING (else
  * DSG_ERR_ARG); the output is laid out as out of place, out[i*out_c + c]. */
 int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+/* The same layer (1x1, stride 1, output size = input size, no padding, groups 1; DSG_ERR_ARG
+ * otherwise) with its weights in the paired layout the generator stores for it: output channels
+ * 2m and 2m + 1 interleaved per group of 4 input channels as the 8 bytes
+ * [w0[4g], w1[4g], w0[4g+2], w1[4g+2], w0[4g+1], w1[4g+1], w0[4g+3], w1[4g+3]] (w0, w1 the two
+ * channels' rows), each pair's rows padded to kp = in_c rounded up to 4 with zero weights and an
+ * odd last channel paired with a zero row: ceil(out_c / 2) * 2 * kp bytes, the contract's
+ * out_c * in_c when both are even and in_c % 4 == 0.  On DSP cores 4 pixels x 2 channels per
+ * pass (every widened input word feeds two SMLADs) when every channel takes the doubled fast
+ * output stage with the [-128, 127] clamp; elsewhere pixel by pixel.  In place as
+ * dsg_pointwise_conv_s8 (out_c <= DSG_PW_RING). */
+int32_t dsg_pointwise_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p);
 void dsg_max_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);
 void dsg_avg_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);

@@ -151,6 +151,39 @@ def conv_kernel(t: str, layer: ir.Conv) -> tuple[str, bool]:
     return f"dsg_conv_{t}", False
 
 
+def pairs_ok(qg: QGraph, layer: ir.Conv, p) -> bool:
+    """Whether a pointwise layer takes dsg_pointwise_pair_s8 (paired weights): stride 1, at
+    least 4 pixels, a GEMM-sized dot product, and every channel in the doubled fast output stage
+    with the [-128, 127] clamp, which its DSP path needs (templates/c/dsg_conv.c dsg_fast2)."""
+    g = qg.graph
+    (h, w, c), (ho, wo, _) = g.shape(layer.inputs[0]), g.shape(layer.output)
+    if layer.stride != (1, 1) or (h, w) != (ho, wo) or layer.groups != 1 or ho * wo < 4:
+        return False
+    if p.mult_neg is not None or p.lo != -128 or p.hi != 127 or not -128 <= p.z_out <= 127:
+        return False
+    if (c + 3) // 4 * 4 > GEMM_KMAX:
+        return False
+    mult, shift = np.asarray(p.mult, np.int64), np.asarray(p.shift, np.int64)
+    bias = np.asarray(p.bias, np.int64)
+    lim = 2**29 - 1 - 32640 * min(c, 16384)
+    fast = (((shift <= -1) & (shift >= -23)) | (mult == 0)) & (mult >= 0)
+    return bool((fast & ((mult == 0) | (np.abs(bias) <= lim))).all())
+
+
+def pair_weights(weight: np.ndarray) -> np.ndarray:
+    """Pointwise weights [C_out][1][1][k] in dsg_pointwise_pair_s8's paired layout
+    (dsg_kernels.h): channels 2m, 2m + 1 interleaved per group of 4 elements as
+    [c0 k0, c1 k0, c0 k2, c1 k2, c0 k1, c1 k1, c0 k3, c1 k3], rows padded with zeros to k
+    rounded up to 4, an odd last channel paired with a zero row."""
+    w = np.asarray(weight, np.int64).reshape(weight.shape[0], -1)
+    co, k = w.shape
+    kp = (k + 3) // 4 * 4
+    pad = np.zeros((co + co % 2, kp), np.int64)
+    pad[:co, :k] = w
+    # [pair][channel][group][element // 2][element % 2] -> [pair][group][e % 2][e // 2][channel]
+    return pad.reshape(-1, 2, kp // 4, 2, 2).transpose(0, 2, 4, 3, 1).reshape(-1)
+
+
 def _lowbit_call(lw: Lowering, layer, p, conv_fields) -> CCall | None:
     """A layer whose weights pack below 8 bits (dsgen.backends.c.lowbit): the packed kernel."""
     stored = lowbit.stored_weights(layer, p)
@@ -182,6 +215,10 @@ def lower_conv(lw: Lowering, layer: ir.Conv, p) -> CCall:
     if packed is not None:
         return packed
     kernel, checked = _conv_kernel(lw, layer)
+    if kernel == "dsg_pointwise_conv_s8" and pairs_ok(lw.qg, layer, p):
+        kernel = "dsg_pointwise_pair_s8"
+        w = next(a for a in lw.arrays if a.name == dict(fields)["weights"])
+        w.values = [int(v) for v in pair_weights(p.weight)]
     ident = lw.idents[layer.name]
     return CCall(
         ident,
