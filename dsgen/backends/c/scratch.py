@@ -79,7 +79,7 @@ def scratch_config(qg: QGraph, plan: ArenaPlan) -> ScratchConfig:
     in_place = set(plan.in_place)
     for layer in qg.int_layers:
         if isinstance(layer, ir.Conv) and qg.bits == 16 and _gemm16(layer, qg):
-            h, w, c = qg.graph.shape(layer.inputs[0])
+            c = qg.graph.shape(layer.inputs[0])[2]
             kp = _up4(layer.kernel[0] * layer.kernel[1] * c)
             if kp <= KMAX:
                 gemm16 = True
