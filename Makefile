@@ -58,7 +58,7 @@ demo: $(STAMP) sysdeps
 	@echo "  report.html       the report, with every target verified (float, int, C, Cortex-M4, HLS, RTL)"
 
 test: $(STAMP) vendor sysdeps
-	$(PY) -m pytest -n $(JOBS) -q -rs -p no:cacheprovider
+	$(PY) -m pytest -n $(JOBS) -q -rs -p no:cacheprovider --durations=25
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dsgen tests bench sim

@@ -11,7 +11,8 @@
 static int32_t dsg_gemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 #endif
 #if DSG_PORTABLE_GEMM
-static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                            int32_t paired);
 #endif
 
 #define DSG_T int8_t
@@ -123,6 +124,12 @@ DSG_NOINLINE static void dsg_pw_direct_s8(const int8_t *in, int8_t *out, const d
     }
 }
 
+#ifndef DSG_KMAX
+/* Longest dot product (pointwise C_in, or kh*kw*C_in) of the GEMM path, which takes about
+ * 18*DSG_KMAX + 1.3 KB of stack; longer ones use the direct kernels.  The paired pointwise
+ * kernel's portable path widens one pixel of up to DSG_KMAX elements. */
+#define DSG_KMAX 256
+#endif
 #ifndef DSG_PW_RING
 #define DSG_PW_RING 256
 #endif
@@ -159,7 +166,7 @@ DSG_NOINLINE static void dsg_pw_inplace_s8(int8_t *buf, const dsg_conv_params *p
 /* In place on 64-bit hosts: chunks of whole input pixels copied aside, each a sub-GEMM whose
  * outputs cover only consumed pixels (chunks first to last for C_out <= C_in, last to first
  * for C_out > C_in, as in dsg_pw_inplace_s8).  0 (nothing written) when the GEMM refuses. */
-static int32_t dsg_pgemm_inplace_s8(int8_t *buf, const dsg_conv_params *p)
+static int32_t dsg_pgemm_inplace_s8(int8_t *buf, const dsg_conv_params *p, int32_t paired)
 {
     const int32_t k = p->in_c, n_out = p->out_c, n_pix = p->out_h * p->out_w;
     const int32_t np = DSG_PW_CHUNK / k, rev = n_out > k;
@@ -172,7 +179,7 @@ static int32_t dsg_pgemm_inplace_s8(int8_t *buf, const dsg_conv_params *p)
         memcpy(tmp, buf + i * k, (size_t)(n * k));
         q.in_h = q.out_h = 1;
         q.in_w = q.out_w = n;
-        if (!dsg_pgemm_s8(tmp, buf + i * n_out, &q)) return 0; /* layer-wide: at t = 0 */
+        if (!dsg_pgemm_s8(tmp, buf + i * n_out, &q, paired)) return 0; /* layer-wide: at t = 0 */
     }
     return nch > 0;
 }
@@ -232,7 +239,7 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
         if (dsg_gemm_s8(in, out, p)) return DSG_OK;
 #endif
 #if DSG_PORTABLE_GEMM
-        if (dsg_pgemm_inplace_s8(out, p)) return DSG_OK;
+        if (dsg_pgemm_inplace_s8(out, p, 0)) return DSG_OK;
 #endif
         dsg_pw_inplace_s8(out, p);
         return DSG_OK;
@@ -245,7 +252,7 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
     if (dsg_gemm_s8(in, out, p)) return DSG_OK;
 #endif
 #if DSG_PORTABLE_GEMM
-    if (dsg_pgemm_s8(in, out, p)) return DSG_OK;
+    if (dsg_pgemm_s8(in, out, p, 0)) return DSG_OK;
 #endif
     dsg_pw_direct_s8(in, out, p);
     return DSG_OK;
@@ -302,25 +309,43 @@ DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32
     }
 }
 
+/* Weight of output channel c, element i, of a layer stored in dsg_pointwise_pair_s8's paired
+ * layout (rows of kp bytes per channel pair). */
+static int32_t dsg_pw2_w(const int8_t *w, int32_t kp, int32_t c, int32_t i)
+{
+    return w[(c >> 1) * 2 * kp + (i >> 2) * 8 + (i & 1) * 4 + (i & 2) + (c & 1)];
+}
+
+#ifndef DSG_PPB
+#define DSG_PPB 64 /* paired weights: channels unpaired per pass (DSG_PPB*DSG_KMAX bytes) */
+#endif
+
 /* Convolution with groups 1 (pointwise included) as a GEMM out[pixel][c] = row(pixel) . w[c]
  * in blocks of 4 pixels x 4 output channels; each block of pixels is widened once and reused by
  * every output channel of a pass (DSG_PCB channels), then requantized row by row.  Channel
- * tails repeat the last channel.  Returns 0 (nothing written) when k > DSG_PKMAX. */
-static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+ * tails repeat the last channel.  Weights in the paired layout (dsg_pointwise_pair_s8; k <=
+ * DSG_KMAX) are copied back to rows DSG_PPB channels at a time, once per pass.  Returns 0
+ * (nothing written) when k > DSG_PKMAX. */
+static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p,
+                            int32_t paired)
 {
     /* a grouped conv is one GEMM per group: its input channel slice, its output channels */
     const int32_t cin_g = p->in_c / p->groups, n_out = p->out_c / p->groups;
     const int32_t k = p->kernel_h * p->kernel_w * cin_g, n_pix = p->out_h * p->out_w;
-    const int32_t fast = dsg_rqf_all_ok(p);
+    const int32_t fast = dsg_rqf_all_ok(p), cb = paired ? DSG_PPB : DSG_PCB;
     int16_t xb[4 * DSG_PKMAX];
     int32_t raw[4 * DSG_PCB];
+    int8_t rows[DSG_PPB * DSG_KMAX];
     dsg_pstage st;
     int32_t c0, i, j, c, t;
-    if (p->groups != 1 || k > DSG_PKMAX || k < 1) return 0;
-    for (c0 = 0; c0 < n_out; c0 += DSG_PCB) {
-        const int32_t nc = n_out - c0 < DSG_PCB ? n_out - c0 : DSG_PCB;
+    if (p->groups != 1 || k > DSG_PKMAX || k < 1 || (paired && k > DSG_KMAX)) return 0;
+    for (c0 = 0; c0 < n_out; c0 += cb) {
+        const int32_t nc = n_out - c0 < cb ? n_out - c0 : cb;
         for (c = 0; c < nc; ++c)
             dsg_pstage_set(&st, p, fast, c, c0 + c, p->bias ? (uint32_t)p->bias[c0 + c] : 0u);
+        for (c = 0; paired && c < nc; ++c)
+            for (i = 0; i < k; ++i)
+                rows[c * k + i] = (int8_t)dsg_pw2_w(p->weights, (k + 3) & ~3, c0 + c, i);
         for (i = 0; i < n_pix; i += 4) {
             const int32_t np = n_pix - i < 4 ? n_pix - i : 4;
             for (j = 0; j < 4; ++j) dsg_pg_row(in, p, i + (j < np ? j : np - 1), xb + j * k);
@@ -329,7 +354,7 @@ static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params
                 int32_t cc[4], s[16];
                 for (t = 0; t < 4; ++t) {
                     cc[t] = c + t < nc ? c + t : nc - 1;
-                    w[t] = p->weights + (c0 + cc[t]) * k;
+                    w[t] = paired ? rows + cc[t] * k : p->weights + (c0 + cc[t]) * k;
                 }
                 dsg_pg_4x4(xb, k, w, s);
                 for (j = 0; j < 4; ++j)
@@ -345,11 +370,6 @@ static int32_t dsg_pgemm_s8(const int8_t *in, int8_t *out, const dsg_conv_params
 
 /* ------------------------------------------------------------------ im2col GEMM (DSP cores) */
 #if DSG_USE_DSP
-#ifndef DSG_KMAX
-/* Longest dot product (pointwise C_in, or kh*kw*C_in) of the GEMM path, which takes about
- * 18*DSG_KMAX + 1.3 KB of stack; longer ones use the direct kernels. */
-#define DSG_KMAX 256
-#endif
 #define DSG_CBLK 64 /* output channels whose output stages are prepared at a time */
 #ifndef DSG_WPAD
 #define DSG_WPAD 1024 /* bytes of weight rows padded to a multiple of 4 (k % 4 != 0) */
@@ -1135,7 +1155,7 @@ void dsg_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
     if (dsg_gemm_s8(in, out, p)) return;
 #endif
 #if DSG_PORTABLE_GEMM
-    if (dsg_pgemm_s8(in, out, p)) return;
+    if (dsg_pgemm_s8(in, out, p, 0)) return;
 #endif
     dsg_conv_direct_s8(in, out, p);
 }
@@ -1246,31 +1266,35 @@ void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p
  * SXTB16, gives both channels' lanes for a k-pair, so the Cortex-M4 loop computes 4 pixels x 2
  * channels per pass and every widened input word it loads serves two SMLADs. */
 
-/* Weight of output channel c, element i, in the paired layout. */
-static int32_t dsg_pw2_w(const int8_t *w, int32_t kp, int32_t c, int32_t i)
-{
-    return w[(c >> 1) * 2 * kp + (i >> 2) * 8 + (i & 1) * 4 + (i & 2) + (c & 1)];
-}
-
 /* Any core: pixel by pixel with the contract's output stage; in place (stride 1) through the
- * one-pixel buffer, in the order of dsg_pw_inplace_s8. */
+ * one-pixel buffer, in the order of dsg_pw_inplace_s8.  The pixel's x - z_in is widened once
+ * (the k % 4 tail with zeros, whose weights are zero too) and every pair of channels then walks
+ * its weights in storage order, 8 bytes per group of 4 elements: an index computed per weight
+ * ran 7x slower on the host than the unpaired kernel. */
 DSG_NOINLINE static void dsg_pw2_generic(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
     const int32_t k = p->in_c, kp = (k + 3) & ~3, n_out = p->out_c, n_pix = p->out_h * p->out_w;
     const int32_t rev = in == out && n_out > k;
+    int16_t xz[DSG_KMAX];
     int8_t y[DSG_PW_RING];
     int32_t t, i, c, n;
     for (t = 0; t < n_pix; ++t) {
-        const int8_t *x;
+        const int8_t *x, *w = p->weights;
         int8_t *d;
         i = rev ? n_pix - 1 - t : t;
         x = in + i * k;
         d = in == out ? y : out + i * n_out;
-        for (c = 0; c < n_out; ++c) {
-            uint32_t acc = p->bias ? (uint32_t)p->bias[c] : 0u;
-            for (n = 0; n < k; ++n)
-                acc += (uint32_t)(dsg_pw2_w(p->weights, kp, c, n) * (x[n] - p->z_in));
-            d[c] = (int8_t)dsg_rq_channel(dsg_u2i(acc), c, p);
+        for (n = 0; n < kp; ++n) xz[n] = (int16_t)(n < k ? x[n] - p->z_in : 0);
+        for (c = 0; c < n_out; c += 2) {
+            uint32_t a0 = p->bias ? (uint32_t)p->bias[c] : 0u;
+            uint32_t a1 = p->bias && c + 1 < n_out ? (uint32_t)p->bias[c + 1] : 0u;
+            for (n = 0; n < kp; n += 4, w += 8) {
+                const int16_t *g = xz + n;
+                a0 += (uint32_t)(w[0] * g[0] + w[4] * g[1] + w[2] * g[2] + w[6] * g[3]);
+                a1 += (uint32_t)(w[1] * g[0] + w[5] * g[1] + w[3] * g[2] + w[7] * g[3]);
+            }
+            d[c] = (int8_t)dsg_rq_channel(dsg_u2i(a0), c, p);
+            if (c + 1 < n_out) d[c + 1] = (int8_t)dsg_rq_channel(dsg_u2i(a1), c + 1, p);
         }
         if (in == out)
             for (c = 0; c < n_out; ++c) out[i * n_out + c] = y[c];
@@ -1624,10 +1648,13 @@ int32_t dsg_pointwise_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_para
 {
     if (p->kernel_h != 1 || p->kernel_w != 1 || p->groups != 1 || p->pad_top || p->pad_left ||
         p->stride_h != 1 || p->stride_w != 1 || p->out_h != p->in_h || p->out_w != p->in_w ||
-        (in == out && p->out_c > DSG_PW_RING))
+        (in == out && p->out_c > DSG_PW_RING) || ((p->in_c + 3) & ~3) > DSG_KMAX)
         return DSG_ERR_ARG;
 #if DSG_USE_DSP
     if (dsg_pw2_gemm(in, out, p)) return DSG_OK;
+#endif
+#if DSG_PORTABLE_GEMM
+    if (in == out ? dsg_pgemm_inplace_s8(out, p, 1) : dsg_pgemm_s8(in, out, p, 1)) return DSG_OK;
 #endif
     dsg_pw2_generic(in, out, p);
     return DSG_OK;

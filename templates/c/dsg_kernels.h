@@ -216,7 +216,7 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
  * out_c * in_c when both are even and in_c % 4 == 0.  On DSP cores 4 pixels x 2 channels per
  * pass (every widened input word feeds two SMLADs) when every channel takes the doubled fast
  * output stage with the [-128, 127] clamp; elsewhere pixel by pixel.  In place as
- * dsg_pointwise_conv_s8 (out_c <= DSG_PW_RING). */
+ * dsg_pointwise_conv_s8 (out_c <= DSG_PW_RING); kp <= DSG_KMAX (else DSG_ERR_ARG). */
 int32_t dsg_pointwise_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p);
 void dsg_max_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);
