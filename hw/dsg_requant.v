@@ -11,10 +11,10 @@
 //
 // Stream interface: one accumulator per beat; q/shift (and zp/lo/hi) are sampled with the beat,
 // so a per-channel ROM outside can drive them.  s_axis_tuser / tlast pass through.
-// Pipeline (SERIAL = 0): LATENCY = 12 register stages (the last an output register with a skid
+// Pipeline (SERIAL = 0): LATENCY = 13 register stages (the last an output register with a skid
 // buffer), global clock enable: the pipeline advances unless its last stage is full and the skid
 // buffer too (s_axis_tready from registers, not from m_axis_tready), 1 beat/cycle. For timing
-// (150 MHz on ECP5) the beat is registered first (stage 0), and the 32x32 product is four 16x16
+// (150 MHz on ECP5) the beat is registered twice first (stages 0a, 0b), and the 32x32 product is four 16x16
 // partial products (each one 18x18 hard multiplier with its own input and output registers,
 // hw/dsg_mul.v), summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 +
 // xl*ql, xh/qh signed high halves, xl/ql unsigned low halves, every partial product exact;
@@ -22,9 +22,9 @@
 // SERIAL = 1 (engines whose output stream is slower than one element per SERIAL_II = 17 cycles,
 // e.g. every layer of the keyword spotter at 16 multipliers): the same product by radix-4 Booth
 // recoding of q over 16 cycles in fabric (one 35-bit add per cycle, no hard multiplier), so the
-// hard multipliers stay on MACs. A beat is accepted only when the multiplier is free
-// (s_axis_tready = !busy && (!done || ce)): one beat per 17 cycles; the handshake and
-// every result are the same as SERIAL = 0 (latency 23 cycles).
+// hard multipliers stay on MACs. The beat waits in stage 0 until the multiplier is free (it takes
+// one beat per 17 cycles; s_axis_tready = stage 0 empty or handing its beat over, from
+// registers); the handshake and every result are the same as SERIAL = 0 (latency 25 cycles).
 `default_nettype none
 
 module dsg_requant #(
@@ -71,40 +71,44 @@ wire neg_sel = (LEAKY != 0) && acc_s[31];
 wire signed [7:0] sh_sel = neg_sel ? s_axis_shift_neg : s_axis_shift;
 wire [31:0] q_sel = neg_sel ? s_axis_q_neg : s_axis_q;
 
-// stage 0 (SERIAL = 0): the beat registered as it arrives (callers drive it from adders and ROM
-// reads; the shift and the multiplier's input registers come one stage later)
+// stage 0, two registers deep: the beat registered as it arrives (0a), then again (0b).  Callers
+// drive the beat from adders and per-channel ROM reads; synthesis may absorb 0a into a block-RAM
+// ROM as its read register (an ECP5 DP16KD's data then arrives ~6 ns into the cycle), so the
+// logic (shift, multiplier inputs, the Booth engine's load) starts from 0b.  SERIAL = 0 advances
+// both with the pipeline (ce); SERIAL = 1 is an elastic two-entry queue in front of the engine
+// (each stage takes a beat when empty or handing its own on), so the next beats wait there while
+// the engine multiplies, the 17-cycle interval stays, and s_axis_tready comes from registers.
 wire signed [31:0] acc_i;
 wire        [31:0] q_i;
 wire signed [7:0]  sh_i;
 wire [OUT_W-1:0]   zp_i, lo_i, hi_i;
 wire               v_i, l_i;
 wire [USER_W-1:0]  u_i;
-generate
-if (SERIAL == 0) begin : g_in
-    reg signed [31:0] acc0;
-    reg        [31:0] q0;
-    reg signed [7:0]  sh0;
-    reg [OUT_W-1:0]   zp0, lo0, hi0;
-    reg               v0, l0;
-    reg [USER_W-1:0]  u0;
-    always @(posedge clk) begin
-        if (ce) begin
-            acc0 <= acc_s; q0 <= q_sel; sh0 <= sh_sel;
-            zp0 <= zp; lo0 <= lo; hi0 <= hi;
-            v0 <= s_axis_tvalid; l0 <= s_axis_tlast; u0 <= s_axis_tuser;
-        end
-        if (rst)
-            v0 <= 1'b0;
+wire               en0, en0b;
+reg signed [31:0]  acc0, acc0b;
+reg        [31:0]  q0, q0b;
+reg signed [7:0]   sh0, sh0b;
+reg [OUT_W-1:0]    zp0, lo0, hi0, zp0b, lo0b, hi0b;
+reg                v0, l0, v0b, l0b;
+reg [USER_W-1:0]   u0, u0b;
+always @(posedge clk) begin
+    if (en0) begin
+        acc0 <= acc_s; q0 <= q_sel; sh0 <= sh_sel;
+        zp0 <= zp; lo0 <= lo; hi0 <= hi;
+        v0 <= s_axis_tvalid; l0 <= s_axis_tlast; u0 <= s_axis_tuser;
     end
-    assign acc_i = acc0; assign q_i = q0; assign sh_i = sh0;
-    assign zp_i = zp0; assign lo_i = lo0; assign hi_i = hi0;
-    assign v_i = v0; assign l_i = l0; assign u_i = u0;
-end else begin : g_in_direct
-    assign acc_i = acc_s; assign q_i = q_sel; assign sh_i = sh_sel;
-    assign zp_i = zp; assign lo_i = lo; assign hi_i = hi;
-    assign v_i = s_axis_tvalid; assign l_i = s_axis_tlast; assign u_i = s_axis_tuser;
+    if (en0b) begin
+        acc0b <= acc0; q0b <= q0; sh0b <= sh0;
+        zp0b <= zp0; lo0b <= lo0; hi0b <= hi0;
+        v0b <= v0; l0b <= l0; u0b <= u0;
+    end
+    if (rst) begin
+        v0 <= 1'b0; v0b <= 1'b0;
+    end
 end
-endgenerate
+assign acc_i = acc0b; assign q_i = q0b; assign sh_i = sh0b;
+assign zp_i = zp0b; assign lo_i = lo0b; assign hi_i = hi0b;
+assign v_i = v0b; assign l_i = l0b; assign u_i = u0b;
 
 wire [4:0] left_amt  = sh_i[7] ? 5'd0 : sh_i[4:0];
 /* verilator lint_off UNUSEDSIGNAL */
@@ -134,6 +138,8 @@ if (SERIAL == 0) begin : g_dsp
     // y = v[46:15]. No add is wider than 34 bits (two of 64 bits in one stage would not close
     // timing at 150 MHz on ECP5).
     assign s_axis_tready = ce;
+    assign en0 = ce;
+    assign en0b = ce;
     reg        [4:0]  r1, r2a, r2b, r2c;
     reg               sat1, sat2a, sat2b, sat2c;
     reg signed [33:0] zp1, lo1, hi1, zp2a, lo2a, hi2a, zp2b, lo2b, hi2b, zp2c, lo2c, hi2c;
@@ -209,8 +215,10 @@ end else begin : g_serial
     reg               qprev;
     reg signed [34:0] ph;
     reg               b31;
-    assign s_axis_tready = !busy && (!done || ce);
-    wire fire = v_i && s_axis_tready;
+    wire fire = v_i && !busy && (!done || ce);  // the engine takes stage 0b's beat
+    assign en0b = !v_i || fire;
+    assign en0 = !v0 || en0b;
+    assign s_axis_tready = en0;
     wire [2:0] dig = {qs[1], qs[0], qprev};
     wire d_one = dig[1] ^ dig[0];
     wire d_two = (dig == 3'b011) || (dig == 3'b100);
