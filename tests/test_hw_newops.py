@@ -18,7 +18,7 @@ import pytest
 from tests.test_hw_modules import HW, _load, _vlit
 from tests.test_hw_modules import test_module_bench as _run_bench
 
-BENCHES = ["dsg_lut", "dsg_channel_slice", "dsg_channel_scale"]
+BENCHES = ["dsg_lut", "dsg_lut_interp", "dsg_channel_slice", "dsg_channel_scale"]
 
 
 def _cases():

@@ -1,7 +1,8 @@
 /*
  * dsg_nonlinear.c -- the MobileNetV3 / EfficientNet / ShuffleNetV2 kernels: table activations
- * (HardSwish, HardSigmoid, Sigmoid, SiLU, Tanh as one 256-entry table), squeeze-and-excitation's
- * run-time channel scale and the channel slice of Split / Slice.  s8 and (scale, slice) s16.
+ * (HardSwish, HardSigmoid, Sigmoid, SiLU, Tanh as one 256-entry table; on int16 a 513-entry table
+ * interpolated), squeeze-and-excitation's run-time channel scale and the channel slice of
+ * Split / Slice.  s8 and s16.
  */
 #include <string.h>
 
@@ -25,6 +26,24 @@ void dsg_lut_s8(const int8_t *in, int8_t *out, int32_t n, const dsg_lut_params *
         memcpy(out + i, &y, 4);
     }
     for (; i < n; ++i) out[i] = p->table[(int32_t)in[i] + 128];
+}
+
+/* The contract's expression as written.  |T[i+1] - T[i]| < 2^17 and f <= 127, so the product
+ * stays under 2^24; x + 32768 is in [0, 65535], so (u >> 7) + 1 <= 512 indexes the last entry.
+ * Element-wise: each x is read before its y is written, so `out` may be `in`. */
+void dsg_lut_interp_s16(const int16_t *in, int16_t *out, int32_t n,
+                        const dsg_lut_interp_params *p)
+{
+    const int32_t *t = p->table;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t u = (int32_t)in[i] + 32768;
+        const int32_t *e = t + (u >> 7);
+        const int32_t t0 = e[0];
+        const int32_t y = t0 + (((e[1] - t0) * (u & 127) + 64) >> 7);
+        out[i] = (int16_t)(y < lo ? lo : y > hi ? hi : y);
+    }
 }
 
 #if DSG_USE_DSP
