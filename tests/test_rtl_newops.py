@@ -220,7 +220,7 @@ def test_bit_exact(models, name):
         assert d["cycles"] <= 1.35 * d["modelled_cycles"], (d["cycles"], d["modelled_cycles"])
 
 
-@pytest.mark.parametrize("name", ["se", "split"])
+@pytest.mark.parametrize("name", ["se", "split", "lut16"])
 def test_backpressure(models, tmp_path, name):
     """Random input idles and output backpressure, 3 full-range samples back to back: bit-exact,
     nothing missing (no deadlock at the SE fork or the split), nothing extra, tlast right."""
