@@ -1,7 +1,8 @@
-"""The C backend's issue-14 kernels (templates/c/dsg_nonlinear.c: dsg_lut_s8,
+"""The C backend's issue-14 kernels (templates/c/dsg_nonlinear.c: dsg_lut_s8, dsg_lut_interp_s16,
 dsg_channel_scale_s8/_s16, dsg_channel_slice_s8/_s16) bit for bit against the integer reference
 (dsgen.quant.int_ref), then the new zoo models through `verify --target c` and, under qemu,
-`--target mcu`; and the SE block's in-place channel scale shrinking the arena.
+`--target mcu` (8-bit and, with the interpolated tables, 16-bit activations); and the SE block's
+in-place channel scale shrinking the arena.
 
 The kernels are compiled with gcc and clang (-std=c99 -Wall -Wextra -Werror -pedantic), and with
 gcc -DDSG_EMULATE_DSP, which runs the Cortex-M4 code path (the 4-instruction output stage of the
@@ -24,14 +25,16 @@ from dsgen.backends.c import arena, library
 from dsgen.backends.c.arena import plan_arena
 from dsgen.ir import graph as ir
 from dsgen.quant import int_ref
+from dsgen.quant.api import QuantOptions
 from dsgen.quant.qgraph import ChannelScaleQ
-from dsgen.quant.tables import lookup
+from dsgen.quant.tables import build_table16, lookup
 from dsgen.resources import templates_dir
 from dsgen.verify import verify_model
 from dsgen.zoo._builder import GraphBuilder
 from dsgen.zoo.modern import OPSET_NEW, _se, efficientnet
 from tests.conftest import require_tool
 from tests.test_c_backend import check_bit_exact, quantized
+from tests.test_newops import _interp_plain
 
 KDIR = templates_dir() / "c"
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-fPIC", "-shared"]
@@ -40,11 +43,15 @@ BUILDS = {
     "clang": ("clang", []),
     "gcc-dsp-emul": ("gcc", ["-DDSG_EMULATE_DSP"]),
 }
-P8, P16 = C.POINTER(C.c_int8), C.POINTER(C.c_int16)
+P8, P16, P32 = C.POINTER(C.c_int8), C.POINTER(C.c_int16), C.POINTER(C.c_int32)
 
 
 class LutParams(C.Structure):
     _fields_ = [("table", P8)]
+
+
+class LutInterpParams(C.Structure):
+    _fields_ = [("table", P32), ("act_min", C.c_int32), ("act_max", C.c_int32)]
 
 
 class ScaleParams(C.Structure):
@@ -109,6 +116,44 @@ def test_lut_every_input(lib, n, offset):
         assert not ys[offset + n :].any(), "wrote past the end"
         lib.dsg_lut_s8(xp, xp, n, C.byref(params))  # in place
         assert_exact(xs[offset:], lookup(t, x), "lut in place")
+
+
+# -- dsg_lut_interp_s16 --------------------------------------------------------------------------
+def interp_tables(rng):
+    """(table, lo, hi): a real SiLU table (entries beyond int16, cut by the clamp), a steep
+    sigmoid, random 17-bit tables with the full and a narrow clamp, and neighbours jumping across
+    the whole 17-bit range."""
+    q16 = lambda s: ir.QParams(s, 0, bits=16)  # noqa: E731
+    full = (-32768, 32767)
+    return [
+        (build_table16(ir.Activation(ir.ActKind.SILU), q16(30 / 32768), q16(1e-3)), *full),
+        (build_table16(ir.Activation(ir.ActKind.SIGMOID), q16(0.01), q16(1e-6)), *full),
+        (rng.integers(-65536, 65536, 513), *full),
+        (rng.integers(-65536, 65536, 513), -1000, 20000),
+        (np.where(np.arange(513) % 2 == 0, -65536, 65535), *full),
+    ]
+
+
+@pytest.mark.parametrize("n,offset", [(65536, 0), (65539, 1), (3, 3), (0, 0)])
+def test_lut_interp_every_input(lib, n, offset):
+    """All 65536 int16 inputs (shuffled, then random ones), odd lengths, buffers off by one
+    element, and in place, against the plain expression of tests/test_newops.py."""
+    rng = np.random.default_rng(n + offset)
+    for t, lo, hi in interp_tables(rng):
+        x = np.resize(rng.permutation(np.arange(-32768, 32768)), n)
+        x[65536:] = rng.integers(-32768, 32768, max(n - 65536, 0))
+        want = _interp_plain(t, x, lo, hi)
+        tab = np.ascontiguousarray(t, dtype=np.int32)
+        params = LutInterpParams(tab.ctypes.data_as(P32), lo, hi)
+        xs, _ = buf(np.concatenate([np.zeros(offset), x]), np.int16)
+        ys, _ = buf(np.zeros(n + offset + 4), np.int16)
+        xp = C.cast(C.c_void_p(xs.ctypes.data + 2 * offset), P16)
+        yp = C.cast(C.c_void_p(ys.ctypes.data + 2 * offset), P16)
+        lib.dsg_lut_interp_s16(xp, yp, n, C.byref(params))
+        assert_exact(ys[offset : offset + n], want, f"lut_interp n={n} [{lo}, {hi}]")
+        assert not ys[offset + n :].any(), "wrote past the end"
+        lib.dsg_lut_interp_s16(xp, xp, n, C.byref(params))  # in place
+        assert_exact(xs[offset:], want, "lut_interp in place")
 
 
 # -- dsg_channel_scale ---------------------------------------------------------------------------
@@ -213,6 +258,17 @@ def test_verify_target_c_bit_exact(tmp_path, name):
     assert d["bit_exact"] and d["mismatches"] == 0, d.get("first_mismatch")
 
 
+@pytest.mark.parametrize("name", ["mobilenet_v3_small_64", "efficientnet_b0_32"])
+def test_verify_target_c_16bit_tables_bit_exact(tmp_path, name):
+    """16-bit activations: HardSwish (MobileNetV3), SiLU and Sigmoid (EfficientNet-B0) as
+    interpolated tables, on calibration-like and full-range inputs."""
+    q = QuantOptions(bits=16)
+    d = verify_model(model_path(tmp_path, name), "c", samples=2, quant=q, warn=lambda m: None)
+    d = d.to_json()
+    assert d["bit_exact"] and d["mismatches"] == 0, d.get("first_mismatch")
+    assert d["adversarial_samples"] >= 4 and d["adversarial_mismatches"] == 0
+
+
 @pytest.mark.slow
 def test_efficientnet_lite0_small_bit_exact(qgs, tmp_path):
     """EfficientNet-Lite0 (no table, no SE): needs no nonlinear kernel."""
@@ -307,6 +363,20 @@ def test_mobilenet_v3_small_bit_exact_on_cortex_m4(tmp_path):
 PINNED_MBV3_INSTRUCTIONS = 14_637_160
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mobilenet_v3_small_64", "efficientnet_b0_32"])
+def test_16bit_tables_bit_exact_on_cortex_m4(tmp_path, name):
+    """16-bit activations with interpolated tables, bit-exact under qemu."""
+    from dsgen.backends.c import mcu
+
+    for t in mcu.TOOLS:
+        require_tool(t)
+    q = QuantOptions(bits=16)
+    d = verify_model(model_path(tmp_path, name), "mcu", samples=2, quant=q).to_json()
+    assert d["bit_exact"] and d["mismatches"] == 0, d.get("first_mismatch")
+    assert any(layer["kind"] == "lut" for layer in d["layer_instructions"])
+
+
 def _m4_case(idx: int, call: str, args: dict[str, tuple[np.ndarray, str]], want, bits, c):
     """C source: the arrays, a static output, one kernel call and its check (name #idx)."""
     from tests.test_c_kernels import c_array
@@ -337,6 +407,16 @@ M4_BENCH = r"""
         t1 = ticks();
         printf("BENCH channel_scale n=4096 ticks=%lu\n", (unsigned long)((t0 - t1) & 0xFFFFFF));
     }
+    {
+        static int16_t hx[2048], hy[2048];
+        static int32_t ht[513];
+        const dsg_lut_interp_params ip = {ht, -32768, 32767};
+        uint32_t t0, t1;
+        t0 = ticks();
+        dsg_lut_interp_s16(hx, hy, 2048, &ip);
+        t1 = ticks();
+        printf("BENCH lut_interp n=2048 ticks=%lu\n", (unsigned long)((t0 - t1) & 0xFFFFFF));
+    }
 """
 
 
@@ -344,7 +424,8 @@ M4_BENCH = r"""
 def test_kernels_bit_exact_and_fast_on_cortex_m4(tmp_path):
     """The kernels on the emulated Cortex-M4 (the real SMMLAR/SSAT output stage) on the
     adversarial cases of the host tests, and their cost per element (deterministic instruction
-    counts): at most 5 for the table activation, 11 for the channel scale's fast path."""
+    counts): at most 5 for the table activation, 11 for the channel scale's fast path, 15 for the
+    interpolated int16 table (full-range clamp: one SSAT)."""
     from tests.test_c_kernels import ARM_FLAGS, HARNESS_HEAD, INSN_PER_TICK, M4_DIR, QEMU_CMD
 
     cc = require_tool("arm-none-eabi-gcc")
@@ -358,6 +439,14 @@ def test_kernels_bit_exact_and_fast_on_cortex_m4(tmp_path):
         call = f"const dsg_lut_params p = {{t#}}; dsg_lut_s8(x#, o#, {n}, &p);"
         args = {"x": (x, "int8_t"), "t": (tab, "int8_t")}
         src += _m4_case(len(calls), call, args, lookup(tab, x), 8, 1)
+        calls.append(len(calls))
+    for k, (tab, lo, hi) in enumerate(interp_tables(rng)):
+        x = rng.permutation(np.arange(-32768, 32768))[: [4099, 3, 1000, 257, 64][k]]
+        x[:2] = [-32768, 32767]
+        call = f"const dsg_lut_interp_params p = {{t#, {lo}, {hi}}}; "
+        call += f"dsg_lut_interp_s16(x#, o#, {x.size}, &p);"
+        args = {"x": (x, "int16_t"), "t": (tab, "int32_t")}
+        src += _m4_case(len(calls), call, args, _interp_plain(tab, x, lo, hi), 16, 1)
         calls.append(len(calls))
     for bits in (8, 16):
         tlo, thi = (-128, 127) if bits == 8 else (-32768, 32767)
@@ -409,4 +498,4 @@ def test_kernels_bit_exact_and_fast_on_cortex_m4(tmp_path):
             _, name, n, tk = ln.split()
             per[name] = int(tk[6:]) * INSN_PER_TICK / int(n[2:])
     print(per)
-    assert per["lut"] <= 5 and per["channel_scale"] <= 11, per
+    assert per["lut"] <= 5 and per["channel_scale"] <= 11 and per["lut_interp"] <= 15, per

@@ -86,6 +86,32 @@ def lut_cases() -> None:
 
 
 WIDE: set[int] = set()  # cases on 16-bit streams (16x8 mode: symmetric int16 activations)
+ALL16 = np.arange(-(1 << 15), 1 << 15)
+
+
+def lut16_cases() -> None:
+    """Every int16 input through the interpolated table: a real SiLU table (entries beyond int16,
+    cut by the clamp), a steep sigmoid, random 17-bit tables with the full and a narrow clamp,
+    and neighbours jumping across the whole 17-bit range."""
+    rng = np.random.default_rng(16)
+    q16 = lambda s: ir.QParams(s, 0, bits=16)  # noqa: E731
+    silu = tables.build_table16(ir.Activation(ir.ActKind.SILU), q16(30 / 32768), q16(1e-3))
+    steep = tables.build_table16(ir.Activation(ir.ActKind.SIGMOID), q16(0.01), q16(1e-6))
+    jumps = np.where(np.arange(513) % 2 == 0, -(1 << 16), (1 << 16) - 1)
+    for tag, table, lo, hi in (
+        ("silu", silu, -(1 << 15), (1 << 15) - 1),
+        ("steep", steep, -(1 << 15), (1 << 15) - 1),
+        ("random", rng.integers(-(1 << 16), 1 << 16, 513), -(1 << 15), (1 << 15) - 1),
+        ("random-clamp", rng.integers(-(1 << 16), 1 << 16, 513), -1000, 20000),
+        ("jumps", jumps, -(1 << 15), (1 << 15) - 1),
+    ):
+        p = LutQ(np.asarray(table, np.int64), 0, 0, lo, hi, bits=16)
+        g = _graph({"x": (64, 32, 32), "y": (64, 32, 32)})
+        x = rng.permutation(ALL16)
+        WIDE.add(len(CASES))
+        call = K.lut_call(f"k{len(CASES)}", g, ir.Lut("t", ["x"], "y"), p)
+        assert call.kind == "dsg_lut_interp"
+        _add(f"lut16-{tag}", call, [x], tables.interpolate16(table, x, lo, hi))
 
 
 def channel_scale_case(tag, seed, *, h, w, c, z_x, z_s, z_out, q, shift, lo=-128, hi=127):
@@ -133,6 +159,7 @@ def channel_slice_cases() -> None:
 
 
 lut_cases()
+lut16_cases()
 channel_scale_cases()
 channel_slice_cases()
 
@@ -223,6 +250,8 @@ def test_lut_cases_cover_every_input():
     for name, _, ins, _ in CASES:
         if name.startswith("lut-"):
             assert sorted(ins[0].tolist()) == ALL_CODES.tolist()
+        if name.startswith("lut16-"):
+            assert sorted(ins[0].tolist()) == ALL16.tolist()
 
 
 def test_channel_scale_reaches_the_product_extremes():
@@ -413,6 +442,22 @@ def test_zoo_model_bit_exact(tmp_path, name):
     _check(r)
     if name == "mobilenet_v3_small_64":  # test_frame_buffer_bram_matches_hand_count
         assert r.extra["frame_buffer_bram18"] == 15
+
+
+@pytest.mark.parametrize(
+    "name", ["mobilenet_v3_small_64", pytest.param("efficientnet_b0_32", marks=pytest.mark.slow)]
+)
+def test_zoo_model_16bit_tables_bit_exact_with_vendor_headers(tmp_path, name):
+    """16-bit activations: every table activation is the interpolated one (dsg_lut_interp), in
+    C simulation against Xilinx's ap_types, on calibration-like and full-range frames."""
+    require_tool("g++")
+    if vendor.find_ap_types() is None:
+        pytest.skip("Xilinx ap_types headers absent (make test fetches them)")
+    r = hls_verify.verify_hls_vendor(
+        _zoo_file(tmp_path, name), samples=2, quant=QuantOptions(bits=16), multipliers=96, **QUIET
+    )
+    assert r.extra["adversarial_samples"] >= 4
+    _check(r)
 
 
 def test_model_bit_exact_with_vendor_headers(v3_project):

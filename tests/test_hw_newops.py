@@ -18,7 +18,7 @@ import pytest
 from tests.test_hw_modules import HW, _load, _vlit
 from tests.test_hw_modules import test_module_bench as _run_bench
 
-BENCHES = ["dsg_lut", "dsg_channel_slice", "dsg_channel_scale"]
+BENCHES = ["dsg_lut", "dsg_lut_interp", "dsg_channel_slice", "dsg_channel_scale"]
 
 
 def _cases():
@@ -47,6 +47,8 @@ SYNTH = [
     ),
     ("dsg_channel_slice", dict(C=116, N_PIX=784, COUNT0=58, START1=58, COUNT1=58), {}),
     ("dsg_lut", dict(LANES=2), {}),
+    # the 513 x 17-bit table read at two neighbours: one dual-port block RAM; one multiplier
+    ("dsg_lut_interp", dict(LANES=1), {"DP16KD": (1, 1), "MULT18X18D": (1, 1)}),
 ]
 
 
@@ -56,7 +58,11 @@ def test_synth_ecp5(top, params, cells, tmp_path):
     yosys = shutil.which("yosys")
     if yosys is None:
         pytest.skip("yosys is not installed")
-    (tmp_path / "lut.memh").write_text("".join(f"{(i * 37) & 255:02x}\n" for i in range(256)))
+    if top == "dsg_lut_interp":
+        words = "".join(f"{(i * 7919) & 0x1FFFF:05x}\n" for i in range(513))
+    else:
+        words = "".join(f"{(i * 37) & 255:02x}\n" for i in range(256))
+    (tmp_path / "lut.memh").write_text(words)
     srcs = [top] + (["dsg_requant", "dsg_mul"] if top == "dsg_channel_scale" else [])
     files = " ".join(str(HW / f"{s}.v") for s in srcs)
     chp = "".join(f"chparam -set {k} {_vlit(v)} {top}; " for k, v in params.items())

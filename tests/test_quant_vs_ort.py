@@ -1,6 +1,7 @@
 """dsgen's int8 output SNR is at least onnxruntime's on every small zoo model, onnxruntime used as
 its documentation says (`quant_pre_process`, then `quantize_static`: per-channel int8 weights,
-QDQ), on the same 32 calibration and 32 test inputs (bench/quant_quality.py prints the table)."""
+QDQ), on the same 32 calibration and 32 test inputs (bench/quant_quality.py prints the table);
+16x8 is well above both, the models with table activations (interpolated at 16 bits) included."""
 
 from __future__ import annotations
 
@@ -18,19 +19,19 @@ qq = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(qq)
 
 
-TABLE_MODELS = {"mobilenet_v3_small_64", "efficientnet_b0_32"}
+TABLE_MODELS = {"mobilenet_v3_small_64", "efficientnet_b0_32"}  # HardSwish; SiLU and Sigmoid
 
 
 @pytest.mark.parametrize("name", [n for n in zoo.names() if not n.endswith("_224")])
 def test_int8_snr_at_least_onnxruntime(tmp_path, name):
     p = tmp_path / f"{name}.onnx"
     p.write_bytes(zoo.build(name).SerializeToString())
-    tables = name in TABLE_MODELS  # 16-bit table activations are refused (docs/fixed_point.md)
-    r = qq.measure(p, *qq.zoo_inputs(p), tmp_path, bits=(8,) if tables else (8, 16))
+    r = qq.measure(p, *qq.zoo_inputs(p), tmp_path)
     print(name, {k: round(v[0], 1) for k, v in r.items()})
     assert r["dsgen8"][0] >= r["ort"][0]
-    if not tables:
-        assert r["dsgen16"][0] >= r["ort"][0] + 4  # 16-bit activations: far above
+    assert r["dsgen16"][0] >= r["ort"][0] + 4  # 16-bit activations: far above
+    if name in TABLE_MODELS:  # the interpolated 16-bit tables keep 16x8 well above int8
+        assert r["dsgen16"][0] >= r["dsgen8"][0] + 8, (r["dsgen8"], r["dsgen16"])
 
 
 def test_onnxruntime_peer_is_preprocessed(tmp_path):

@@ -93,8 +93,14 @@ def split_model() -> onnx.ModelProto:
     return b.model(_shuffle(b, b.node("Concat", [_branch(b, c2, 5), c1], axis=1), C, 6))
 
 
-MODELS = {"lut": lut_model, "se": se_model, "split": split_model, "se16": se16_model}
-BITS = {"se16": 16}
+MODELS = {
+    "lut": lut_model,
+    "lut16": lut_model,  # the same tables on 16-bit activations: interpolated (dsg_lut_interp)
+    "se": se_model,
+    "split": split_model,
+    "se16": se16_model,
+}
+BITS = {"se16": 16, "lut16": 16}
 
 
 def _save(tmp: Path, name: str) -> Path:
@@ -136,6 +142,19 @@ def test_netlist_kinds(tmp_path):
                  for r in roms)  # fmt: skip
     want = sorted(list(qg.params[l.name].table) for l in qg.int_layers if l.kind == "lut")
     assert got == want and all(len(t) == 256 for t in got)
+
+
+def test_netlist_lut16(tmp_path):
+    """16-bit tables: dsg_lut_interp engines with 17-bit ROMs of 513 words, word j the entry of
+    x = -32768 + 128 j."""
+    qg, s, top = _compile(tmp_path, "lut16")
+    assert qg.bits == 16 and "dsg_lut_interp" in s.modules and "dsg_lut #(" not in top
+    assert top.count("dsg_lut_interp #(") == 3 and ".FRAC(7)" in top
+    roms = sorted((tmp_path / "out" / "rtl").glob("*_lut.memh"))
+    got = sorted([int(w, 16) - (1 << 17 if int(w, 16) >= 1 << 16 else 0)
+                  for w in r.read_text().split()] for r in roms)  # fmt: skip
+    want = sorted(list(qg.params[l.name].table) for l in qg.int_layers if l.kind == "lut")
+    assert got == want and all(len(t) == 513 for t in got)
 
 
 def test_netlist_se_needs_no_map_fifo(tmp_path):
@@ -201,7 +220,7 @@ def test_bit_exact(models, name):
         assert d["cycles"] <= 1.35 * d["modelled_cycles"], (d["cycles"], d["modelled_cycles"])
 
 
-@pytest.mark.parametrize("name", ["se", "split"])
+@pytest.mark.parametrize("name", ["se", "split", "lut16"])
 def test_backpressure(models, tmp_path, name):
     """Random input idles and output backpressure, 3 full-range samples back to back: bit-exact,
     nothing missing (no deadlock at the SE fork or the split), nothing extra, tlast right."""

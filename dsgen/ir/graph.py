@@ -335,7 +335,8 @@ class Mul(Layer):
 
 @dataclass
 class Lut(Layer):
-    """A table activation (ActKind in TABLE_KINDS): int8 in, int8 out, y = T[x + 128]."""
+    """A table activation (ActKind in TABLE_KINDS): int8 y = T[x + 128]; int16 an interpolated
+    table (docs/fixed_point.md)."""
 
     KIND = "lut"
     act: Activation = NONE

@@ -11,7 +11,7 @@ from dsgen.ir import graph as ir
 from dsgen.quant import ops
 from dsgen.quant.fixedpoint import requantize, saturate
 from dsgen.quant.qgraph import ActQ, ChannelScaleQ, QGraph
-from dsgen.quant.tables import lookup
+from dsgen.quant.tables import interpolate16, lookup
 
 
 def _conv(layer: ir.Conv, p, x):
@@ -126,6 +126,8 @@ def run_layer(layer: ir.Layer, p, ins: list[np.ndarray]) -> np.ndarray:
         case ir.Act():
             return act(p, x)
         case ir.Lut():
+            if p.bits == 16:
+                return interpolate16(p.table, x, p.lo, p.hi)
             return lookup(p.table, x)
         case ir.ChannelScale():
             return channel_scale(p, ins[0], ins[1])

@@ -18,7 +18,7 @@ from dsgen.quant.fixedpoint import (
     round_half_away,
 )
 from dsgen.quant.qgraph import ActQ, AddQ, ChannelScaleQ, ConcatQ, ConvQ, LutQ, MoveQ, PoolQ
-from dsgen.quant.tables import build_table
+from dsgen.quant.tables import build_table, build_table16
 
 ADD_LEFT_SHIFT = {8: 20, 16: 15}
 BIAS_LIMIT = float(1 << 30)  # |bias| in accumulator units, leaving room for the products
@@ -248,15 +248,19 @@ def move_params(g, layer, params, stats, cfg) -> tuple[MoveQ, dict]:
 
 def lut_params(g, layer, params, stats, cfg) -> tuple[LutQ, dict]:
     qi, qo = g.tensors[layer.inputs[0]].quant, g.tensors[layer.output].quant
-    if qi.bits != 8 or qo.bits != 8:
-        raise DsgenError(
-            f"node '{layer.name}': table activation {layer.act.label()} with {qi.bits}-bit "
-            "activations is not supported (it would need a 65536-entry table); use 8-bit "
-            "activations"
-        )
-    table = build_table(layer.act, qi, qo)
     lo, hi = qo.int_range()
-    return LutQ(table, qi.zero_point, qo.zero_point, lo, hi), {}
+    if qi.bits == 8 and qo.bits == 8:
+        return LutQ(build_table(layer.act, qi, qo), qi.zero_point, qo.zero_point, lo, hi), {}
+    in_lo, in_hi = qi.int_range()
+    if qi.bits != 16 or qo.bits != 16 or in_hi - in_lo < 1 << 15:
+        # the interpolated table spaces its entries 2^7 codes apart over the whole int16 range:
+        # an input holding a narrow (e.g. a QAT model's 8-bit) range would see only a few of them
+        raise DsgenError(
+            f"node '{layer.name}': table activation {layer.act.label()} needs int8 activations, "
+            f"or int16 ones using at least half the int16 range (input range [{in_lo}, {in_hi}])"
+        )
+    table = build_table16(layer.act, qi, qo)
+    return LutQ(table, qi.zero_point, qo.zero_point, lo, hi, bits=16), {}
 
 
 def channel_scale_params(g, layer, params, stats, cfg) -> tuple[ChannelScaleQ, dict]:

@@ -100,13 +100,15 @@ class MoveQ:
 
 @dataclass
 class LutQ:
-    """A table activation: y = table[x + 128] (dsgen.quant.tables)."""
+    """A table activation (dsgen.quant.tables): int8 y = table[x + 128]; int16 the 513-entry
+    table interpolated between neighbours (tables.interpolate16)."""
 
-    table: np.ndarray  # 256 int8 values, int64 array
+    table: np.ndarray  # int64 array: 256 int8 values (bits 8), or 513 17-bit values (bits 16)
     z_in: int
     z_out: int
     lo: int
     hi: int
+    bits: int = 8  # the activations' storage bits, which select the scheme
 
 
 @dataclass

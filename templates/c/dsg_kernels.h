@@ -126,6 +126,16 @@ typedef struct {
     const int8_t *table; /* [256] */
 } dsg_lut_params;
 
+/* A table activation on int16 (docs/fixed_point.md, "Table activations", 16 bits): 513 entries
+ * one every 128 input codes, interpolated: with u = x + 32768, i = u >> 7, f = u & 127,
+ * y = clamp(table[i] + (((table[i + 1] - table[i]) * f + 64) >> 7), act_min, act_max), the shift
+ * arithmetic (floor).  The compiler builds the entries, 17-bit values (beyond the output's range
+ * where the function leaves it, so that the clamp cuts the interpolated line); the kernel reads. */
+typedef struct {
+    const int32_t *table; /* [513], each in [-65536, 65535] */
+    int32_t act_min, act_max;
+} dsg_lut_interp_params;
+
 /* Squeeze-and-excitation's run-time channel scale of a map x (pixels x c, NHWC) by a vector s (c):
  * y[px][ch] = clamp(z_out + RQ((x[px][ch] - z_x) * (s[ch] - z_s), mult, shift), act_min, act_max),
  * one (mult, shift) for the layer (m = s_x * s_s / s_out).  The product times 2^max(shift, 0)
@@ -253,6 +263,9 @@ void dsg_concat_s16(const dsg_concat_input_s16 *inputs, int32_t n_inputs, int32_
 void dsg_channel_shuffle_s16(const int16_t *in, int16_t *out, int32_t pixels, int32_t c,
                              int32_t groups);
 void dsg_act_s16(const int16_t *in, int16_t *out, int32_t n, const dsg_act_params *p);
+/* Interpolated table activation, two table loads and one multiply per element; out may be in. */
+void dsg_lut_interp_s16(const int16_t *in, int16_t *out, int32_t n,
+                        const dsg_lut_interp_params *p);
 void dsg_channel_scale_s16(const int16_t *x, const int16_t *s, int16_t *out,
                            const dsg_channel_scale_params *p);
 void dsg_channel_slice_s16(const int16_t *in, int16_t *out, const dsg_channel_slice_params *p);

@@ -1,7 +1,8 @@
 /*
  * dsg_nonlinear.c -- the MobileNetV3 / EfficientNet / ShuffleNetV2 kernels: table activations
- * (HardSwish, HardSigmoid, Sigmoid, SiLU, Tanh as one 256-entry table), squeeze-and-excitation's
- * run-time channel scale and the channel slice of Split / Slice.  s8 and (scale, slice) s16.
+ * (HardSwish, HardSigmoid, Sigmoid, SiLU, Tanh as one 256-entry table; on int16 a 513-entry table
+ * interpolated), squeeze-and-excitation's run-time channel scale and the channel slice of
+ * Split / Slice.  s8 and s16.
  */
 #include <string.h>
 
@@ -25,6 +26,43 @@ void dsg_lut_s8(const int8_t *in, int8_t *out, int32_t n, const dsg_lut_params *
         memcpy(out + i, &y, 4);
     }
     for (; i < n; ++i) out[i] = p->table[(int32_t)in[i] + 128];
+}
+
+/* The contract's expression, on the table's middle: t = table + 256 and x >> 7 (arithmetic) give
+ * t[(x >> 7)] = table[(x + 32768) >> 7], and x & 127 = (x + 32768) & 127, which saves an add.
+ * |T[i+1] - T[i]| < 2^17 and f <= 127, so the product stays under 2^24.  sat16 (a compile-time
+ * constant at each call) clamps to [-32768, 32767] (one SSAT on DSP cores). */
+DSG_INLINE void dsg_lut_interp_run(const int16_t *in, int16_t *out, int32_t n, const int32_t *t,
+                                   int32_t lo, int32_t hi, int sat16)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t x = in[i];
+        const int32_t *e = t + (x >> 7);
+        const int32_t t0 = e[0];
+        int32_t y = t0 + (((e[1] - t0) * (x & 127) + 64) >> 7);
+#if defined(__ARM_FEATURE_DSP) && !defined(DSG_NO_DSP)
+        if (sat16)
+            y = __ssat(y, 16);
+#else
+        if (sat16)
+            y = y < -32768 ? -32768 : y > 32767 ? 32767 : y;
+#endif
+        else
+            y = y < lo ? lo : y > hi ? hi : y;
+        out[i] = (int16_t)y;
+    }
+}
+
+/* Element-wise: each x is read before its y is written, so `out` may be `in`. */
+void dsg_lut_interp_s16(const int16_t *in, int16_t *out, int32_t n,
+                        const dsg_lut_interp_params *p)
+{
+    const int32_t *mid = p->table + 256;
+    if (p->act_min == -32768 && p->act_max == 32767)
+        dsg_lut_interp_run(in, out, n, mid, -32768, 32767, 1);
+    else
+        dsg_lut_interp_run(in, out, n, mid, p->act_min, p->act_max, 0);
 }
 
 #if DSG_USE_DSP

@@ -18,6 +18,26 @@ void dsg_lut(hls::stream<typename CFG::in_t> &in, hls::stream<typename CFG::out_
     }
 }
 
+// Table activation on int16 (16x8 mode): 513 entries, one every 2^SHIFT = 128 input codes,
+// interpolated. With u = x + 32768, k = u >> 7, f = u & 127:
+// y = clamp(T[k] + (((T[k + 1] - T[k]) * f + 64) >> 7), LO, HI), the shift arithmetic (floor).
+// The entries are 17-bit (beyond the output's range where the function leaves it, so the clamp
+// cuts the interpolated line). The two reads per element fit a dual-port ROM at II = 1.
+template <class CFG>
+void dsg_lut_interp(hls::stream<typename CFG::in_t> &in, hls::stream<typename CFG::out_t> &out,
+                    const int32_t table[CFG::ENTRIES]) {
+    static_assert(CFG::TABLE_IN_MIN == -32768 && CFG::ENTRIES == (65536 >> CFG::SHIFT) + 1,
+                  "lut_interp: int16 inputs, 2^16 / 2^SHIFT segments");
+    for (int i = 0; i < CFG::N; ++i) {
+#pragma HLS PIPELINE II = 1
+        const int32_t u = in.read().to_int() - CFG::TABLE_IN_MIN;
+        const int32_t k = u >> CFG::SHIFT, f = u & ((1 << CFG::SHIFT) - 1);
+        const int32_t t0 = table[k], t1 = table[k + 1];
+        const int32_t y = t0 + (((t1 - t0) * f + (1 << (CFG::SHIFT - 1))) >> CFG::SHIFT);
+        out.write(typename CFG::out_t(y < CFG::LO ? CFG::LO : y > CFG::HI ? CFG::HI : y));
+    }
+}
+
 // Channel slice: per pixel, input channels [START, STOP) of IN_C are copied, the rest dropped
 // (the other half of a channel split is a second slice behind a broadcast). Same scale: a copy.
 template <class CFG>

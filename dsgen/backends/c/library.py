@@ -59,7 +59,7 @@ FAMILIES: tuple[Family, ...] = (
         "nonlinear",
         ("dsg_nonlinear.c",),
         (),
-        ("dsg_lut", "dsg_channel_scale", "dsg_channel_slice"),
+        ("dsg_lut", "dsg_lut_interp", "dsg_channel_scale", "dsg_channel_slice"),
     ),
     Family("lowbit", ("dsg_lowbit.c",), ("dsg_lowbit_typed.inc",), ("dsg_conv_lowbit",)),
 )

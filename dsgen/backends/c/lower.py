@@ -443,13 +443,19 @@ def lower_flatten(lw: Lowering, layer: ir.Flatten, p) -> None:
 def lower_lut(lw: Lowering, layer: ir.Lut, p) -> CCall:
     ident = lw.idents[layer.name]
     n = lw.qg.graph.tensors[layer.output].size
-    table = _arr(lw.arrays, lw.prefix(layer), "table", "int8_t", p.table)
+    if p.bits == 16:  # the interpolated 513-entry table of 17-bit values (docs/fixed_point.md)
+        table = _arr(lw.arrays, lw.prefix(layer), "table", "int32_t", p.table)
+        kernel, params = "dsg_lut_interp_s16", "dsg_lut_interp_params"
+        fields = [("table", table), ("act_min", str(p.lo)), ("act_max", str(p.hi))]
+    else:
+        table = _arr(lw.arrays, lw.prefix(layer), "table", "int8_t", p.table)
+        kernel, params, fields = "dsg_lut_s8", "dsg_lut_params", [("table", table)]
     return CCall(
         ident,
         "lut",
-        f"dsg_lut_{lw.t}",
-        "dsg_lut_params",
-        [("table", table)],
+        kernel,
+        params,
+        fields,
         [lw.buf(layer.inputs[0]), lw.buf(layer.output), str(n), f"&{ident}"],
     )
 

@@ -99,7 +99,7 @@ def program(call: KernelCall) -> list[Op]:
             return [(c["N"], (R0, W0))]
         case "dsg_broadcast":
             return [(c["N"], (R0, W0, W1))]
-        case "dsg_lut":
+        case "dsg_lut" | "dsg_lut_interp":
             return [(c["N"], (R0, W0))]
         case "dsg_channel_slice":
             pixel = [(c["START"], (R0,)), (c["STOP"] - c["START"], (R0, W0))]

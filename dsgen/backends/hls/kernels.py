@@ -17,7 +17,13 @@ from dsgen.backends.weights import stored_weights
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import ActQ, AddQ, ChannelScaleQ, ConcatQ, ConvQ, LutQ, PoolQ
-from dsgen.quant.tables import TABLE_IN_MIN
+from dsgen.quant.tables import (
+    TABLE16_ENTRY_BITS,
+    TABLE16_IN_MIN,
+    TABLE16_SHIFT,
+    TABLE16_SIZE,
+    TABLE_IN_MIN,
+)
 
 
 @dataclass(frozen=True)
@@ -255,12 +261,32 @@ def act_call(ident: str, g: ir.Graph, layer: ir.Act, p: ActQ) -> KernelCall:
 
 
 def lut_call(ident: str, g: ir.Graph, layer: ir.Lut, p: LutQ) -> KernelCall:
+    if p.bits == 16:
+        return _lut_interp_call(ident, g, layer, p)
     table = np.asarray(p.table, np.int64)
     if table.shape != (256,) or table.min() < -128 or table.max() > 127:
         raise DsgenError("HLS backend: a table activation needs 256 int8 entries")
     cfg = {"N": g.tensors[layer.output].size, "TABLE_IN_MIN": TABLE_IN_MIN}
     arr = CArray(f"{ident}_table", "int8_t", (256,), c_initializer(table))
     return KernelCall(ident, "dsg_lut", f"table activation ({layer.act.kind})", cfg, [arr])
+
+
+def _lut_interp_call(ident: str, g: ir.Graph, layer: ir.Lut, p: LutQ) -> KernelCall:
+    """The int16 table activation: the 513-entry table interpolated (dsg_lut_interp)."""
+    table, bound = np.asarray(p.table, np.int64), 1 << (TABLE16_ENTRY_BITS - 1)
+    if table.shape != (TABLE16_SIZE,) or table.min() < -bound or table.max() >= bound:
+        raise DsgenError(f"HLS backend: an int16 table activation needs {TABLE16_SIZE} entries")
+    cfg = {
+        "N": g.tensors[layer.output].size,
+        "TABLE_IN_MIN": TABLE16_IN_MIN,
+        "SHIFT": TABLE16_SHIFT,
+        "ENTRIES": TABLE16_SIZE,
+        "LO": p.lo,
+        "HI": p.hi,
+    }
+    arr = CArray(f"{ident}_table", "int32_t", (TABLE16_SIZE,), c_initializer(table))
+    summary = f"interpolated table activation ({layer.act.kind})"
+    return KernelCall(ident, "dsg_lut_interp", summary, cfg, [arr])
 
 
 def _pixels_channels(g: ir.Graph, tensor: str) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from dsgen.backends.weights import StoredWeights, stored_weights
 from dsgen.errors import DsgenError
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
+from dsgen.quant.tables import TABLE16_ENTRY_BITS, TABLE16_SHIFT
 
 
 @dataclass
@@ -274,10 +275,17 @@ def engine(
 
 
 def _lut(p, ident: str, io, dw_: int) -> Instance:
-    """A table activation: the LutQ table as a ROM, word i = T[i] (the entry of x = i − 128)."""
-    if dw_ != 8:
-        raise DsgenError("RTL backend: table activations are int8 only")
+    """A table activation: the LutQ table as a ROM, word i = T[i] (the entry of x = i − 128);
+    on 16-bit activations the 513-entry table, interpolated by dsg_lut_interp."""
     fname = f"{ident}_lut.memh"
+    if p.bits == 16:
+        tw = TABLE16_ENTRY_BITS
+        prm = _p(IN_W=dw_, OUT_W=dw_, TABLE_W=tw, FRAC=TABLE16_SHIFT, LANES=1, LO=p.lo, HI=p.hi,
+                 TABLE_FILE=fname)  # fmt: skip
+        roms = {fname: ([int(v) for v in p.table], tw)}
+        return Instance("dsg_lut_interp", ident, prm, io, "interpolated table activation", roms)
+    if dw_ != 8:
+        raise DsgenError("RTL backend: an 8-bit table activation on a 16-bit datapath")
     prm = _p(IN_W=dw_, OUT_W=dw_, LANES=1, TABLE_FILE=fname)
     roms = {fname: ([int(v) for v in p.table], dw_)}
     return Instance("dsg_lut", ident, prm, io, "table activation", roms)
