@@ -114,7 +114,7 @@ reg [$clog2(BROM_N+1)-1:0] bidx, bidx_n;   // reads a ROM at the next address, a
 /* verilator lint_on UNUSEDSIGNAL */
 
 wire [4:0] acc_fifo_occ;
-// room for every result in flight: the FIFO holds at most 8 when the pipeline advances (its 5
+// room for every result in flight: the FIFO holds at most 8 when the pipeline advances (its 6
 // stages then fit in the 16 words). Registered for timing (a global enable): from last cycle's
 // occupancy, which grows by at most one a cycle, so ce = 1 still implies at most 8 now.
 reg ce;
@@ -154,6 +154,13 @@ reg                   v1, first1, last1;
 reg [XN*DATA_W-1:0]   d1;
 reg [WROM_W-1:0]      w1;
 reg [PE*ACC_W-1:0]    b1;
+// P1b: the reads again in fabric registers (a block-RAM ROM absorbs P1 as its read register, and
+// an ECP5 DP16KD's data arrives ~6 ns into the cycle: too late for the x - z subtract and the
+// multipliers' input registers at 150 MHz)
+reg                   v1b, first1b, last1b;
+reg [XN*DATA_W-1:0]   d1b;
+reg [WROM_W-1:0]      w1b;
+reg [PE*ACC_W-1:0]    b1b;
 // P2: operands (in each multiplier's input registers, dsg_mul)
 reg                   v2, first2, last2;
 wire [XN*XW-1:0]      x1z;                   // x - z_in, registered into P2 by the multipliers
@@ -175,13 +182,13 @@ wire [PE*ACC_W-1:0] acc_next;
 genvar gp, gs;
 generate
     for (gs = 0; gs < XN; gs = gs + 1) begin : g_x
-        wire signed [XW-1:0] xe = $signed({d1[gs*DATA_W+DATA_W-1], d1[gs*DATA_W +: DATA_W]}) - Z_IN;
+        wire signed [XW-1:0] xe = $signed({d1b[gs*DATA_W+DATA_W-1], d1b[gs*DATA_W +: DATA_W]}) - Z_IN;
         assign x1z[gs*XW +: XW] = xe;
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
         wire signed [ACC_W-1:0] lane_sum;
         for (gs = 0; gs < LPE; gs = gs + 1) begin : g_mul
-            wire signed [WGT_W-1:0] wv = w1[(gp*LPE+gs)*WGT_W +: WGT_W];
+            wire signed [WGT_W-1:0] wv = w1b[(gp*LPE+gs)*WGT_W +: WGT_W];
             wire signed [XW-1:0] xv;
             if (DW != 0) begin : g_dw
                 assign xv = x1z[(gp/M)*XW +: XW];
@@ -214,8 +221,11 @@ always @(posedge clk) begin
         w1 <= wrom[widx];
         b1 <= brom[bidx];
 
-        v2 <= v1; first2 <= first1; last2 <= last1;
-        b2 <= b1;
+        v1b <= v1; first1b <= first1; last1b <= last1;
+        d1b <= d1; w1b <= w1; b1b <= b1;
+
+        v2 <= v1b; first2 <= first1b; last2 <= last1b;
+        b2 <= b1b;
 
         v3 <= v2; first3 <= first2; last3 <= last2; b3 <= b2;
 
@@ -226,7 +236,7 @@ always @(posedge clk) begin
         out5 <= v4 && last4;
     end
     if (rst) begin
-        v1 <= 1'b0; v2 <= 1'b0; v3 <= 1'b0; v4 <= 1'b0; out5 <= 1'b0;
+        v1 <= 1'b0; v1b <= 1'b0; v2 <= 1'b0; v3 <= 1'b0; v4 <= 1'b0; out5 <= 1'b0;
     end
 end
 

@@ -17,7 +17,7 @@
 // next output row no longer needs.  With R = K_H_eff + S_H (default) the writer fills the next
 // output row's rows while the reader works on the current one, so neither side waits on the other
 // unless it is the bottleneck.  Next tensors continue seamlessly (rows are recycled in order).
-// Reader: 1 word/cycle (5-stage issue/row/address/RAM/FIFO pipeline into an 8-word output FIFO
+// Reader: 1 word/cycle (6-stage issue/row/address/RAM/register/FIFO pipeline into an 8-word FIFO
 // with credit). For timing, the read address has no multiplier and no long carry chain: the column
 // part ix*CF comes from counters stepped by S_W*CF and D_W*CF, the physical row is reduced modulo R
 // one stage later, and row*W*CF is a mux of R constants; coordinates are clog2 of the padded size
@@ -226,12 +226,12 @@ wire last_word_pix = last_kw && last_kh && last_cf;
 // output FIFO with credit
 reg  [3:0] inflight;                         // issued, not yet accepted at m_axis (<= 9)
 reg        credit;                           // inflight <= 7 last cycle: room for one more
-reg v0, va, v1, v2, pad0, pada, pad1, pad2, last0, lasta, last1, last2;
+reg v0, va, v1, v2, v3, pad0, pada, pad1, pad2, pad3, last0, lasta, last1, last2, last3;
 reg [PW:0]   rel0;                           // stage 0: row relative to the oldest held row
 reg [AW-1:0] col0, cola;                     // ix*CF + rcf
 reg [PW:0]   prowa;                          // stage a: physical row
 reg [AW-1:0] addr1;
-reg [WW-1:0] rdata2;
+reg [WW-1:0] rdata2, rdata3;  // the RAM read (a block RAM absorbs it), then a fabric register
 wire [PW+1:0] prow_sum = {1'b0, base_prow} + rel0;
 wire issue = (state == ST_RUN) && credit && (pix_started || rdy);
 // free_go = ST_FREE and complete_rows >= free_n, from flags registered the cycle before: in
@@ -282,7 +282,7 @@ always @(posedge clk) begin
         end
     end
 
-    // ---- reader: issue -> 0 -> a -> 1 (address) -> 2 (RAM) -> FIFO
+    // ---- reader: issue -> 0 -> a -> 1 (address) -> 2 (RAM) -> 3 -> FIFO
     v0 <= issue;
     rel0 <= rel_row[PW:0];
     col0 <= ix_cf[AW-1:0] + rcf;
@@ -301,6 +301,10 @@ always @(posedge clk) begin
     pad2 <= pad1;
     last2 <= last1;
     rdata2 <= mem[addr1];
+    v3 <= v2;          // 3: a block RAM's data arrives ~6 ns into the cycle on ECP5; the pad
+    pad3 <= pad2;      // mux and the FIFO's LUT-RAM write start from a fabric register
+    last3 <= last2;
+    rdata3 <= rdata2;
 
     if (issue) begin
         pix_started <= !last_word_pix;
@@ -403,15 +407,15 @@ always @(posedge clk) begin
         c1 <= C1_0; nc1 <= C1_1; nncmax <= CMAX2;
         rows_have <= 0; inflight <= 0; credit <= 1'b0;
         rdy_c <= 1'b0; rdy_n <= 1'b0; rdy_r <= 1'b0; mv_n <= 1'b0; mv_r <= 1'b0;
-        v0 <= 1'b0; va <= 1'b0; v1 <= 1'b0; v2 <= 1'b0;
+        v0 <= 1'b0; va <= 1'b0; v1 <= 1'b0; v2 <= 1'b0; v3 <= 1'b0;
     end
 end
 
-wire [WW-1:0] fifo_in = pad2 ? {SIMD{pad_value}} : rdata2;
+wire [WW-1:0] fifo_in = pad3 ? {SIMD{pad_value}} : rdata3;
 /* verilator lint_off PINCONNECTEMPTY */
 dsg_fifo #(.DATA_W(WW + 1), .DEPTH(8)) u_out (
     .clk(clk), .rst(rst),
-    .s_axis_tdata({pad2, fifo_in}), .s_axis_tvalid(v2), .s_axis_tready(), .s_axis_tlast(last2),
+    .s_axis_tdata({pad3, fifo_in}), .s_axis_tvalid(v3), .s_axis_tready(), .s_axis_tlast(last3),
     .m_axis_tdata({m_axis_tuser, m_axis_tdata}), .m_axis_tvalid(m_axis_tvalid),
     .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast),
     .occupancy()
