@@ -222,11 +222,11 @@ def every_value(rng, shape, wbits):
 
 def shaped_case(rng, wbits, bits, *, hw, c, kernel=(3, 3), stride=(1, 1), dil=(1, 1),
                 pads=(1, 1), groups=None, cout=None, wshift=0, x_mode="random", bias="small",
-                stage="fast"):  # fmt: skip
+                stage="fast", act=None):  # fmt: skip
     """One convolution of a chosen geometry (dw when groups is None, else a GEMM-shaped one with
     `groups`), weights taking every value of the width; x_mode: random, min, max or alternating
     extremes; bias: small, or big (near the accumulator's limit: the doubled output stages
-    must fall back); stage: fast, or leaky (the contract's double rounding)."""
+    must fall back); stage: fast, or leaky (the contract's double rounding); act: (lo, hi)."""
     lo_t, hi_t = fp.type_range(bits)
     h, w_ = hw
     dw = groups is None
@@ -254,10 +254,13 @@ def shaped_case(rng, wbits, bits, *, hw, c, kernel=(3, 3), stride=(1, 1), dil=(1
     sh = np.clip(np.floor(np.log2((40.0 if bits == 8 else 8000.0) / spread)), -23, -1)
     qn, sn = (q, np.maximum(sh - 2, -31).astype(np.int64)) if stage == "leaky" else (None, None)
     z_out = int(rng.integers(-20, 20)) if bits == 8 else 0
-    return dict(x=x, v=v, w=wt, wbits=wbits, wshift=wshift, bias=b, stride=stride, dil=dil,
+    case = dict(x=x, v=v, w=wt, wbits=wbits, wshift=wshift, bias=b, stride=stride, dil=dil,
                 pads=pad4, groups=g, z_in=z_in, z_out=z_out, q=q, s=sh.astype(np.int64),
                 lo=max(lo_t, z_out) if x_mode == "alt" else lo_t, hi=hi_t, qn=qn, sn=sn,
                 bits=bits)  # fmt: skip
+    if act is not None:
+        case["lo"], case["hi"] = act
+    return case
 
 
 def fast_path_cases(rng):
@@ -293,6 +296,10 @@ def fast_path_cases(rng):
             for bias, stage, ws in odd_stages:
                 cases.append(shaped_case(rng, wbits, bits, hw=(9, 4), c=4, x_mode="alt",
                                          bias=bias, stage=stage, wshift=ws))  # fmt: skip
+            # 256-wide output ranges: the Thumb-2 depthwise loop's SSAT clamp (z_out shifted)
+            for act in ((-128, 127), (0, 255), (-200, 55)) if bits == 16 else ((-128, 127),):
+                cases.append(shaped_case(rng, wbits, bits, hw=(11, 6), c=4, x_mode="alt",
+                                         stride=(1 + (act[0] == 0), 1), act=act))  # fmt: skip
             g = 32 // wbits
             gemms = ((7, "small", "fast", "max"), (70, "small", "fast", "alt"),
                      (5, "big", "fast", "min"), (6, "small", "leaky", "random"))  # fmt: skip

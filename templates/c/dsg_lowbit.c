@@ -611,8 +611,23 @@ typedef struct {
     "smlad  r11, r3, " WA ", r11\n\t"                                                           \
     "smlabt r11, r2, " WB ", r11\n\t"
 
-/* The loop, for one stride (S: 1 or 2) and store (STR: strb or strh); r0 = x, r1 = y. */
-#define DSG_LB_DWL_FN(NAME, S, STR, L)                                                         \
+/* The clamp of both outputs (r10, r11) with r3 = the job's lo: to [lo, hi] in general; for a
+ * 256-wide range (sat8) the stage's zero point is z_out - c (c = lo + 128, in the job's lo), so
+ * SSAT #8 and adding c back clamp in three instructions instead of six. */
+#define DSG_LB_DWL_CLAMP                                                                        \
+    "cmp    r10, r3\n\tit     lt\n\tmovlt  r10, r3\n\t"                                     \
+    "cmp    r11, r3\n\tit     lt\n\tmovlt  r11, r3\n\t"                                     \
+    "ldr    r2, [lr, #64]\n\t"                                                                \
+    "cmp    r10, r2\n\tit     gt\n\tmovgt  r10, r2\n\t"                                     \
+    "cmp    r11, r2\n\tit     gt\n\tmovgt  r11, r2\n\t"
+#define DSG_LB_DWL_SAT8                                                                         \
+    "ssat   r10, #8, r10\n\t"                                                                 \
+    "ssat   r11, #8, r11\n\t"                                                                 \
+    "add    r10, r10, r3\n\t"                                                                 \
+    "add    r11, r11, r3\n\t"
+
+/* The loop, for one stride (S: 1 or 2), store (STR: strb or strh) and clamp; r0 = x, r1 = y. */
+#define DSG_LB_DWL_FN(NAME, S, STR, L, CLAMP)                                                  \
     __attribute__((naked)) static void NAME(dsg_lb_dwl_job *j __attribute__((unused)))        \
     {                                                                                          \
         __asm__("push   {r0, r4-r11, lr}\n\t"                                                 \
@@ -637,11 +652,7 @@ typedef struct {
                 "ldrd   r2, r3, [lr, #56]\n\t"                                                \
                 "asr    r10, r10, r2\n\t"                                                     \
                 "asr    r11, r11, r2\n\t"                                                     \
-                "cmp    r10, r3\n\tit     lt\n\tmovlt  r10, r3\n\t"                          \
-                "cmp    r11, r3\n\tit     lt\n\tmovlt  r11, r3\n\t"                          \
-                "ldr    r2, [lr, #64]\n\t"                                                    \
-                "cmp    r10, r2\n\tit     gt\n\tmovgt  r10, r2\n\t"                          \
-                "cmp    r11, r2\n\tit     gt\n\tmovgt  r11, r2\n\t"                          \
+                CLAMP                                                                          \
                 "ldr    r3, [lr, #12]\n\t"                                                    \
                 STR "   r10, [r1]\n\t"                                                        \
                 STR "   r11, [r1, r3]\n\t"                                                    \
@@ -666,13 +677,29 @@ typedef struct {
     }
 
 #if DSG_LB_S8
-DSG_LB_DWL_FN(dsg_lb_dwl1_s8_asm, 1, "strb", DSG_LB_DWL_S1)
-DSG_LB_DWL_FN(dsg_lb_dwl2_s8_asm, 2, "strb", DSG_LB_DWL_S2)
+DSG_LB_DWL_FN(dsg_lb_dwl1_s8_asm, 1, "strb", DSG_LB_DWL_S1, DSG_LB_DWL_CLAMP)
+DSG_LB_DWL_FN(dsg_lb_dwl2_s8_asm, 2, "strb", DSG_LB_DWL_S2, DSG_LB_DWL_CLAMP)
+DSG_LB_DWL_FN(dsg_lb_dwl1_s8_sat8_asm, 1, "strb", DSG_LB_DWL_S1, DSG_LB_DWL_SAT8)
+DSG_LB_DWL_FN(dsg_lb_dwl2_s8_sat8_asm, 2, "strb", DSG_LB_DWL_S2, DSG_LB_DWL_SAT8)
 #endif
 #if DSG_LB_S16
-DSG_LB_DWL_FN(dsg_lb_dwl1_s16_asm, 1, "strh", DSG_LB_DWL_S1)
-DSG_LB_DWL_FN(dsg_lb_dwl2_s16_asm, 2, "strh", DSG_LB_DWL_S2)
+DSG_LB_DWL_FN(dsg_lb_dwl1_s16_asm, 1, "strh", DSG_LB_DWL_S1, DSG_LB_DWL_CLAMP)
+DSG_LB_DWL_FN(dsg_lb_dwl2_s16_asm, 2, "strh", DSG_LB_DWL_S2, DSG_LB_DWL_CLAMP)
+DSG_LB_DWL_FN(dsg_lb_dwl1_s16_sat8_asm, 1, "strh", DSG_LB_DWL_S1, DSG_LB_DWL_SAT8)
+DSG_LB_DWL_FN(dsg_lb_dwl2_s16_sat8_asm, 2, "strh", DSG_LB_DWL_S2, DSG_LB_DWL_SAT8)
 #endif
+
+/* The sat8 clamp applies to [lo, hi] (a 256-wide range, and dsg_rq2's hz with z_out - c no
+ * larger than dsg_rqf_ok allows: 2^30 + 2^22); *c = lo + 128. */
+static int32_t dsg_lb_sat8(const dsg_conv_params *p, int32_t r, int32_t *c)
+{
+    const int64_t cc = (int64_t)p->act_min + 128, lim = ((int64_t)1 << 30) + ((int64_t)1 << 22);
+    const int64_t hz = ((int64_t)1 << (r - 1)) + ((int64_t)p->z_out - cc) * ((int64_t)1 << r);
+    *c = 0;
+    if ((int64_t)p->act_max - p->act_min != 255 || hz > lim || -hz > lim) return 0;
+    *c = (int32_t)cc;
+    return 1;
+}
 #endif
 
 #ifndef DSG_LB_DWL_ASM
