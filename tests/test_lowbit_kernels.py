@@ -303,6 +303,10 @@ def fast_path_cases(rng):
             g = 32 // wbits
             gemms = ((7, "small", "fast", "max"), (70, "small", "fast", "alt"),
                      (5, "big", "fast", "min"), (6, "small", "leaky", "random"))  # fmt: skip
+            for act in ((0, 255), (-50, 205)) if bits == 16 else ():  # the GEMM's SSAT stage
+                cases.append(shaped_case(rng, wbits, bits, hw=(3, 5), c=g, kernel=(1, 1),
+                                         pads=(0, 0), groups=1, cout=9, x_mode="alt",
+                                         act=act))  # fmt: skip
             for cout, bias, stage, mode in gemms:
                 cases.append(shaped_case(rng, wbits, bits, hw=(3, 5), c=g * int(rng.integers(1, 3)),
                                          kernel=(1, 1), pads=(0, 0), groups=1, cout=cout,

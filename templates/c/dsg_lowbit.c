@@ -559,6 +559,18 @@ static dsg_lb_q2 dsg_lb_q2_make(const dsg_conv_params *p, int32_t c)
     return q;
 }
 
+/* The sat8 clamp (SSAT #8, then + c) applies to [lo, hi] (a 256-wide range, and dsg_rq2's hz with z_out - c no
+ * larger than dsg_rqf_ok allows: 2^30 + 2^22); *c = lo + 128. */
+static int32_t dsg_lb_sat8(const dsg_conv_params *p, int32_t r, int32_t *c)
+{
+    const int64_t cc = (int64_t)p->act_min + 128, lim = ((int64_t)1 << 30) + ((int64_t)1 << 22);
+    const int64_t hz = ((int64_t)1 << (r - 1)) + ((int64_t)p->z_out - cc) * ((int64_t)1 << r);
+    *c = 0;
+    if ((int64_t)p->act_max - p->act_min != 255 || hz > lim || -hz > lim) return 0;
+    *c = (int32_t)cc;
+    return 1;
+}
+
 /* The GEMM's doubled stage is exact: every channel takes the fast stage and |acc| < 2^30 for
  * any input (|x - z_in| <= dmax), so 2*acc fits int32. */
 static int32_t dsg_lb_gemm2_ok(const dsg_lowbit_conv_params *lp, int32_t k, int64_t dmax)
@@ -689,17 +701,6 @@ DSG_LB_DWL_FN(dsg_lb_dwl1_s16_sat8_asm, 1, "strh", DSG_LB_DWL_S1, DSG_LB_DWL_SAT
 DSG_LB_DWL_FN(dsg_lb_dwl2_s16_sat8_asm, 2, "strh", DSG_LB_DWL_S2, DSG_LB_DWL_SAT8)
 #endif
 
-/* The sat8 clamp applies to [lo, hi] (a 256-wide range, and dsg_rq2's hz with z_out - c no
- * larger than dsg_rqf_ok allows: 2^30 + 2^22); *c = lo + 128. */
-static int32_t dsg_lb_sat8(const dsg_conv_params *p, int32_t r, int32_t *c)
-{
-    const int64_t cc = (int64_t)p->act_min + 128, lim = ((int64_t)1 << 30) + ((int64_t)1 << 22);
-    const int64_t hz = ((int64_t)1 << (r - 1)) + ((int64_t)p->z_out - cc) * ((int64_t)1 << r);
-    *c = 0;
-    if ((int64_t)p->act_max - p->act_min != 255 || hz > lim || -hz > lim) return 0;
-    *c = (int32_t)cc;
-    return 1;
-}
 #endif
 
 #ifndef DSG_LB_DWL_ASM
