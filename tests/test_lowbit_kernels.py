@@ -212,6 +212,116 @@ def test_lowbit_long_rows_take_the_general_path(lib):  # noqa: F811
     assert_exact(got, want, "dw 9x9")
 
 
+def every_value(rng, shape, wbits):
+    """Stored values cycling through every value of the width (shuffled), so that each appears."""
+    lo, hi = VRANGE[wbits]
+    vals = np.array([lo, hi]) if wbits == 1 else np.arange(lo, hi + 1)
+    flat = np.resize(vals, int(np.prod(shape)))
+    return rng.permutation(flat).reshape(shape)
+
+
+def shaped_case(rng, wbits, bits, *, hw, c, kernel=(3, 3), stride=(1, 1), dil=(1, 1),
+                pads=(1, 1), groups=None, cout=None, wshift=0, x_mode="random", bias="small",
+                stage="fast", act=None):  # fmt: skip
+    """One convolution of a chosen geometry (dw when groups is None, else a GEMM-shaped one with
+    `groups`), weights taking every value of the width; x_mode: random, min, max or alternating
+    extremes; bias: small, or big (near the accumulator's limit: the doubled output stages
+    must fall back); stage: fast, or leaky (the contract's double rounding); act: (lo, hi)."""
+    lo_t, hi_t = fp.type_range(bits)
+    h, w_ = hw
+    dw = groups is None
+    cout = c if dw else cout
+    g = c if dw else groups
+    kh, kw = kernel
+    v = every_value(rng, (cout, kh, kw, c // g), wbits)
+    if x_mode == "random":
+        x = rng.integers(lo_t, hi_t + 1, (h, w_, c))
+    elif x_mode == "alt":
+        x = np.where(rng.random((h, w_, c)) < 0.5, lo_t, hi_t)
+    else:
+        x = np.full((h, w_, c), lo_t if x_mode == "min" else hi_t)
+    z_in = int(rng.integers(-128, 128)) if bits == 8 else 0
+    wt = v * 2**wshift
+    blo, bhi = conv_accumulator_bounds(wt, None, z_in, lo_t, hi_t, g)
+    room = int(2**31 - 1 - max(-blo.min(), bhi.max()))
+    b = rng.integers(-room, room, cout) if bias == "big" else rng.integers(-999, 999, cout)
+    pad4 = (pads[0], pads[1], pads[0], pads[1])
+    acc = ops.accumulate_conv2d(
+        x, wt, b, stride=stride, dilation=dil, pads=pad4, groups=g, z_in=z_in
+    ).reshape(-1, cout)
+    spread = np.maximum(np.sqrt((acc.astype(float) ** 2).mean(axis=0)), 1.0)
+    q, _ = mults(rng, cout)
+    sh = np.clip(np.floor(np.log2((40.0 if bits == 8 else 8000.0) / spread)), -23, -1)
+    qn, sn = (q, np.maximum(sh - 2, -31).astype(np.int64)) if stage == "leaky" else (None, None)
+    z_out = int(rng.integers(-20, 20)) if bits == 8 else 0
+    case = dict(x=x, v=v, w=wt, wbits=wbits, wshift=wshift, bias=b, stride=stride, dil=dil,
+                pads=pad4, groups=g, z_in=z_in, z_out=z_out, q=q, s=sh.astype(np.int64),
+                lo=max(lo_t, z_out) if x_mode == "alt" else lo_t, hi=hi_t, qn=qn, sn=sn,
+                bits=bits)  # fmt: skip
+    if act is not None:
+        case["lo"], case["hi"] = act
+    return case
+
+
+def fast_path_cases(rng):
+    """The depthwise lanes and channel-pair paths and the GEMM's channel-pair blocks: along y
+    (taller than wide) and x, strides 1 and 2, dilation across and along the lanes, odd output
+    counts, padding on any side, more taps than 3x3, every weight value, extreme activations,
+    shifted weights, accumulators near the limit (the doubled stages fall back) and LeakyReLU;
+    odd channel counts and more than DSG_LB_CMAX (64) channels in the GEMM."""
+    cases = []
+    dw_geoms = [  # (h, w), stride, dilation, pads, kernel
+        ((25, 5), (1, 1), (1, 1), (1, 1), (3, 3)),  # the keyword spotter: lanes along y
+        ((5, 25), (1, 1), (1, 1), (1, 1), (3, 3)),  # lanes along x
+        ((11, 4), (2, 1), (1, 1), (1, 0), (3, 3)),  # stride 2 along the lanes, odd output count
+        ((4, 12), (1, 2), (1, 1), (0, 1), (3, 3)),
+        ((13, 6), (2, 2), (1, 2), (2, 1), (3, 3)),  # dilation across the lanes
+        ((9, 9), (1, 1), (2, 1), (2, 1), (3, 3)),  # dilation along: the channel-pair plane
+        ((7, 3), (1, 1), (1, 1), (0, 0), (3, 3)),  # no padding, width 1 output
+        ((8, 8), (1, 3), (1, 1), (1, 1), (3, 3)),  # stride 3: the channel-pair plane
+        ((9, 7), (1, 1), (1, 1), (2, 2), (5, 5)),
+        ((6, 10), (2, 1), (1, 1), (1, 2), (3, 2)),
+    ]
+    for wbits in (4, 2, 1):
+        for bits in (8, 16):
+            for i, (hw, st, dl, pd, kern) in enumerate(dw_geoms):
+                c = 2 * int(rng.integers(1, 6)) if i % 3 else 2 * int(rng.integers(1, 3)) + 1
+                mode = ("random", "min", "max", "alt")[i % 4]
+                cases.append(shaped_case(rng, wbits, bits, hw=hw, c=c, kernel=kern, stride=st,
+                                         dil=dl, pads=pd, x_mode=mode,
+                                         wshift=int(rng.integers(0, 8 - wbits))))  # fmt: skip
+            # wshift 11: the doubled lanes would leave int16 (int8 inputs keep acc in range)
+            big_ws = 11 if bits == 8 else 6
+            odd_stages = (("big", "fast", 0), ("small", "leaky", 1), ("small", "fast", big_ws))
+            for bias, stage, ws in odd_stages:
+                cases.append(shaped_case(rng, wbits, bits, hw=(9, 4), c=4, x_mode="alt",
+                                         bias=bias, stage=stage, wshift=ws))  # fmt: skip
+            # 256-wide output ranges: the Thumb-2 depthwise loop's SSAT clamp (z_out shifted)
+            for act in ((-128, 127), (0, 255), (-200, 55)) if bits == 16 else ((-128, 127),):
+                cases.append(shaped_case(rng, wbits, bits, hw=(11, 6), c=4, x_mode="alt",
+                                         stride=(1 + (act[0] == 0), 1), act=act))  # fmt: skip
+            g = 32 // wbits
+            gemms = ((7, "small", "fast", "max"), (70, "small", "fast", "alt"),
+                     (5, "big", "fast", "min"), (6, "small", "leaky", "random"))  # fmt: skip
+            for act in ((0, 255), (-50, 205)) if bits == 16 else ():  # the GEMM's SSAT stage
+                cases.append(shaped_case(rng, wbits, bits, hw=(3, 5), c=g, kernel=(1, 1),
+                                         pads=(0, 0), groups=1, cout=9, x_mode="alt",
+                                         act=act))  # fmt: skip
+            for cout, bias, stage, mode in gemms:
+                cases.append(shaped_case(rng, wbits, bits, hw=(3, 5), c=g * int(rng.integers(1, 3)),
+                                         kernel=(1, 1), pads=(0, 0), groups=1, cout=cout,
+                                         x_mode=mode, bias=bias, stage=stage))  # fmt: skip
+    return cases
+
+
+def test_lowbit_fast_paths_adversarial(lib):  # noqa: F811
+    for i, case in enumerate(fast_path_cases(np.random.default_rng(31))):
+        got, want = run_lowbit(lib, case)
+        g = "dw" if case["groups"] > 1 else "gemm"
+        what = f"{g} w{case['wbits']} s{case['bits']} {case['x'].shape} stride {case['stride']}"
+        assert_exact(got, want, f"case #{i} ({what} dil {case['dil']})")
+
+
 def test_lowbit_widths_left_out_take_the_general_loop(tmp_path_factory):
     """A generated tree compiles only the packed widths its layers use (dsg_config.h); a width
     left out must still compute right, through the general loop, never a missing GEMM loop."""
@@ -275,7 +385,8 @@ def bench_case(rng, kind, wbits, bits):
 @pytest.mark.slow
 def test_lowbit_kernels_qemu(tmp_path):
     """Every path bit-exact on the emulated Cortex-M4 (the Thumb-2 GEMM loops, SMLABB/SMLATT,
-    SXTB16); prints instructions per MAC of the keyword spotter's layer shapes."""
+    SMLAD/SMLABT/SMLATB lanes, SXTB16, SMMLAR), the adversarial cases of the fast paths
+    included; prints instructions per MAC of the keyword spotter's layer shapes."""
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None or shutil.which(QEMU_CMD[0]) is None:
         pytest.skip("arm-none-eabi-gcc or qemu-system-arm is not installed")
@@ -289,6 +400,10 @@ def test_lowbit_kernels_qemu(tmp_path):
                     src += emit_lowbit_case(i, case, reference(case))
                     calls.append(f"    fails += run{i}();\n")
                     i += 1
+    for case in fast_path_cases(np.random.default_rng(31)):  # the host test's, on the hardware's
+        src += emit_lowbit_case(i, case, reference(case))  # SMLAD / SMLABT / SMMLAR
+        calls.append(f"    fails += run{i}();\n")
+        i += 1
     benches = []
     for bits, wbits, kind in ((16, 4, "pw"), (16, 4, "dw"), (8, 1, "pw"), (8, 1, "dw")):
         case = bench_case(rng, kind, wbits, bits)

@@ -36,21 +36,29 @@ typedef struct {
 } dsg_lowbit_conv_params;
 
 /* Any kernel, stride, dilation, padding and groups (depthwise included); a dense layer is a 1x1
- * conv on a 1x1 map.  Three paths, the same integers:
+ * conv on a 1x1 map.  Four paths, the same integers:
  *  - groups == 1 with K = kernel_h*kernel_w*in_c a multiple of G and at most DSG_LB_KMAX: a
- *    GEMM, two output pixels by two output channels at a time.  The receptive fields are copied
- *    once per pixel pair into int16 columns (x - z_in; padding 0), with their sums Sx; one
- *    shift-and-mask per weight pair gives two lanes for SMLAD, so the pass computes
- *    S = sum u*(x - z_in), and sum v*(x - z_in) = S - 8*Sx (4-bit), S - 2*Sx (2-bit),
- *    2*S - Sx (binary).  On DSP cores SMLAD does the lane products (a binary lane is 0 or 1); the
- *    portable C computes the same, binary lanes selecting by mask (no multiply).
- *  - depthwise (tap-major stream, an even channel count, at most DSG_LB_TAPS taps): channel
- *    pairs, their taps unpacked once into int16 lane pairs, the padded input window copied once
- *    per pair into a plane of lane pairs (x - z_in; padding 0; at most DSG_LB_PLANE words), so
- *    every output pixel is an interior one: per tap one load, SMLABB and SMLATT.
+ *    GEMM, two output pixels by all the channel pairs of a block of DSG_LB_CMAX channels per
+ *    call.  The receptive fields are copied once per pixel pair into int16 columns (x - z_in;
+ *    padding 0), with their sums Sx; one shift-and-mask per weight pair gives two lanes for
+ *    SMLAD, so the pass computes S = sum u*(x - z_in), and sum v*(x - z_in) = S - 8*Sx (4-bit),
+ *    S - 2*Sx (2-bit), 2*S - Sx (binary).  On DSP cores SMLAD does the lane products (a binary
+ *    lane is 0 or 1) and, where 2*acc fits int32 for any input, the output stage is dsg_rq2 on
+ *    2*acc (the pixel's Sx term made once); the portable C computes the same, binary lanes
+ *    selecting by mask (no multiply).
+ *  - depthwise 3x3 on DSP cores (an even channel count, dilation 1 and stride 1 or 2 along the
+ *    longer output axis): per channel pair each channel's padded input window as a plane of
+ *    int16 lanes along that axis, the channel's weights as six SMLAD lane pairs in registers,
+ *    two outputs per step (18 MACs in 12 multiplies, as dsg_depthwise.c's s8 kernel), dsg_rq2 on
+ *    2*acc where that is exact.
+ *  - other depthwise layers (tap-major stream, an even channel count, at most DSG_LB_TAPS taps):
+ *    channel pairs, their taps unpacked once into int16 lane pairs, the padded input window
+ *    copied once per pair into a plane of lane pairs (x - z_in; padding 0; at most DSG_LB_PLANE
+ *    words), so every output pixel is an interior one: per tap one load, SMLABB and SMLATT; two
+ *    output pixels per step for 3x3 kernels, sharing input words.
  *  - anything else: per output channel, per pixel, per tap (weights unpacked once per channel up
  *    to DSG_LB_KMAX of them).
- * int16 activations take the first two paths when z_in = 0 (always, for dsgen's 16-bit ones). */
+ * int16 activations take the first three paths when z_in = 0 (always, for dsgen's 16-bit ones). */
 void dsg_conv_lowbit_s8(const int8_t *in, int8_t *out, const dsg_lowbit_conv_params *p);
 void dsg_conv_lowbit_s16(const int16_t *in, int16_t *out, const dsg_lowbit_conv_params *p);
 
