@@ -121,7 +121,7 @@ def test_keyword_spotter_total_ram_and_instructions_are_pinned(tmp_path):
     kernels' scratch is sized to these layers (dsg_config.h)."""
     path = zoo_path(tmp_path, "ds_cnn_kws")
     d = check(verify_model(path, "mcu", samples=2))
-    assert d["instructions"] == 3_442_840, d["instructions"]
+    assert d["instructions"] == 3_442_880, d["instructions"]
     assert d["arena_bytes"] == 8_064
     assert d["total_ram_bytes"] == d["arena_bytes"] + d["stack_bytes"]
     assert d["total_ram_bytes"] <= 10_320 < 12 * 1024, d["stack_bytes"]

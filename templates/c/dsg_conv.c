@@ -1269,8 +1269,10 @@ void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p
  * input word it loads serves two SMLADs. */
 
 /* x - z_in of output pixel i's receptive field in the paired rows' order (kh, kw, C_in): taps
- * in the padding and the k % 4 tail are 0 (the tail's weights are zero too). */
-static void dsg_pw2_field(const int8_t *in, const dsg_conv_params *p, int32_t i, int32_t kp,
+ * in the padding and the k % 4 tail are 0 (the tail's weights are zero too).  A padded tap reads
+ * the first pixel masked to 0 and the tail is three stores: a zero-fill loop would become a call
+ * to memset, which the library does not link against. */
+static void dsg_pw2_field(const int8_t *in, const dsg_conv_params *p, int32_t i, int32_t k,
                           int16_t *xz)
 {
     const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
@@ -1281,16 +1283,15 @@ static void dsg_pw2_field(const int8_t *in, const dsg_conv_params *p, int32_t i,
         const int32_t iy = iy0 + ky * p->dilation_h;
         for (kx = 0; kx < p->kernel_w; ++kx, d += ch) {
             const int32_t ix = ix0 + kx * p->dilation_w;
-            const int8_t *x;
-            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                for (n = 0; n < ch; ++n) d[n] = 0;
-                continue;
-            }
-            x = in + (iy * p->in_w + ix) * ch;
-            for (n = 0; n < ch; ++n) d[n] = (int16_t)(x[n] - p->z_in);
+            const int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            const int8_t *x = inside ? in + (iy * p->in_w + ix) * ch : in;
+            const int32_t keep = -inside;
+            for (n = 0; n < ch; ++n) d[n] = (int16_t)((x[n] - p->z_in) & keep);
         }
     }
-    for (; d < xz + kp; ++d) *d = 0;
+    if (k & 3) xz[k] = 0;
+    if ((k & 3) && (k & 3) < 3) xz[k + 1] = 0;
+    if ((k & 3) == 1) xz[k + 2] = 0;
 }
 
 /* Any core: pixel by pixel with the contract's output stage; in place (a stride-1 pointwise)
@@ -1311,7 +1312,7 @@ DSG_NOINLINE static void dsg_pw2_generic(const int8_t *in, int8_t *out, const ds
         int8_t *d;
         i = rev ? n_pix - 1 - t : t;
         d = in == out ? y : out + i * n_out;
-        dsg_pw2_field(in, p, i, kp, xz);
+        dsg_pw2_field(in, p, i, k, xz);
         for (c = 0; c < n_out; c += 2) {
             uint32_t a0 = p->bias ? (uint32_t)p->bias[c] : 0u;
             uint32_t a1 = p->bias && c + 1 < n_out ? (uint32_t)p->bias[c + 1] : 0u;
