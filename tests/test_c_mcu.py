@@ -124,7 +124,7 @@ def test_keyword_spotter_total_ram_and_instructions_are_pinned(tmp_path):
     assert d["instructions"] == 3_442_880, d["instructions"]
     assert d["arena_bytes"] == 8_064
     assert d["total_ram_bytes"] == d["arena_bytes"] + d["stack_bytes"]
-    assert d["total_ram_bytes"] <= 10_320 < 12 * 1024, d["stack_bytes"]
+    assert d["total_ram_bytes"] <= 10_328 < 12 * 1024, d["stack_bytes"]
     assert d["stack_bytes"] > 1000  # painted and read back: the kernels' frames are there
     qg = quantize_graph(load_ir(path), QuantOptions(), warn=lambda m: None)
     s = compile_c(qg, tmp_path / "c", model_sha256="0" * 64, measure=True)
