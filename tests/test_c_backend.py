@@ -7,6 +7,7 @@ import re
 import subprocess
 
 import numpy as np
+import onnx
 import pytest
 
 from dsgen import zoo
@@ -16,6 +17,7 @@ from dsgen.backends.c.library import tree_sources
 from dsgen.backends.render import stamp
 from dsgen.compiler import load_ir
 from dsgen.quant.api import QuantOptions, quantize_graph
+from dsgen.zoo._builder import GraphBuilder
 from tests.conftest import require_tool
 
 SMALL_ZOO = [n for n in zoo.names() if not n.endswith("_224")]
@@ -42,6 +44,20 @@ def random_int_inputs(qg, n, seed=0):
     xs.append(np.full(shape, hi))
     xs.append(np.where(np.indices(shape).sum(axis=0) % 2 == 0, lo, hi))
     return xs
+
+
+def conv_pair_model(tmp_path):
+    """Three convs with groups 1 and the int8 clamp, all through dsg_conv_pair_s8 (their
+    receptive fields gathered into the paired pass): 3 -> 9 3x3 over a 13x11 input (k = 27,
+    ReLU folded into the range), 9 -> 7 3x3 stride 2 with asymmetric padding (k = 81 over an odd
+    C_in, z_in = -128 after the ReLU), 7 -> 5 1x4 stride (1, 2) (odd C_out, a 1-pixel tail)."""
+    g = GraphBuilder("conv_pair", (1, 3, 13, 11), 0)
+    x = g.conv_bn("input", "stem", 9, 3, act="relu")
+    x = g.conv_bn(x, "down", 7, 3, stride=2, pads=[1, 0, 2, 1], act=None)
+    x = g.conv_bn(x, "wide", 5, (1, 4), stride=(1, 2), pads=[0, 1, 0, 2], act=None)
+    p = tmp_path / "conv_pair.onnx"
+    onnx.save(g.model(x, "general convs through the paired pass"), p)
+    return p
 
 
 def check_bit_exact(qg, tmp_path, n=4, **kw):
@@ -71,6 +87,16 @@ def test_zoo_bit_exact(zoo_dir, tmp_path, name):
 def test_real_models_bit_exact(shared_models, tmp_path, name):
     qg = quantized(shared_models / name)
     check_bit_exact(qg, tmp_path)
+
+
+def test_general_convs_take_the_paired_pass_bit_exact(tmp_path):
+    """Convs with kernels > 1, stride 2 and padding through dsg_conv_pair_s8 (weights paired over
+    the gathered k = (ky, kx, c) order) match the integer reference on full-range inputs."""
+    qg = quantized(conv_pair_model(tmp_path))
+    s = check_bit_exact(qg, tmp_path / "c")
+    code = (tmp_path / "c" / f"{s.name}.c").read_text()
+    assert code.count("dsg_conv_pair_s8(") == 3, code
+    assert any(qg.params[layer.name].z_in == -128 for layer in qg.int_layers)
 
 
 @pytest.mark.parametrize(

@@ -256,7 +256,7 @@ def kernel_weights(fn, w):
     contract's."""
     if fn.endswith("_hwc_s8"):
         return hwc_weights(w)
-    if fn == "dsg_pointwise_pair_s8":
+    if fn in ("dsg_pointwise_pair_s8", "dsg_conv_pair_s8"):
         return pair_weights(np.asarray(w))
     return w
 
@@ -693,6 +693,76 @@ def test_pointwise_pair(lib, inplace):
         out, want, rc = run_conv(lib, "dsg_pointwise_pair_s8", **case, inplace=inplace)
         assert rc == 0
         assert_exact(out, want, f"pair trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+# (kh, kw, C_in, stride, dilation, pads): a keyword spotter's first layer (49x10x1 input, k =
+# 40, every pixel of the 1x4 rows' word path), k % 4 tails, 1x1 stride 2, dilation, k = 252
+# (near DSG_KMAX)
+CONV_PAIR_GEOMS = (
+    (10, 4, 1, (2, 2), (1, 1), (4, 1, 5, 1)),
+    (3, 3, 3, (2, 2), (1, 1), (1, 1, 1, 1)),
+    (3, 3, 5, (2, 1), (1, 1), (0, 2, 1, 0)),
+    (5, 2, 7, (1, 2), (1, 1), (2, 0, 2, 1)),
+    (1, 1, 13, (2, 2), (1, 1), (0, 0, 0, 0)),
+    (2, 3, 3, (1, 1), (2, 1), (1, 1, 0, 2)),
+    (1, 4, 1, (1, 2), (1, 1), (0, 1, 0, 2)),
+    (3, 3, 28, (2, 2), (1, 1), (1, 1, 1, 1)),
+)
+
+
+def conv_pair_case(rng, i):
+    """dsg_conv_pair_s8: a conv with groups 1 (kernel > 1, stride 2, padding, odd C_in, k % 4
+    != 0, z_in != 0) whose receptive fields are gathered into the paired pass; 1 to 3 and 4 or
+    more output pixels, odd C_out and two 64-channel chunks, full-range inputs in a third of the
+    cases, and a generic-path case (ReLU clamp) in every fifth."""
+    kh, kw, cin, stride, dil, pads = CONV_PAIR_GEOMS[i % len(CONV_PAIR_GEOMS)]
+    cout = PAIR_COUT[(i // 2) % len(PAIR_COUT)]
+    extra = 0 if i % 7 == 6 else int(rng.integers(1, 9))  # 0: few output pixels
+    h = 49 if kh == 10 else dil[0] * (kh - 1) + 1 + extra
+    w_ = 10 if kh == 10 else dil[1] * (kw - 1) + 1 + int(rng.integers(0, 6))
+    x = rng.integers(-128, 128, (h, w_, cin))
+    if i % 3 == 1:
+        x = rng.choice([-128, 127], x.shape)
+    wt = rng.integers(-127, 128, (cout, kh, kw, cin))
+    z_in, z_out = int(rng.choice([-128, -37, 5, 127])), int(rng.integers(-20, 20))
+    case = dict(x=x, w=wt, bias=rng.integers(-(2**14), 2**14, cout), stride=stride, dil=dil,
+                pads=pads, groups=1, z_in=z_in, z_out=z_out, lo=-128, hi=127, qn=None, sn=None,
+                bits=8)  # fmt: skip
+    case["q"], case["s"] = mults(rng, cout, -14, -8)
+    dead = rng.random(cout) < 0.1
+    case["q"], case["s"] = np.where(dead, 0, case["q"]), np.where(dead, 0, case["s"])
+    if i % 5 == 4:
+        case["lo"] = case["z_out"]
+    return case
+
+
+def test_conv_pair(lib):
+    """dsg_conv_pair_s8 bit-exact on every build (the DSP path's C model in the emulated build,
+    the generic path elsewhere)."""
+    rng = np.random.default_rng(zlib.crc32(b"conv_pair") ^ fuzz_seed())
+    for trial in range(48):
+        case = conv_pair_case(rng, trial)
+        out, want, rc = run_conv(lib, "dsg_conv_pair_s8", **case)
+        assert rc == 0
+        assert_exact(out, want, f"conv pair trial {trial} {case['x'].shape} w{case['w'].shape}")
+
+
+def test_conv_pair_refuses_in_place_and_groups(lib):
+    """dsg_conv_pair_s8 takes groups 1, out of place, k rounded up to 4 <= DSG_KMAX only:
+    DSG_ERR_ARG, nothing written."""
+    rng = np.random.default_rng(5)
+    case = conv_pair_case(rng, 1)  # 3x3 over 3 channels, stride 2
+    buf, _, rc = run_conv(lib, "dsg_conv_pair_s8", **case, inplace=True)
+    n = min(buf.size, case["x"].size)
+    assert rc == -1 and np.array_equal(buf.reshape(-1)[:n], case["x"].reshape(-1)[:n])
+    case.update(w=rng.integers(-5, 5, (3, 3, 3, 1)), bias=np.zeros(3, int), groups=3)
+    case["q"], case["s"] = mults(rng, 3, -14, -8)
+    out, _, rc = run_conv(lib, "dsg_conv_pair_s8", **case)
+    assert rc == -1 and np.all(out == 77)
+    case.update(x=rng.integers(-128, 128, (7, 7, 29)), w=rng.integers(-5, 5, (3, 3, 3, 29)),
+                groups=1)  # fmt: skip
+    out, _, rc = run_conv(lib, "dsg_conv_pair_s8", **case)  # k = 261
+    assert rc == -1 and np.all(out == 77)
 
 
 def test_pair_weights_layout():
@@ -1505,10 +1575,14 @@ def test_c_kernels_qemu(tmp_path, kernel_cc):
         # paired pointwise weights: the 4-pixel x 2-channel assembly and its tails
         + [("dsg_pointwise_pair_s8", f"pair:{i}") for i in range(40)]
         + [("dsg_pointwise_pair_s8", f"inplace_pair:{i}") for i in range(24)]
+        # general convs through the paired pass: their receptive fields gathered
+        + [("dsg_conv_pair_s8", f"conv_pair:{i}") for i in range(24)]
     )
     src, calls = HARNESS_HEAD, []
     for i, (fn, kind) in enumerate(plan):
-        if kind.startswith(("pair:", "inplace_pair:")):
+        if kind.startswith("conv_pair:"):
+            case = conv_pair_case(rng, int(kind.split(":")[1]))
+        elif kind.startswith(("pair:", "inplace_pair:")):
             case = pair_case(rng, int(kind.split(":")[1]), kind.startswith("inplace"))
         elif kind.startswith("inplace:"):
             case = inplace_case(rng, kind[8:], fast=True)

@@ -309,8 +309,8 @@ DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32
     }
 }
 
-/* Weight of output channel c, element i, of a layer stored in dsg_pointwise_pair_s8's paired
- * layout (rows of kp bytes per channel pair). */
+/* Weight of output channel c, element i, of a layer stored in the paired layout of
+ * dsg_pointwise_pair_s8 and dsg_conv_pair_s8 (rows of kp bytes per channel pair). */
 static int32_t dsg_pw2_w(const int8_t *w, int32_t kp, int32_t c, int32_t i)
 {
     return w[(c >> 1) * 2 * kp + (i >> 2) * 8 + (i & 1) * 4 + (i & 2) + (c & 1)];
@@ -1258,33 +1258,61 @@ void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p
     dsg_conv_s8(in, out, p);
 }
 
-/* ------------------------------------------------------------------ pointwise, paired weights */
-/* dsg_pointwise_pair_s8: a stride-1 pointwise layer whose weights the generator stored in the
- * paired layout of dsg_kernels.h: channels 2m and 2m + 1 interleaved per group of 4 elements,
- * [c0 k0, c1 k0, c0 k2, c1 k2, c0 k1, c1 k1, c0 k3, c1 k3], rows padded to kp = k rounded up
- * to 4 with zero weights, an odd last channel paired with a zero row.  One weight word, two
- * SXTB16, gives both channels' lanes for a k-pair, so the Cortex-M4 loop computes 4 pixels x 2
- * channels per pass and every widened input word it loads serves two SMLADs. */
+/* ------------------------------------------------------------------ paired weights */
+/* dsg_pointwise_pair_s8: a stride-1 pointwise layer, and dsg_conv_pair_s8: any other conv with
+ * groups 1 (a keyword spotter's 10x4 first layer), whose weights the generator stored in the
+ * paired layout of dsg_kernels.h (k = kh*kw*C_in in the order of the gathered fields):
+ * channels 2m and 2m + 1 interleaved per group of 4 elements, [c0 k0, c1 k0, c0 k2, c1 k2,
+ * c0 k1, c1 k1, c0 k3, c1 k3], rows padded to kp = k rounded up to 4 with zero weights, an odd
+ * last channel paired with a zero row.  One weight word, two SXTB16, gives both channels' lanes
+ * for a k-pair, so the Cortex-M4 loop computes 4 pixels x 2 channels per pass and every widened
+ * input word it loads serves two SMLADs. */
 
-/* Any core: pixel by pixel with the contract's output stage; in place (stride 1) through the
- * one-pixel buffer, in the order of dsg_pw_inplace_s8.  The pixel's x - z_in is widened once
- * (the k % 4 tail with zeros, whose weights are zero too) and every pair of channels then walks
- * its weights in storage order, 8 bytes per group of 4 elements: an index computed per weight
- * ran 7x slower on the host than the unpaired kernel. */
+/* x - z_in of output pixel i's receptive field in the paired rows' order (kh, kw, C_in): taps
+ * in the padding and the k % 4 tail are 0 (the tail's weights are zero too).  A padded tap reads
+ * the first pixel masked to 0 and the tail is three stores: a zero-fill loop would become a call
+ * to memset, which the library does not link against. */
+static void dsg_pw2_field(const int8_t *in, const dsg_conv_params *p, int32_t i, int32_t k,
+                          int16_t *xz)
+{
+    const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left, ch = p->in_c;
+    int16_t *d = xz;
+    int32_t ky, kx, n;
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx, d += ch) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            const int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            const int8_t *x = inside ? in + (iy * p->in_w + ix) * ch : in;
+            const int32_t keep = -inside;
+            for (n = 0; n < ch; ++n) d[n] = (int16_t)((x[n] - p->z_in) & keep);
+        }
+    }
+    if (k & 3) xz[k] = 0;
+    if ((k & 3) && (k & 3) < 3) xz[k + 1] = 0;
+    if ((k & 3) == 1) xz[k + 2] = 0;
+}
+
+/* Any core: pixel by pixel with the contract's output stage; in place (a stride-1 pointwise)
+ * through the one-pixel buffer, in the order of dsg_pw_inplace_s8.  The pixel's receptive field
+ * is widened once (dsg_pw2_field) and every pair of channels then walks its weights in storage
+ * order, 8 bytes per group of 4 elements: an index computed per weight ran 7x slower on the
+ * host than the unpaired kernel. */
 DSG_NOINLINE static void dsg_pw2_generic(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
-    const int32_t k = p->in_c, kp = (k + 3) & ~3, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t k = p->kernel_h * p->kernel_w * p->in_c, kp = (k + 3) & ~3;
+    const int32_t n_out = p->out_c, n_pix = p->out_h * p->out_w;
     const int32_t rev = in == out && n_out > k;
     int16_t xz[DSG_KMAX];
     int8_t y[DSG_PW_RING];
     int32_t t, i, c, n;
     for (t = 0; t < n_pix; ++t) {
-        const int8_t *x, *w = p->weights;
+        const int8_t *w = p->weights;
         int8_t *d;
         i = rev ? n_pix - 1 - t : t;
-        x = in + i * k;
         d = in == out ? y : out + i * n_out;
-        for (n = 0; n < kp; ++n) xz[n] = (int16_t)(n < k ? x[n] - p->z_in : 0);
+        dsg_pw2_field(in, p, i, k, xz);
         for (c = 0; c < n_out; c += 2) {
             uint32_t a0 = p->bias ? (uint32_t)p->bias[c] : 0u;
             uint32_t a1 = p->bias && c + 1 < n_out ? (uint32_t)p->bias[c + 1] : 0u;
@@ -1387,11 +1415,53 @@ DSG_INLINE void dsg_pw2_few(const int32_t *xb, int32_t kp, const int8_t *w,
     }
 }
 
+/* The receptive fields of output pixels i .. i + 3 as k-vectors raw[j] (dsg_gather_s8, the last
+ * pixel repeated beyond n_pix): a conv that is not a stride-1 pointwise. */
+DSG_NOINLINE static void dsg_pw2_gather(const int8_t *in, const dsg_conv_params *p, int32_t i,
+                                        int8_t (*raw)[DSG_KMAX])
+{
+    const int32_t n_pix = p->out_h * p->out_w;
+    const uint32_t rest = dsg_gather_s8(in, p, i, 4, n_pix, raw, p->in_c);
+    int32_t j;
+    for (j = 0; j < 4; ++j)
+        if (rest >> j & 1u)
+            dsg_gather_px(in, p, i + j < n_pix ? i + j : n_pix - 1, raw[j], p->in_c);
+}
+
+/* Pixel 0's output of sum s through channel c's doubled stage (c = 0, 1 of stage f). */
+DSG_INLINE int8_t dsg_pw2_out(int32_t s, const dsg_pw2_stage *f, int32_t c)
+{
+    return c ? (int8_t)dsg_sat(dsg_rq2(s, f->q1, f->hz1, f->r1), 1, -128, 127)
+             : (int8_t)dsg_sat(dsg_rq2(s, f->q0, f->hz0, f->r0), 1, -128, 127);
+}
+
+/* One pixel: two pairs (4 channels) per pass, so that each widened input word feeds four
+ * SMLADs rather than two (the loop's loads and branch are half the work at two); an odd last
+ * pair through dsg_pw2_few. */
 DSG_NOINLINE static void dsg_pw2_one(const int32_t *xb, int32_t kp, const int8_t *w,
                                      const dsg_pw2_stage *f, int32_t pairs, int32_t nc, int8_t *y,
                                      int32_t n_out)
 {
-    dsg_pw2_few(xb, kp, w, f, pairs, nc, 0, y, n_out);
+    const int32_t o = 2 * kp; /* pair m + 1's weights after pair m's */
+    int32_t m, g;
+    for (m = 0; m + 1 < pairs; m += 2, f += 2, y += 4, w += o) {
+        const int32_t *x = xb;
+        int32_t s0 = f[0].bias0, s1 = f[0].bias1, s2 = f[1].bias0, s3 = f[1].bias1;
+        for (g = kp >> 2; g > 0; --g, x += 8, w += 8) {
+            const int32_t x0 = x[0], x1 = x[4];
+            const uint32_t ua = dsg_read4(w), ub = dsg_read4(w + 4);
+            const uint32_t uc = dsg_read4(w + o), ud = dsg_read4(w + o + 4);
+            s0 = dsg_smlad(x1, dsg_sxtb16(ub), dsg_smlad(x0, dsg_sxtb16(ua), s0));
+            s1 = dsg_smlad(x1, dsg_sxtb16_ror8(ub), dsg_smlad(x0, dsg_sxtb16_ror8(ua), s1));
+            s2 = dsg_smlad(x1, dsg_sxtb16(ud), dsg_smlad(x0, dsg_sxtb16(uc), s2));
+            s3 = dsg_smlad(x1, dsg_sxtb16_ror8(ud), dsg_smlad(x0, dsg_sxtb16_ror8(uc), s3));
+        }
+        y[0] = dsg_pw2_out(s0, f, 0);
+        y[1] = dsg_pw2_out(s1, f, 1);
+        y[2] = dsg_pw2_out(s2, f + 1, 0);
+        if (2 * m + 3 < nc) y[3] = dsg_pw2_out(s3, f + 1, 1);
+    }
+    if (m < pairs) dsg_pw2_few(xb, kp, w, f, 1, nc - 2 * m, 0, y, n_out);
 }
 
 DSG_NOINLINE static void dsg_pw2_two(const int32_t *xb, int32_t kp, const int8_t *w,
@@ -1566,19 +1636,29 @@ static void dsg_pw2_tmp(dsg_pw2_job *jb, const dsg_pw2_stage *f, int32_t m0, int
         for (c = 0; c < nc; ++c) y[t * n_out + c] = tmp[t * st + c];
 }
 
-/* The DSP path: blocks of 4 pixels widened once (dsg_pw2_expand), then every pair of output
- * channels of a chunk of DSG_CBLK.  In place (one chunk holds every channel, so a block is
+/* The DSP path: blocks of 4 pixels widened once (dsg_pw2_expand; a conv other than a stride-1
+ * pointwise gathers their receptive fields first, as dsg_gemm_s8 does, and then runs the same
+ * pass: 17 estimated cycles per 16 MACs instead of the 6-pixel GEMM's 30 per 24), then every
+ * pair of output channels of a chunk of DSG_CBLK.  In place (one chunk holds every channel, so a block is
  * widened before any of its outputs is written): blocks first to last for C_out <= C_in, last
  * to first for C_out > C_in.  Returns 0 (nothing written) unless every channel takes the
  * doubled fast stage with the [-128, 127] clamp. */
 static int32_t dsg_pw2_gemm(const int8_t *in, int8_t *out, const dsg_conv_params *p)
 {
-    const int32_t k = p->in_c, kp = (k + 3) & ~3, n_out = p->out_c, n_pix = p->out_h * p->out_w;
+    const int32_t k = p->kernel_h * p->kernel_w * p->in_c, kp = (k + 3) & ~3;
+    const int32_t n_out = p->out_c, n_pix = p->out_h * p->out_w;
     const int32_t rev = in == out && n_out > k, nb = (n_pix + 3) >> 2;
+    /* a stride-1 pointwise reads its pixels in place; any other conv gathers them */
+    const int32_t direct = k == p->in_c && p->stride_h == 1 && p->stride_w == 1 &&
+                           !p->pad_top && !p->pad_left && p->out_h == p->in_h &&
+                           p->out_w == p->in_w;
     const int32_t lim = ((int32_t)1 << 29) - 1 - 32640 * (k < 16384 ? k : 16384);
     int32_t xb[2 * DSG_KMAX];
     dsg_pw2_stage f[DSG_CBLK / 2];
-    int8_t tmp[4 * DSG_CBLK];
+    union { /* a block's gathered fields until they are expanded, then dsg_pw2_tmp's outputs */
+        int8_t raw[4][DSG_KMAX];
+        int8_t out[4 * DSG_CBLK];
+    } tmp;
     const int8_t *v[4];
     dsg_pw2_job jb;
     int32_t c, c0, b, j;
@@ -1615,7 +1695,12 @@ static int32_t dsg_pw2_gemm(const int8_t *in, int8_t *out, const dsg_conv_params
         for (b = 0; b < nb; ++b) {
             const int32_t i = 4 * (rev ? nb - 1 - b : b), n = n_pix - i < 4 ? n_pix - i : 4;
             int8_t *y = out + i * n_out + c0;
-            for (j = 0; j < 4; ++j) v[j] = in + (i + (j < n ? j : n - 1)) * k;
+            if (direct) {
+                for (j = 0; j < 4; ++j) v[j] = in + (i + (j < n ? j : n - 1)) * k;
+            } else {
+                dsg_pw2_gather(in, p, i, tmp.raw);
+                for (j = 0; j < 4; ++j) v[j] = tmp.raw[j];
+            }
             dsg_pw2_expand(v, k, p->z_in, xb);
             if (n == 1) {
                 dsg_pw2_one(xb, kp, w, f, pairs, nc, y, n_out);
@@ -1626,7 +1711,7 @@ static int32_t dsg_pw2_gemm(const int8_t *in, int8_t *out, const dsg_conv_params
                 continue;
             }
             if (n < 4) {
-                dsg_pw2_tmp(&jb, f, 0, pairs, kp, w, tmp, y, n, nc, n_out);
+                dsg_pw2_tmp(&jb, f, 0, pairs, kp, w, tmp.out, y, n, nc, n_out);
                 continue;
             }
             if (full > 0) {
@@ -1637,7 +1722,8 @@ static int32_t dsg_pw2_gemm(const int8_t *in, int8_t *out, const dsg_conv_params
                 jb.n_out = n_out;
                 dsg_pw2_run(&jb);
             }
-            if (pairs > full) dsg_pw2_tmp(&jb, f, full, pairs, kp, w, tmp, y + 2 * full, 4, 1, n_out);
+            if (pairs > full)
+                dsg_pw2_tmp(&jb, f, full, pairs, kp, w, tmp.out, y + 2 * full, 4, 1, n_out);
         }
     }
     return 1;
@@ -1655,6 +1741,21 @@ int32_t dsg_pointwise_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_para
 #endif
 #if DSG_PORTABLE_GEMM
     if (in == out ? dsg_pgemm_inplace_s8(out, p, 1) : dsg_pgemm_s8(in, out, p, 1)) return DSG_OK;
+#endif
+    dsg_pw2_generic(in, out, p);
+    return DSG_OK;
+}
+
+int32_t dsg_conv_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p)
+{
+    if (p->groups != 1 || in == out ||
+        ((p->kernel_h * p->kernel_w * p->in_c + 3) & ~3) > DSG_KMAX)
+        return DSG_ERR_ARG;
+#if DSG_USE_DSP
+    if (dsg_pw2_gemm(in, out, p)) return DSG_OK;
+#endif
+#if DSG_PORTABLE_GEMM
+    if (dsg_pgemm_s8(in, out, p, 1)) return DSG_OK;
 #endif
     dsg_pw2_generic(in, out, p);
     return DSG_OK;

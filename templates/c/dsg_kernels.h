@@ -228,6 +228,13 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
  * output stage with the [-128, 127] clamp; elsewhere pixel by pixel.  In place as
  * dsg_pointwise_conv_s8 (out_c <= DSG_PW_RING); kp <= DSG_KMAX (else DSG_ERR_ARG). */
 int32_t dsg_pointwise_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
+/* Any conv with groups 1 (kernel, stride, dilation, padding) with its weights in the same
+ * paired layout over the contract's row order k = (ky*kernel_w + kx)*in_c + c, rows padded to kp
+ * = k rounded up to 4 <= DSG_KMAX; not in place (otherwise DSG_ERR_ARG).  On DSP cores the
+ * receptive fields of 4 pixels are gathered (as the im2col GEMM does) and run through the same
+ * 4-pixel x 2-channel pass, under the same condition on the output stages; elsewhere as
+ * dsg_pointwise_pair_s8 (the portable GEMM of 64-bit hosts, or pixel by pixel). */
+int32_t dsg_conv_pair_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p);
 void dsg_dense_s8(const int8_t *in, int8_t *out, const dsg_dense_params *p);
 void dsg_max_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);
 void dsg_avg_pool_s8(const int8_t *in, int8_t *out, const dsg_pool_params *p);

@@ -34,7 +34,13 @@ FAMILIES: tuple[Family, ...] = (
         "conv",
         ("dsg_conv.c",),
         ("dsg_conv_typed.inc",),
-        ("dsg_conv", "dsg_grouped_conv", "dsg_pointwise_conv", "dsg_pointwise_pair"),
+        (
+            "dsg_conv",
+            "dsg_grouped_conv",
+            "dsg_pointwise_conv",
+            "dsg_pointwise_pair",
+            "dsg_conv_pair",
+        ),
     ),
     Family(
         "depthwise",

@@ -152,26 +152,43 @@ def conv_kernel(t: str, layer: ir.Conv) -> tuple[str, bool]:
 
 
 def pairs_ok(qg: QGraph, layer: ir.Conv, p) -> bool:
-    """Whether a pointwise layer takes dsg_pointwise_pair_s8 (paired weights): stride 1, at
-    least 4 pixels, a GEMM-sized dot product, and every channel in the doubled fast output stage
-    with the [-128, 127] clamp, which its DSP path needs (templates/c/dsg_conv.c dsg_fast2)."""
-    g = qg.graph
-    (h, w, c), (ho, wo, _) = g.shape(layer.inputs[0]), g.shape(layer.output)
-    if layer.stride != (1, 1) or (h, w) != (ho, wo) or layer.groups != 1 or ho * wo < 4:
+    """Whether a conv with groups 1 takes the paired-weight kernels: at least 4 output pixels, a
+    GEMM-sized dot product (kh*kw*C_in), and every channel in the doubled fast output stage with
+    the [-128, 127] clamp, which their DSP path needs (templates/c/dsg_conv.c dsg_fast2)."""
+    ho, wo, _ = qg.graph.shape(layer.output)
+    k = layer.kernel[0] * layer.kernel[1] * qg.graph.shape(layer.inputs[0])[2]
+    if layer.groups != 1 or ho * wo < 4:
         return False
     if p.mult_neg is not None or p.lo != -128 or p.hi != 127 or not -128 <= p.z_out <= 127:
         return False
-    if (c + 3) // 4 * 4 > GEMM_KMAX:
+    if (k + 3) // 4 * 4 > GEMM_KMAX:
         return False
     mult, shift = np.asarray(p.mult, np.int64), np.asarray(p.shift, np.int64)
     bias = np.asarray(p.bias, np.int64)
-    lim = 2**29 - 1 - 32640 * min(c, 16384)
+    lim = 2**29 - 1 - 32640 * min(k, 16384)
     fast = (((shift <= -1) & (shift >= -23)) | (mult == 0)) & (mult >= 0)
     return bool((fast & ((mult == 0) | (np.abs(bias) <= lim))).all())
 
 
+def pair_kernel(qg: QGraph, layer: ir.Conv, p) -> str | None:
+    """The paired-weight kernel of an int8 conv with groups 1 that pairs_ok takes, or None: a
+    stride-1 pointwise (which may run in place) reads its pixels where they are
+    (dsg_pointwise_pair_s8); any other conv, a first layer's 10x4 say, gathers the receptive
+    fields of 4 pixels into the same pass (dsg_conv_pair_s8)."""
+    if qg.bits != 8 or lowbit.stored_weights(layer, p) is not None:
+        return None
+    kernel, _ = conv_kernel("s8", layer)
+    if kernel not in ("dsg_conv_s8", "dsg_pointwise_conv_s8") or not pairs_ok(qg, layer, p):
+        return None
+    (h, w, _), (ho, wo, _) = qg.graph.shape(layer.inputs[0]), qg.graph.shape(layer.output)
+    if kernel == "dsg_pointwise_conv_s8" and layer.stride == (1, 1) and (h, w) == (ho, wo):
+        return "dsg_pointwise_pair_s8"
+    return "dsg_conv_pair_s8"
+
+
 def pair_weights(weight: np.ndarray) -> np.ndarray:
-    """Pointwise weights [C_out][1][1][k] in dsg_pointwise_pair_s8's paired layout
+    """Conv weights [C_out][kh][kw][C_in] (k = kh*kw*C_in, the order of the kernels' gathered
+    receptive fields) in the paired layout of dsg_pointwise_pair_s8 and dsg_conv_pair_s8
     (dsg_kernels.h): channels 2m, 2m + 1 interleaved per group of 4 elements as
     [c0 k0, c1 k0, c0 k2, c1 k2, c0 k1, c1 k1, c0 k3, c1 k3], rows padded with zeros to k
     rounded up to 4, an odd last channel paired with a zero row."""
@@ -215,8 +232,9 @@ def lower_conv(lw: Lowering, layer: ir.Conv, p) -> CCall:
     if packed is not None:
         return packed
     kernel, checked = _conv_kernel(lw, layer)
-    if kernel == "dsg_pointwise_conv_s8" and pairs_ok(lw.qg, layer, p):
-        kernel = "dsg_pointwise_pair_s8"
+    paired = pair_kernel(lw.qg, layer, p)
+    if paired is not None:
+        kernel, checked = paired, True
         w = next(a for a in lw.arrays if a.name == dict(fields)["weights"])
         w.values = [int(v) for v in pair_weights(p.weight)]
     ident = lw.idents[layer.name]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from dsgen.backends.c import lowbit
 from dsgen.backends.c.arena import ArenaPlan
-from dsgen.backends.c.lower import GEMM_CBLK, GEMM_KMAX, conv_kernel
+from dsgen.backends.c.lower import GEMM_CBLK, GEMM_KMAX, conv_kernel, pair_kernel
 from dsgen.ir import graph as ir
 from dsgen.quant.qgraph import QGraph
 
@@ -97,7 +97,8 @@ def scratch_config(qg: QGraph, plan: ArenaPlan) -> ScratchConfig:
             if kp <= KMAX:
                 gemm = True
                 kmax = max(kmax, kp)
-                if kp != k:
+                # the paired kernels store their rows padded; the GEMM pads them in wpad
+                if kp != k and pair_kernel(qg, layer, qg.params[layer.name]) is None:
                     wpad = max(wpad, kp * min(WPAD // kp, CBLK))
             if layer.name in in_place:
                 pw = max(pw, co)
