@@ -75,9 +75,9 @@ wire [31:0] q_sel = neg_sel ? s_axis_q_neg : s_axis_q;
 // drive the beat from adders and per-channel ROM reads; synthesis may absorb 0a into a block-RAM
 // ROM as its read register (an ECP5 DP16KD's data then arrives ~6 ns into the cycle), so the
 // logic (shift, multiplier inputs, the Booth engine's load) starts from 0b.  SERIAL = 0 advances
-// both with the pipeline (ce); SERIAL = 1 is an elastic two-entry queue in front of the engine
-// (each stage takes a beat when empty or handing its own on), so the next beats wait there while
-// the engine multiplies, the 17-cycle interval stays, and s_axis_tready comes from registers.
+// both with the pipeline (ce); SERIAL = 1 is a two-entry queue in front of the engine (0a takes a
+// beat when empty, s_axis_tready = !v0; 0b when empty or handing its beat to the engine), so the
+// next beats wait there while the engine multiplies and the 17-cycle interval stays.
 wire signed [31:0] acc_i;
 wire        [31:0] q_i;
 wire signed [7:0]  sh_i;
@@ -96,6 +96,8 @@ always @(posedge clk) begin
         acc0 <= acc_s; q0 <= q_sel; sh0 <= sh_sel;
         zp0 <= zp; lo0 <= lo; hi0 <= hi;
         v0 <= s_axis_tvalid; l0 <= s_axis_tlast; u0 <= s_axis_tuser;
+    end else if (en0b) begin
+        v0 <= 1'b0;  // (SERIAL = 1) its beat moves on to 0b
     end
     if (en0b) begin
         acc0b <= acc0; q0b <= q0; sh0b <= sh0;
@@ -217,8 +219,8 @@ end else begin : g_serial
     reg               b31;
     wire fire = v_i && !busy && (!done || ce);  // the engine takes stage 0b's beat
     assign en0b = !v_i || fire;
-    assign en0 = !v0 || en0b;
-    assign s_axis_tready = en0;
+    assign en0 = !v0;  // 0a takes a beat only when empty: tready is one register, and the
+    assign s_axis_tready = !v0;  // engine's handshake never reaches the caller in one cycle
     wire [2:0] dig = {qs[1], qs[0], qprev};
     wire d_one = dig[1] ^ dig[0];
     wire d_two = (dig == 3'b011) || (dig == 3'b100);
