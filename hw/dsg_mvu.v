@@ -95,11 +95,8 @@ localparam PW     = XW + WGT_W;                          // product width
 
 // ------------------------------------------------------------------ ROMs
 reg [WROM_W-1:0]     wrom [0:WROM_N-1];
-// the per-channel ROMs (C_OUT words) in LUTs, not block RAM: yosys maps no output register
-// into an ECP5 DP16KD, whose data then arrives ~6 ns into the cycle (150 MHz leaves 0.8 ns to
-// reach the next register)
-(* rom_style = "logic" *) reg [PE*ACC_W-1:0] brom [0:BROM_N-1];
-(* rom_style = "logic" *) reg [79:0]         rqrom [0:C_OUT-1];
+reg [PE*ACC_W-1:0]   brom [0:BROM_N-1];
+reg [79:0]           rqrom [0:C_OUT-1];
 
 initial begin
     $readmemh(WEIGHT_FILE, wrom);
