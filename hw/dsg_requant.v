@@ -14,8 +14,8 @@
 // Pipeline (SERIAL = 0): LATENCY = 13 register stages (the last an output register with a skid
 // buffer), global clock enable: the pipeline advances unless its last stage is full and the skid
 // buffer too (s_axis_tready from registers, not from m_axis_tready), 1 beat/cycle. For timing
-// (150 MHz on ECP5) the beat is registered twice first (stages 0a, 0b), and the 32x32 product is four 16x16
-// partial products (each one 18x18 hard multiplier with its own input and output registers,
+// (150 MHz on ECP5) the beat is registered twice first (stages 0a, 0b), and the 32x32 product is
+// four 16x16 partial products (each one 18x18 hard multiplier with its own input and output registers,
 // hw/dsg_mul.v), summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 +
 // xl*ql, xh/qh signed high halves, xl/ql unsigned low halves, every partial product exact;
 // round, shift and clamp take five stages with no carry chain longer than 34 bits.
