@@ -14,17 +14,17 @@
 // Pipeline (SERIAL = 0): LATENCY = 13 register stages (the last an output register with a skid
 // buffer), global clock enable: the pipeline advances unless its last stage is full and the skid
 // buffer too (s_axis_tready from registers, not from m_axis_tready), 1 beat/cycle. For timing
-// (150 MHz on ECP5) the beat is registered twice first (stages 0a, 0b), and the 32x32 product is
-// four 16x16 partial products (each one 18x18 hard multiplier with its own input and output registers,
-// hw/dsg_mul.v), summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 +
+// (150 MHz on ECP5) the beat is registered twice first (stages 0a, 0b), and the 32x32 product
+// is four 16x16 partial products (each one 18x18 hard multiplier with its own input and output
+// registers, hw/dsg_mul.v), summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 +
 // xl*ql, xh/qh signed high halves, xl/ql unsigned low halves, every partial product exact;
 // round, shift and clamp take five stages with no carry chain longer than 34 bits.
 // SERIAL = 1 (engines whose output stream is slower than one element per SERIAL_II = 17 cycles,
 // e.g. every layer of the keyword spotter at 16 multipliers): the same product by radix-4 Booth
 // recoding of q over 16 cycles in fabric (one 35-bit add per cycle, no hard multiplier), so the
-// hard multipliers stay on MACs. The beat waits in stage 0 until the multiplier is free (it takes
-// one beat per 17 cycles; s_axis_tready = stage 0 empty or handing its beat over, from
-// registers); the handshake and every result are the same as SERIAL = 0 (latency 25 cycles).
+// hard multipliers stay on MACs. Beats wait in stages 0a/0b until the multiplier is free (it
+// takes one beat per 17 cycles; s_axis_tready = stage 0a empty, one register); the handshake and
+// every result are the same as SERIAL = 0 (latency 25 cycles).
 `default_nettype none
 
 module dsg_requant #(
