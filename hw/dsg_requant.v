@@ -11,10 +11,10 @@
 //
 // Stream interface: one accumulator per beat; q/shift (and zp/lo/hi) are sampled with the beat,
 // so a per-channel ROM outside can drive them.  s_axis_tuser / tlast pass through.
-// Pipeline (SERIAL = 0): LATENCY = 13 register stages (the last an output register with a skid
+// Pipeline (SERIAL = 0): LATENCY = 12 register stages (the last an output register with a skid
 // buffer), global clock enable: the pipeline advances unless its last stage is full and the skid
 // buffer too (s_axis_tready from registers, not from m_axis_tready), 1 beat/cycle. For timing
-// (150 MHz on ECP5) the beat is registered twice first (stages 0a, 0b), and the 32x32 product
+// (150 MHz on ECP5) the beat is registered first (stage 0a), and the 32x32 product
 // is four 16x16 partial products (each one 18x18 hard multiplier with its own input and output
 // registers, hw/dsg_mul.v), summed over three more stages: x*q = xh*qh*2^32 + (xh*ql + xl*qh)*2^16 +
 // xl*ql, xh/qh signed high halves, xl/ql unsigned low halves, every partial product exact;
@@ -71,11 +71,11 @@ wire neg_sel = (LEAKY != 0) && acc_s[31];
 wire signed [7:0] sh_sel = neg_sel ? s_axis_shift_neg : s_axis_shift;
 wire [31:0] q_sel = neg_sel ? s_axis_q_neg : s_axis_q;
 
-// stage 0, two registers deep: the beat registered as it arrives (0a), then again (0b).  Callers
+// stage 0: the beat registered as it arrives (0a); SERIAL = 1 registers it again (0b).  Callers
 // drive the beat from adders and per-channel ROM reads; synthesis may absorb 0a into a block-RAM
 // ROM as its read register (an ECP5 DP16KD's data then arrives ~6 ns into the cycle), so the
-// logic (shift, multiplier inputs, the Booth engine's load) starts from 0b.  SERIAL = 0 advances
-// both with the pipeline (ce); SERIAL = 1 is a two-entry queue in front of the engine (0a takes a
+// serial engine's load starts from 0b.  SERIAL = 0 advances 0a with the pipeline (ce) and starts
+// from it (a second register on ce made the tiny model's handshake path miss 150 MHz); SERIAL = 1 is a two-entry queue in front of the engine (0a takes a
 // beat when empty, s_axis_tready = !v0; 0b when empty or handing its beat to the engine), so the
 // next beats wait there while the engine multiplies and the 17-cycle interval stays.
 wire signed [31:0] acc_i;
@@ -85,12 +85,14 @@ wire [OUT_W-1:0]   zp_i, lo_i, hi_i;
 wire               v_i, l_i;
 wire [USER_W-1:0]  u_i;
 wire               en0, en0b;
+/* verilator lint_off UNUSEDSIGNAL */  // 0b with SERIAL = 0
 reg signed [31:0]  acc0, acc0b;
 reg        [31:0]  q0, q0b;
 reg signed [7:0]   sh0, sh0b;
 reg [OUT_W-1:0]    zp0, lo0, hi0, zp0b, lo0b, hi0b;
 reg                v0, l0, v0b, l0b;
 reg [USER_W-1:0]   u0, u0b;
+/* verilator lint_on UNUSEDSIGNAL */
 always @(posedge clk) begin
     if (en0) begin
         acc0 <= acc_s; q0 <= q_sel; sh0 <= sh_sel;
@@ -108,9 +110,17 @@ always @(posedge clk) begin
         v0 <= 1'b0; v0b <= 1'b0;
     end
 end
-assign acc_i = acc0b; assign q_i = q0b; assign sh_i = sh0b;
-assign zp_i = zp0b; assign lo_i = lo0b; assign hi_i = hi0b;
-assign v_i = v0b; assign l_i = l0b; assign u_i = u0b;
+generate
+if (SERIAL == 0) begin : g_in1  // 0b unused (removed in synthesis): one more ce load would
+    assign acc_i = acc0; assign q_i = q0; assign sh_i = sh0;  // lengthen the handshake path
+    assign zp_i = zp0; assign lo_i = lo0; assign hi_i = hi0;
+    assign v_i = v0; assign l_i = l0; assign u_i = u0;
+end else begin : g_in2
+    assign acc_i = acc0b; assign q_i = q0b; assign sh_i = sh0b;
+    assign zp_i = zp0b; assign lo_i = lo0b; assign hi_i = hi0b;
+    assign v_i = v0b; assign l_i = l0b; assign u_i = u0b;
+end
+endgenerate
 
 wire [4:0] left_amt  = sh_i[7] ? 5'd0 : sh_i[4:0];
 /* verilator lint_off UNUSEDSIGNAL */
