@@ -32,6 +32,26 @@ def to_signed(v: int, w: int) -> int:
     return v - (1 << w) if v >> (w - 1) else v
 
 
+def signed_range(w: int) -> tuple[int, int]:
+    return -(1 << (w - 1)), (1 << (w - 1)) - 1
+
+
+def pack_lanes(values, lanes: int, w: int) -> list[int]:
+    """Pack a flat list of elements into beats of ``lanes`` lanes, lane 0 in the low bits."""
+    mask = (1 << w) - 1
+    out = []
+    for i in range(0, len(values), lanes):
+        word = 0
+        for j, v in enumerate(values[i : i + lanes]):
+            word |= (int(v) & mask) << (j * w)
+        out.append(word)
+    return out
+
+
+def unpack_lanes(words, lanes: int, w: int) -> list[int]:
+    return [to_signed(int(word) >> (j * w), w) for word in words for j in range(lanes)]
+
+
 def pauses(rng: random.Random, p: float):
     """Pause generator for cocotbext-axi: True means idle/backpressure this cycle."""
     while True:

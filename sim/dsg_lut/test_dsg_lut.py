@@ -27,32 +27,12 @@ def prepare(case, test_dir):
 
     p = dict(case["parameters"])
     rng = np.random.default_rng(case.get("seed", 1) * 104729 + len(case["name"]))
-    lo, hi = _range(p["OUT_W"])
+    lo, hi = dsg_tb.signed_range(p["OUT_W"])
     table = rng.integers(lo, hi + 1, size=1 << p["IN_W"])
     table[0], table[-1] = lo, hi  # both output extremes appear
     write_memh(Path(test_dir) / "lut.memh", table, p["OUT_W"])
     p["TABLE_FILE"] = "lut.memh"
     return dict(case, parameters=p, table=table.tolist())
-
-
-def _range(w):
-    return -(1 << (w - 1)), (1 << (w - 1)) - 1
-
-
-def _beats(values, lanes, w):
-    """Pack a flat list of elements into beats of ``lanes`` lanes, lane 0 in the low bits."""
-    mask = (1 << w) - 1
-    out = []
-    for i in range(0, len(values), lanes):
-        word = 0
-        for j, v in enumerate(values[i : i + lanes]):
-            word |= (int(v) & mask) << (j * w)
-        out.append(word)
-    return out
-
-
-def _unpack(words, lanes, w):
-    return [dsg_tb.to_signed(int(word) >> (j * w), w) for word in words for j in range(lanes)]
 
 
 @cocotb.test()
@@ -68,18 +48,18 @@ async def run_lut(dut):
     cnt = dsg_tb.BeatCounter(dut, "m_axis")
     await dsg_tb.start(dut)
 
-    lo, hi = _range(in_w)
+    lo, hi = dsg_tb.signed_range(in_w)
     n = 1 << in_w
     codes = np.arange(lo, hi + 1)
     # every code in order, every code shuffled, random full-range frames (one beat long too)
     xs = [codes, nrng.permutation(codes), nrng.integers(lo, hi + 1, size=5 * n), np.array([lo])]
     xs = [np.resize(x, -(-x.size // lanes) * lanes) for x in xs]  # whole beats
     for x in xs:
-        await src.send(AxiStreamFrame(tdata=_beats(x, lanes, in_w)))
+        await src.send(AxiStreamFrame(tdata=dsg_tb.pack_lanes(x, lanes, in_w)))
     total = 0
     for t, x in enumerate(xs):
         exp = [table[int(v) + n // 2] for v in x]
         total += x.size // lanes
         f = await cocotb.triggers.with_timeout(snk.recv(compact=False), 1_000_000, "ns")
-        dsg_tb.compare(f"frame {t}", _unpack(f.tdata, lanes, out_w), exp)
+        dsg_tb.compare(f"frame {t}", dsg_tb.unpack_lanes(f.tdata, lanes, out_w), exp)
     await dsg_tb.nothing_extra(dut, cnt, total, snk)

@@ -36,9 +36,9 @@ def prepare(case, test_dir):
 
     p = dict(case["parameters"])
     rng = np.random.default_rng(case.get("seed", 1) * 104729 + len(case["name"]))
-    lo, hi = _range(p["OUT_W"] + 1)  # TABLE_W = OUT_W + 1
-    p.setdefault("LO", _range(p["OUT_W"])[0])
-    p.setdefault("HI", _range(p["OUT_W"])[1])
+    lo, hi = dsg_tb.signed_range(p["OUT_W"] + 1)  # TABLE_W = OUT_W + 1
+    p.setdefault("LO", dsg_tb.signed_range(p["OUT_W"])[0])
+    p.setdefault("HI", dsg_tb.signed_range(p["OUT_W"])[1])
     n = (1 << (p["IN_W"] - p["FRAC"])) + 1
     table = rng.integers(lo, hi + 1, size=n)
     table[n // 2 :: 3] //= 8  # some segments inside the output range, most crossing its clamps
@@ -49,10 +49,6 @@ def prepare(case, test_dir):
     return dict(case, parameters=p, table=table.tolist())
 
 
-def _range(w):
-    return -(1 << (w - 1)), (1 << (w - 1)) - 1
-
-
 def model(table, x, p):
     """The contract's interpolation and clamp, in numpy int64."""
     t, frac = np.asarray(table, np.int64), p["FRAC"]
@@ -60,22 +56,6 @@ def model(table, x, p):
     i, f = u // (1 << frac), u % (1 << frac)
     y = t[i] + np.floor_divide((t[i + 1] - t[i]) * f + (1 << (frac - 1)), 1 << frac)
     return np.clip(y, p["LO"], p["HI"])
-
-
-def _beats(values, lanes, w):
-    """Pack a flat list of elements into beats of ``lanes`` lanes, lane 0 in the low bits."""
-    mask = (1 << w) - 1
-    out = []
-    for i in range(0, len(values), lanes):
-        word = 0
-        for j, v in enumerate(values[i : i + lanes]):
-            word |= (int(v) & mask) << (j * w)
-        out.append(word)
-    return out
-
-
-def _unpack(words, lanes, w):
-    return [dsg_tb.to_signed(int(word) >> (j * w), w) for word in words for j in range(lanes)]
 
 
 @cocotb.test()
@@ -91,7 +71,7 @@ async def run_lut_interp(dut):
     cnt = dsg_tb.BeatCounter(dut, "m_axis")
     await dsg_tb.start(dut)
 
-    lo, hi = _range(in_w)
+    lo, hi = dsg_tb.signed_range(in_w)
     codes = np.arange(lo, hi + 1)
     # the segment ends and both extremes, random full-range frames (one beat long too), and in
     # the "every" cases every code in order and shuffled
@@ -101,11 +81,11 @@ async def run_lut_interp(dut):
         xs += [codes, nrng.permutation(codes)]
     xs = [np.resize(x, -(-x.size // lanes) * lanes) for x in xs]  # whole beats
     for x in xs:
-        await src.send(AxiStreamFrame(tdata=_beats(x, lanes, in_w)))
+        await src.send(AxiStreamFrame(tdata=dsg_tb.pack_lanes(x, lanes, in_w)))
     total = 0
     for t, x in enumerate(xs):
         exp = model(table, x, p).tolist()
         total += x.size // lanes
         f = await cocotb.triggers.with_timeout(snk.recv(compact=False), 10_000_000, "ns")
-        dsg_tb.compare(f"frame {t}", _unpack(f.tdata, lanes, out_w), exp)
+        dsg_tb.compare(f"frame {t}", dsg_tb.unpack_lanes(f.tdata, lanes, out_w), exp)
     await dsg_tb.nothing_extra(dut, cnt, total, snk)

@@ -258,6 +258,30 @@ int32_t dsg_pointwise_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_para
     return DSG_OK;
 }
 
+/* Pixel px's receptive field [kh][kw][C_in] as x - z_in in int16, padding 0 (the contract's
+ * padding contributes 0): a row of the portable GEMM's left operand, and the paired kernels'
+ * widened field on any core (dsg_pw2_field). */
+DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32_t px,
+                               int16_t *restrict r)
+{
+    const int32_t iy0 = (px / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t ix0 = (px % p->out_w) * p->stride_w - p->pad_left;
+    const int32_t z = p->z_in, cin = p->in_c;
+    int32_t ky, kx, c;
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (kx = 0; kx < p->kernel_w; ++kx, r += cin) {
+            /* a padded tap reads the first pixel masked to 0 (a zero-fill loop would become a
+             * call to memset, which the library does not link against) */
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            const int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            const int8_t *x = inside ? in + (iy * p->in_w + ix) * cin : in;
+            const int32_t keep = -inside;
+            for (c = 0; c < cin; ++c) r[c] = (int16_t)((x[c] - z) & keep);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ portable vectorizable GEMM */
 #if DSG_PORTABLE_GEMM
 /* s[4*j + i] = sum_n x_j[n] * w_i[n] for the 4 int16 rows x_j = x + j*k (already x - z_in) and
@@ -284,29 +308,6 @@ DSG_VEC static void dsg_pg_4x4(const int16_t *x, int32_t k, const int8_t *const 
     s[4] = s10; s[5] = s11; s[6] = s12; s[7] = s13;
     s[8] = s20; s[9] = s21; s[10] = s22; s[11] = s23;
     s[12] = s30; s[13] = s31; s[14] = s32; s[15] = s33;
-}
-
-/* Row j of the GEMM's left operand: pixel px's receptive field [kh][kw][C_in] as x - z_in in
- * int16, padding 0 (the contract's padding contributes 0). */
-DSG_VEC static void dsg_pg_row(const int8_t *in, const dsg_conv_params *p, int32_t px,
-                               int16_t *restrict r)
-{
-    const int32_t iy0 = (px / p->out_w) * p->stride_h - p->pad_top;
-    const int32_t ix0 = (px % p->out_w) * p->stride_w - p->pad_left;
-    const int32_t z = p->z_in, cin = p->in_c;
-    int32_t ky, kx, c;
-    for (ky = 0; ky < p->kernel_h; ++ky) {
-        const int32_t iy = iy0 + ky * p->dilation_h;
-        for (kx = 0; kx < p->kernel_w; ++kx, r += cin) {
-            /* a padded tap reads the first pixel masked to 0 (a zero-fill loop would become a
-             * call to memset, which the library does not link against) */
-            const int32_t ix = ix0 + kx * p->dilation_w;
-            const int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-            const int8_t *x = inside ? in + (iy * p->in_w + ix) * cin : in;
-            const int32_t keep = -inside;
-            for (c = 0; c < cin; ++c) r[c] = (int16_t)((x[c] - z) & keep);
-        }
-    }
 }
 
 /* Weight of output channel c, element i, of a layer stored in the paired layout of
@@ -1269,26 +1270,13 @@ void dsg_grouped_conv_s8(const int8_t *in, int8_t *out, const dsg_conv_params *p
  * input word it loads serves two SMLADs. */
 
 /* x - z_in of output pixel i's receptive field in the paired rows' order (kh, kw, C_in): taps
- * in the padding and the k % 4 tail are 0 (the tail's weights are zero too).  A padded tap reads
- * the first pixel masked to 0 and the tail is three stores: a zero-fill loop would become a call
- * to memset, which the library does not link against. */
+ * in the padding and the k % 4 tail are 0 (the tail's weights are zero too).  The tail is three
+ * stores: a zero-fill loop would become a call to memset, which the library does not link
+ * against. */
 static void dsg_pw2_field(const int8_t *in, const dsg_conv_params *p, int32_t i, int32_t k,
                           int16_t *xz)
 {
-    const int32_t iy0 = (i / p->out_w) * p->stride_h - p->pad_top;
-    const int32_t ix0 = (i % p->out_w) * p->stride_w - p->pad_left, ch = p->in_c;
-    int16_t *d = xz;
-    int32_t ky, kx, n;
-    for (ky = 0; ky < p->kernel_h; ++ky) {
-        const int32_t iy = iy0 + ky * p->dilation_h;
-        for (kx = 0; kx < p->kernel_w; ++kx, d += ch) {
-            const int32_t ix = ix0 + kx * p->dilation_w;
-            const int32_t inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-            const int8_t *x = inside ? in + (iy * p->in_w + ix) * ch : in;
-            const int32_t keep = -inside;
-            for (n = 0; n < ch; ++n) d[n] = (int16_t)((x[n] - p->z_in) & keep);
-        }
-    }
+    dsg_pg_row(in, p, i, xz);
     if (k & 3) xz[k] = 0;
     if ((k & 3) && (k & 3) < 3) xz[k + 1] = 0;
     if ((k & 3) == 1) xz[k + 2] = 0;
